@@ -1,0 +1,72 @@
+"""Persons held column-wise: one numpy array per state, one entry per resident aged 15 up to
+the pension age.
+
+Every process reads and writes these arrays with vectorised operations (masks, ``np.bincount``);
+there is no per-person Python object. Categorical states are the integer codes of
+:mod:`sim.codes`. Entries (new cohort, in-migrants) are appended and exits (death,
+out-migration, retirement) removed once a year, in January, so the arrays are dense all year.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.codes import NO_SECTOR
+
+# name -> (dtype, value of a new row)
+FIELDS: dict[str, tuple[type, int]] = {
+    "age": (np.int8, 15),
+    "municipality": (np.int16, 0),  # home municipality (index into the region's list)
+    "status": (np.int8, 0),  # sim.codes.Status
+    "sector": (np.int8, NO_SECTOR),  # sector of the current or last job (labour-market sector)
+    "work_municipality": (np.int16, -1),
+    "qual_sector": (np.int8, NO_SECTOR),  # sector of the highest vocational qualification
+    "qual_level": (np.int8, 0),  # 0 none, 1-4 mbo level, 5 higher education
+    "aptitude": (np.int8, 3),  # mbo level that fits the person (1-4), drawn at entry
+    "programme": (np.int32, -1),  # programme enrolled in (mbo or LLO at an mbo), or -1
+    "study_year": (np.int8, 0),  # school years completed in the current programme
+    "months_in_state": (np.int16, 0),
+    "benefit": (np.int8, 0),  # sim.codes.Benefit
+    "benefit_months": (np.int16, 0),
+    "llo_months_left": (np.int8, 0),  # > 0 while following an LLO trajectory
+    "llo_sector": (np.int8, NO_SECTOR),
+}
+
+
+class Population:
+    """Column store of persons. ``pop.age``, ``pop.status`` … are numpy arrays of length ``n``."""
+
+    def __init__(self, n: int = 0) -> None:
+        for name, (dtype, default) in FIELDS.items():
+            setattr(self, name, np.full(n, default, dtype=dtype))
+
+    @property
+    def n(self) -> int:
+        return len(self.age)
+
+    def __len__(self) -> int:
+        return self.n
+
+    def append(self, n: int, **values: np.ndarray | int) -> np.ndarray:
+        """Add ``n`` persons; unspecified fields take their default. Returns the new indices."""
+        unknown = set(values) - set(FIELDS)
+        if unknown:
+            raise KeyError(f"unknown person field(s) {sorted(unknown)}")
+        start = self.n
+        for name, (dtype, default) in FIELDS.items():
+            new = np.empty(n, dtype=dtype)
+            new[:] = values.get(name, default)
+            setattr(self, name, np.concatenate([getattr(self, name), new]))
+        return np.arange(start, start + n)
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Remove every person where ``mask`` is False (exits), keeping order."""
+        for name in FIELDS:
+            setattr(self, name, getattr(self, name)[mask])
+
+    def count(self, by: str, minlength: int, where: np.ndarray | None = None) -> np.ndarray:
+        """Persons per value of an integer field (optionally among ``where``)."""
+        values = getattr(self, by)
+        if where is not None:
+            values = values[where]
+        return np.bincount(values[values >= 0], minlength=minlength)

@@ -1,0 +1,404 @@
+"""The configuration schema: typed dataclasses that Hydra composes into and that the model takes.
+
+Hydra (see :mod:`sim.cli`) composes ``configs/`` onto :class:`Config`, so an unknown key or a
+value of the wrong type is rejected while composing. Range checks live in ``__post_init__``
+and name the full key of the offending value. Every real-world number lives in the YAML files
+under ``configs/`` with its source; the defaults here are only placeholders for the types.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from omegaconf import MISSING, OmegaConf
+
+from sim.codes import SECTORS
+
+REGIONS = ("achterhoek", "zeeland", "zuid_limburg")
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A configuration value is not allowed; the message names the key and what is allowed."""
+
+
+def _check_share(key: str, value: float) -> None:
+    if not isinstance(value, int | float) or math.isnan(value) or not 0.0 <= value <= 1.0:
+        raise ConfigError(f"{key} = {value!r}: must be a rate/share in [0, 1]")
+
+
+def _check_positive(key: str, value: float, allow_zero: bool = False) -> None:
+    ok = value >= 0 if allow_zero else value > 0
+    if not isinstance(value, int | float) or math.isnan(value) or not ok:
+        bound = ">= 0" if allow_zero else "> 0"
+        raise ConfigError(f"{key} = {value!r}: must be {bound}")
+
+
+def _check_sector_dict(key: str, d: dict[str, float], *, complete: bool) -> None:
+    unknown = sorted(set(d) - set(SECTORS))
+    if unknown:
+        raise ConfigError(f"{key}: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")
+    if complete:
+        missing = sorted(set(SECTORS) - set(d))
+        if missing:
+            raise ConfigError(f"{key}: missing sector(s) {missing}; every sector needs a value")
+
+
+@dataclass
+class RegionConfig:
+    name: str = MISSING  # one of REGIONS
+    label: str = MISSING
+    centre_municipality: str = MISSING
+    participation_factor: float = 1.0  # regional employment rate relative to national by age
+    unemployment_rate: float = 0.035  # unemployed / labour force in the base year
+    social_assistance_share: float = 0.03  # residents 18-66 on bijstand in the base year
+
+    def validate(self) -> None:
+        if self.name not in REGIONS:
+            raise ConfigError(f"region.name = {self.name!r}: unknown region; allowed: {list(REGIONS)}")
+        _check_positive("region.participation_factor", self.participation_factor)
+        _check_share("region.unemployment_rate", self.unemployment_rate)
+        _check_share("region.social_assistance_share", self.social_assistance_share)
+
+
+@dataclass
+class DemographyConfig:
+    name: str = MISSING
+    cohort_growth_after_data: float = 0.0  # annual change of the 15-year-old cohort after 2036
+    migration_factor: float = 1.0  # multiplies the net migration rates by age
+    mortality_factor: float = 1.0
+
+    def validate(self) -> None:
+        if not -0.2 <= self.cohort_growth_after_data <= 0.2:
+            raise ConfigError(
+                f"demography.cohort_growth_after_data = {self.cohort_growth_after_data}: "
+                "must be an annual rate in [-0.2, 0.2]"
+            )
+        _check_positive("demography.migration_factor", self.migration_factor, allow_zero=True)
+        _check_positive("demography.mortality_factor", self.mortality_factor, allow_zero=True)
+
+
+@dataclass
+class EconomyConfig:
+    name: str = MISSING
+    # annual growth of each sector's labour demand (fraction per year)
+    sector_growth: dict[str, float] = field(default_factory=dict)
+    # care demand follows the 75+ population with this elasticity, on top of sector_growth.care
+    care_elasticity_75plus: float = 0.0
+    # a demand shock: all sectors' demand multiplied by (1 - shock_depth) in the shock years
+    shock_start_year: int = 0
+    shock_years: int = 0
+    shock_depth: float = 0.0
+
+    def validate(self) -> None:
+        _check_sector_dict("economy.sector_growth", self.sector_growth, complete=True)
+        for s, g in self.sector_growth.items():
+            if not -0.2 <= g <= 0.2:
+                raise ConfigError(f"economy.sector_growth.{s} = {g}: must be in [-0.2, 0.2] per year")
+        _check_positive("economy.care_elasticity_75plus", self.care_elasticity_75plus, allow_zero=True)
+        _check_share("economy.shock_depth", self.shock_depth)
+        _check_positive("economy.shock_years", self.shock_years, allow_zero=True)
+
+
+@dataclass
+class TravelConfig:
+    detour_factor: float = 1.3
+    speed_kmh: float = 45.0
+    intra_municipal_minutes: float = 10.0
+    max_travel_minutes: float = 45.0
+
+    def validate(self) -> None:
+        for k in ("detour_factor", "speed_kmh", "intra_municipal_minutes", "max_travel_minutes"):
+            _check_positive(f"model.travel.{k}", getattr(self, k))
+
+
+@dataclass
+class PopulationConfig:
+    pension_age: int = 67
+    mortality_q50: float = 0.0025  # annual death probability at age 50
+    mortality_slope: float = 0.085  # Gompertz slope per year of age
+    net_migration: dict[str, float] = field(default_factory=dict)  # age band "a-b" -> annual rate
+    employment_rate_by_age: dict[str, float] = field(default_factory=dict)
+    qualified_in_own_sector: float = 0.6
+    level_shares_adults: list[float] = field(default_factory=lambda: [0.3, 0.05, 0.15, 0.2, 0.2, 0.1])
+
+    def validate(self) -> None:
+        if not 55 <= self.pension_age <= 75:
+            raise ConfigError(f"model.population.pension_age = {self.pension_age}: must be in [55, 75]")
+        _check_share("model.population.mortality_q50", self.mortality_q50)
+        _check_positive("model.population.mortality_slope", self.mortality_slope, allow_zero=True)
+        for band, rate in self.net_migration.items():
+            _parse_band(f"model.population.net_migration.{band}", band)
+            if not -0.2 <= rate <= 0.2:
+                raise ConfigError(f"model.population.net_migration.{band} = {rate}: must be in [-0.2, 0.2]")
+        for band, rate in self.employment_rate_by_age.items():
+            _parse_band(f"model.population.employment_rate_by_age.{band}", band)
+            _check_share(f"model.population.employment_rate_by_age.{band}", rate)
+        _check_share("model.population.qualified_in_own_sector", self.qualified_in_own_sector)
+        if len(self.level_shares_adults) != 6 or abs(sum(self.level_shares_adults) - 1) > 1e-6:
+            raise ConfigError(
+                "model.population.level_shares_adults: must be 6 shares (levels 0..5) summing to 1"
+            )
+        for i, v in enumerate(self.level_shares_adults):
+            _check_share(f"model.population.level_shares_adults[{i}]", v)
+
+
+def _parse_band(key: str, band: str) -> tuple[int, int]:
+    try:
+        lo, hi = (int(x) for x in band.split("-"))
+    except ValueError:
+        raise ConfigError(f"{key}: age band must look like '15-24'") from None
+    if lo > hi:
+        raise ConfigError(f"{key}: age band lower bound above upper bound")
+    return lo, hi
+
+
+@dataclass
+class ChoiceConfig:
+    """Weights of the multinomial logit of programme choice (utility units)."""
+
+    image: float = 1.0
+    employership: float = 0.5
+    travel_per_10_minutes: float = -0.35
+    level_mismatch: float = -1.5
+    prospects: float = 0.1
+    bbl_constant: float = -1.2
+    nest_scale: float = 0.5  # nested logit: 1 = plain MNL, towards 0 = sector loyalty
+
+    def validate(self) -> None:
+        if not 0 < self.nest_scale <= 1:
+            raise ConfigError(f"model.education.choice.nest_scale = {self.nest_scale}: must be in (0, 1]")
+
+
+@dataclass
+class EducationConfig:
+    vo_leave_age: int = 16
+    mbo_share: float = 0.5
+    aptitude_level_shares: list[float] = field(default_factory=lambda: [0.05, 0.2, 0.3, 0.45])
+    programme_years: list[int] = field(default_factory=lambda: [1, 2, 3, 3])
+    dropout_rate: list[float] = field(default_factory=lambda: [0.2, 0.12, 0.07, 0.05])
+    to_higher_education_l4: float = 0.35
+    other_education_years: int = 6
+    enrolment_level_shares: list[float] = field(default_factory=lambda: [0.04, 0.19, 0.25, 0.52])
+    initial_delay_shares: list[float] = field(default_factory=lambda: [0.55, 0.25, 0.12, 0.08])
+    bbl_extra_years: int = 2
+    initial_max_enrolment_share: float = 0.7
+    initial_other_education_rate_by_age: dict[str, float] = field(default_factory=dict)
+    sector_image: dict[str, float] = field(default_factory=dict)
+    sector_employership: dict[str, float] = field(default_factory=dict)
+    choice: ChoiceConfig = field(default_factory=ChoiceConfig)
+    viability_min_intake: int = 10
+    viability_years: int = 3
+    capacity_factor: float = 1.5  # a programme takes at most this × its base-year intake
+    funding_per_student_eur: float = 7000.0
+
+    def validate(self) -> None:
+        if not 15 <= self.vo_leave_age <= 18:
+            raise ConfigError(f"model.education.vo_leave_age = {self.vo_leave_age}: must be in [15, 18]")
+        _check_share("model.education.mbo_share", self.mbo_share)
+        _check_share("model.education.to_higher_education_l4", self.to_higher_education_l4)
+        if len(self.aptitude_level_shares) != 4 or abs(sum(self.aptitude_level_shares) - 1) > 1e-6:
+            raise ConfigError("model.education.aptitude_level_shares: must be 4 shares summing to 1")
+        if len(self.programme_years) != 4 or any(y < 1 or y > 4 for y in self.programme_years):
+            raise ConfigError("model.education.programme_years: must be 4 lengths (levels 1-4) in 1..4")
+        if len(self.dropout_rate) != 4:
+            raise ConfigError("model.education.dropout_rate: must be 4 rates (levels 1-4)")
+        for i, r in enumerate(self.dropout_rate):
+            _check_share(f"model.education.dropout_rate[{i}]", r)
+        for band, r in self.initial_other_education_rate_by_age.items():
+            _parse_band(f"model.education.initial_other_education_rate_by_age.{band}", band)
+            _check_share(f"model.education.initial_other_education_rate_by_age.{band}", r)
+        for key in ("enrolment_level_shares", "initial_delay_shares"):
+            shares = getattr(self, key)
+            if abs(sum(shares) - 1) > 1e-6:
+                raise ConfigError(f"model.education.{key}: shares must sum to 1")
+            for i, v in enumerate(shares):
+                _check_share(f"model.education.{key}[{i}]", v)
+        if len(self.enrolment_level_shares) != 4:
+            raise ConfigError("model.education.enrolment_level_shares: must be 4 shares (levels 1-4)")
+        _check_share("model.education.initial_max_enrolment_share", self.initial_max_enrolment_share)
+        if not 0 <= self.bbl_extra_years <= 10:
+            raise ConfigError(f"model.education.bbl_extra_years = {self.bbl_extra_years}: must be in [0, 10]")
+        _check_sector_dict("model.education.sector_image", self.sector_image, complete=True)
+        _check_sector_dict("model.education.sector_employership", self.sector_employership, complete=True)
+        _check_positive("model.education.viability_min_intake", self.viability_min_intake, allow_zero=True)
+        _check_positive("model.education.viability_years", self.viability_years)
+        _check_positive("model.education.capacity_factor", self.capacity_factor)
+        _check_positive("model.education.funding_per_student_eur", self.funding_per_student_eur, True)
+
+
+@dataclass
+class LabourConfig:
+    matching_elasticity: float = 0.5
+    matching_efficiency: float = 0.5
+    other_sector_fit: float = 0.25
+    unqualified_fit: float = 0.4
+    commute_decay_minutes: float = 20.0
+    on_the_job_search: float = 0.03
+    hard_to_fill_months: int = 3
+    vacancy_max_age_months: int = 24
+    initial_vacancy_rate: float = 0.045
+    layoff_rate: float = 0.004
+    to_inactive_rate: float = 0.002
+    unemployed_to_inactive: float = 0.015
+    inactive_to_seeking: float = 0.006
+    bbl_places_per_100_jobs: float = 1.0
+    quit_replacement: float = 1.0
+
+    def validate(self) -> None:
+        for k in (
+            "matching_elasticity",
+            "other_sector_fit",
+            "unqualified_fit",
+            "on_the_job_search",
+            "initial_vacancy_rate",
+            "layoff_rate",
+            "to_inactive_rate",
+            "unemployed_to_inactive",
+            "inactive_to_seeking",
+            "quit_replacement",
+        ):
+            _check_share(f"model.labour.{k}", getattr(self, k))
+        _check_positive("model.labour.matching_efficiency", self.matching_efficiency)
+        _check_positive("model.labour.commute_decay_minutes", self.commute_decay_minutes)
+        _check_positive("model.labour.hard_to_fill_months", self.hard_to_fill_months)
+        if self.vacancy_max_age_months <= self.hard_to_fill_months:
+            raise ConfigError(
+                "model.labour.vacancy_max_age_months: must exceed model.labour.hard_to_fill_months"
+            )
+        _check_positive("model.labour.bbl_places_per_100_jobs", self.bbl_places_per_100_jobs, True)
+
+
+@dataclass
+class LloConfig:
+    min_age: int = 25
+    max_age: int = 60
+    need_declining_sector: float = 0.05  # annual probability of a latent retraining need
+    need_unemployed: float = 0.2
+    reach: float = 0.2  # share of latent need that becomes an actual trajectory
+    duration_months: int = 9
+    mbo_share: float = 0.5  # share of trajectories followed at an mbo institution
+    level_up: float = 0.3  # probability a trajectory raises the qualification level by one
+
+    def validate(self) -> None:
+        if not 15 <= self.min_age < self.max_age <= 75:
+            raise ConfigError("model.llo.min_age/max_age: need 15 <= min_age < max_age <= 75")
+        for k in ("need_declining_sector", "need_unemployed", "reach", "mbo_share", "level_up"):
+            _check_share(f"model.llo.{k}", getattr(self, k))
+        if not 1 <= self.duration_months <= 48:
+            raise ConfigError(f"model.llo.duration_months = {self.duration_months}: must be in [1, 48]")
+
+
+@dataclass
+class MunicipalityConfig:
+    ww_months: int = 12
+    bijstand_share: float = 0.5
+    reintegration_budget_per_client_eur: float = 1500.0
+    training_price_eur: float = 2500.0
+    mbo_procurement_share: float = 0.3
+
+    def validate(self) -> None:
+        _check_positive("model.municipality.ww_months", self.ww_months)
+        _check_share("model.municipality.bijstand_share", self.bijstand_share)
+        _check_share("model.municipality.mbo_procurement_share", self.mbo_procurement_share)
+        _check_positive("model.municipality.reintegration_budget_per_client_eur",
+                        self.reintegration_budget_per_client_eur, allow_zero=True)
+        _check_positive("model.municipality.training_price_eur", self.training_price_eur)
+
+
+@dataclass
+class ModelConfig:
+    travel: TravelConfig = field(default_factory=TravelConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    education: EducationConfig = field(default_factory=EducationConfig)
+    labour: LabourConfig = field(default_factory=LabourConfig)
+    llo: LloConfig = field(default_factory=LloConfig)
+    municipality: MunicipalityConfig = field(default_factory=MunicipalityConfig)
+
+
+@dataclass
+class Config:
+    region: RegionConfig = field(default_factory=RegionConfig)
+    demography: DemographyConfig = field(default_factory=DemographyConfig)
+    economy: EconomyConfig = field(default_factory=EconomyConfig)
+    policy: dict[str, Any] = field(default_factory=dict)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    seed: int = 1
+    scale: float = 1.0
+    start_year: int = 2025
+    years: int = 20
+    data_dir: str = "data"
+    output_dir: str = "results/runs"
+    run_name: str | None = None
+    write_plots: bool = True
+    progress: bool = True
+
+    def __post_init__(self) -> None:
+        # Sections are checked here, once the whole tree is built (OmegaConf instantiates the
+        # section defaults on its own while registering the schema, before values exist).
+        for section in (self.region, self.demography, self.economy):
+            section.validate()
+        m = self.model
+        for section in (m.travel, m.population, m.education, m.labour, m.llo, m.municipality):
+            section.validate()
+        if not isinstance(self.scale, int | float) or not 0 < self.scale <= 1:
+            raise ConfigError(f"scale = {self.scale!r}: must be in (0, 1] (1 = every resident)")
+        if not 2021 <= self.start_year <= 2040:
+            raise ConfigError(f"start_year = {self.start_year}: must be in [2021, 2040] (data are from 2021)")
+        if not 1 <= self.years <= 60:
+            raise ConfigError(f"years = {self.years}: must be in [1, 60]")
+        if self.seed < 0:
+            raise ConfigError(f"seed = {self.seed}: must be >= 0")
+
+    @property
+    def policy_name(self) -> str:
+        return "+".join(sorted(self.policy)) or "none"
+
+    @property
+    def resolved_run_name(self) -> str:
+        if self.run_name:
+            return self.run_name
+        return f"{self.region.name}-{self.demography.name}-{self.policy_name}-s{self.seed}"
+
+
+def to_config(cfg: Any) -> Config:
+    """Turn a composed DictConfig into a validated :class:`Config` (range errors name the key)."""
+    if isinstance(cfg, Config):
+        return cfg
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except ConfigError:
+        raise
+    except Exception as exc:  # omegaconf validation errors carry the full key
+        raise ConfigError(str(exc).strip()) from None
+    if not isinstance(obj, Config):  # composed without the schema
+        obj = Config(**obj)
+    return obj
+
+
+def compose(overrides: list[str] | None = None) -> Config:
+    """Compose ``configs/config.yaml`` with Hydra-style overrides, without running an app.
+
+    The programmatic twin of the ``mbo-sim`` command, for tests and notebooks.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_schema()
+    try:
+        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(str(exc).strip()) from None
+    return to_config(cfg)
+
+
+def register_schema() -> None:
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="schema", node=Config)

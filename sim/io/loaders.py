@@ -1,0 +1,184 @@
+"""Loading and checking the input data files of one region.
+
+Every loader names the file, the column and what is allowed when a file is missing or
+malformed, through :class:`DataError`. Files live in ``data/`` (see ``data/SOURCES.md``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.codes import SECTOR_INDEX, SECTORS
+
+REGION_LABELS = {"achterhoek": "Achterhoek", "zeeland": "Zeeland", "zuid_limburg": "Zuid-Limburg"}
+AGE_BANDS_0_TO_94 = [f"{a}-{a + 4}" for a in range(0, 95, 5)]
+AGE_BANDS = [*AGE_BANDS_0_TO_94, "95+"]
+
+FILES = {
+    "municipalities": "municipalities.csv",
+    "population": "population_by_age_band_2021.csv",
+    "institutions": "institutions.csv",
+    "employment": "employment_by_sector.csv",
+    "sectors": "sectors.csv",
+    "external_sites": "external_sites.csv",
+}
+
+
+class DataError(ValueError):
+    """An input data file is missing or malformed; the message names the file and the problem."""
+
+
+def _read_csv(path: Path, required: dict[str, str]) -> pd.DataFrame:
+    """Read a CSV (``#`` lines are comments) and check its columns and their types.
+
+    ``required`` maps column name to kind: "str", "int", "float" or "bool".
+    """
+    if not path.is_file():
+        raise DataError(f"data file {path} is missing (see data/SOURCES.md for what it holds)")
+    try:
+        df = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except Exception as exc:  # pandas raises several parser error types
+        raise DataError(f"data file {path} cannot be read as CSV: {exc}") from None
+    missing = [c for c in required if c not in df.columns]
+    if missing:
+        raise DataError(
+            f"data file {path}: missing column(s) {missing}; expected columns {list(required)}"
+        )
+    for col, kind in required.items():
+        if df[col].isna().any():
+            row = int(df.index[df[col].isna()][0]) + 2
+            raise DataError(f"data file {path}: empty value in column '{col}' (line ~{row})")
+        if kind in ("int", "float"):
+            conv = pd.to_numeric(df[col], errors="coerce")
+            if conv.isna().any():
+                bad = df[col][conv.isna()].iloc[0]
+                raise DataError(f"data file {path}: column '{col}' must be numeric, found {bad!r}")
+            if (conv < 0).any():
+                raise DataError(f"data file {path}: column '{col}' must be >= 0")
+            df[col] = conv.astype(int if kind == "int" else float)
+        elif kind == "bool":
+            lowered = df[col].astype(str).str.strip().str.lower()
+            if not lowered.isin(["true", "false"]).all():
+                bad = df[col][~lowered.isin(["true", "false"])].iloc[0]
+                raise DataError(f"data file {path}: column '{col}' must be true/false, found {bad!r}")
+            df[col] = lowered == "true"
+        else:
+            df[col] = df[col].astype(str).str.strip()
+    return df
+
+
+def sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 16), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+@dataclass
+class RegionData:
+    """Everything the model reads from files for one region, checked."""
+
+    region: str
+    municipalities: pd.DataFrame  # name, gm_code, centre_lat, centre_lon, population_2024
+    population_bands: np.ndarray  # (n_municipalities, 20) persons by 5-year band, 1 Jan 2021
+    institutions: pd.DataFrame  # one row per institution × site × sector
+    employment_shares: np.ndarray  # (n_sectors,) share of jobs by sector
+    site_coordinates: dict[str, tuple[float, float]]  # site municipality -> (lat, lon)
+    checksums: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def municipality_names(self) -> list[str]:
+        return list(self.municipalities["municipality"])
+
+
+def load_region(region: str, data_dir: str | Path = "data") -> RegionData:
+    data_dir = Path(data_dir)
+    if region not in REGION_LABELS:
+        raise DataError(f"unknown region {region!r}; allowed: {sorted(REGION_LABELS)}")
+    label = REGION_LABELS[region]
+    paths = {k: data_dir / v for k, v in FILES.items()}
+
+    muni = _read_csv(
+        paths["municipalities"],
+        {"region": "str", "gm_code": "str", "municipality": "str", "population_2024": "int",
+         "centre_lat": "float", "centre_lon": "float"},
+    )
+    muni = muni[muni["region"] == label].reset_index(drop=True)
+    if muni.empty:
+        raise DataError(f"data file {paths['municipalities']}: no municipalities for region {label}")
+
+    pop = _read_csv(
+        paths["population"],
+        {"region": "str", "gm_code": "str", "municipality": "str", "age_band": "str", "persons": "int"},
+    )
+    pop = pop[pop["region"] == label]
+    unknown_bands = sorted(set(pop["age_band"]) - set(AGE_BANDS))
+    if unknown_bands:
+        raise DataError(f"data file {paths['population']}: unknown age_band(s) {unknown_bands}; allowed {AGE_BANDS}")
+    table = pop.pivot_table(index="gm_code", columns="age_band", values="persons", aggfunc="sum")
+    missing_munis = sorted(set(muni["gm_code"]) - set(table.index))
+    if missing_munis:
+        raise DataError(f"data file {paths['population']}: no rows for municipality code(s) {missing_munis}")
+    table = table.reindex(index=muni["gm_code"], columns=AGE_BANDS)
+    if table.isna().any().any():
+        raise DataError(f"data file {paths['population']}: some municipality × age_band cells are missing")
+    bands = table.to_numpy(dtype=np.int64)
+
+    sectors = _read_csv(paths["sectors"], {"sector": "str", "national_employment_share": "float"})
+    _check_sectors(paths["sectors"], sectors["sector"])
+
+    emp = _read_csv(paths["employment"], {"region": "str", "sector": "str", "share": "float"})
+    emp = emp[emp["region"] == region]
+    _check_sectors(paths["employment"], emp["sector"])
+    if sorted(emp["sector"]) != sorted(SECTORS):
+        raise DataError(f"data file {paths['employment']}: region {region} needs one row per sector {list(SECTORS)}")
+    shares = np.zeros(len(SECTORS))
+    for s, v in zip(emp["sector"], emp["share"], strict=True):
+        shares[SECTOR_INDEX[s]] = v
+    if abs(shares.sum() - 1) > 0.01:
+        raise DataError(f"data file {paths['employment']}: shares of region {region} sum to {shares.sum():.3f}, not 1")
+    shares = shares / shares.sum()
+
+    inst = _read_csv(
+        paths["institutions"],
+        {"region": "str", "institution": "str", "kind": "str", "site": "str", "in_region": "bool",
+         "sector": "str", "min_level": "int", "max_level": "int", "bol": "bool", "bbl": "bool",
+         "students_base": "float", "bbl_share": "float"},
+    )
+    inst = inst[inst["region"].str.lower().str.replace("-", "_") == region].reset_index(drop=True)
+    if inst.empty:
+        raise DataError(f"data file {paths['institutions']}: no institutions for region {region}")
+    _check_sectors(paths["institutions"], inst["sector"])
+    bad = inst[(inst["min_level"] < 1) | (inst["max_level"] > 4) | (inst["min_level"] > inst["max_level"])]
+    if not bad.empty:
+        raise DataError(f"data file {paths['institutions']}: levels must satisfy 1 <= min_level <= max_level <= 4 (row {bad.index[0]})")
+    if ((inst["bbl_share"] < 0) | (inst["bbl_share"] > 1)).any():
+        raise DataError(f"data file {paths['institutions']}: column 'bbl_share' must be in [0, 1]")
+
+    coords = {r.municipality: (r.centre_lat, r.centre_lon) for r in muni.itertuples()}
+    ext = _read_csv(paths["external_sites"], {"municipality": "str", "centre_lat": "float", "centre_lon": "float"})
+    for r in ext.itertuples():
+        coords.setdefault(r.municipality, (r.centre_lat, r.centre_lon))
+    for r in inst.itertuples():
+        if r.site not in coords:
+            raise DataError(
+                f"data file {paths['institutions']}: site {r.site!r} of {r.institution} is neither a "
+                f"municipality of {label} nor listed in {paths['external_sites']}"
+            )
+        if r.in_region and r.site not in set(muni["municipality"]):
+            raise DataError(f"data file {paths['institutions']}: site {r.site!r} is marked in_region but is not in {label}")
+
+    checksums = {str(p): sha256(p) for p in paths.values()}
+    return RegionData(region, muni, bands, inst, shares, coords, checksums)
+
+
+def _check_sectors(path: Path, col: pd.Series) -> None:
+    unknown = sorted(set(col) - set(SECTORS))
+    if unknown:
+        raise DataError(f"data file {path}: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")

@@ -1,0 +1,223 @@
+"""Demography: the base-year population, and each January ageing, retirement, mortality,
+net migration and the new 15-year-old cohort.
+
+The 2021 age bands (CBS 83502NED) are spread evenly over single years of age and rounded so
+that every municipality's total is kept. The 0-14-year-olds of 2021 are the 15-year-olds of
+2022-2036: those cohorts are data. Later cohorts follow the demography scenario's annual change.
+The base population of ``start_year`` is the 2021 population aged forward (no mortality or
+migration before the start: a stated simplification, see docs/ODD.md).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.agents.population import Population
+from sim.codes import N_SECTORS, Benefit, Status
+from sim.config import _parse_band
+from sim.processes.education import UNSET
+
+if TYPE_CHECKING:
+    from sim.model import RegionModel
+
+DATA_YEAR = 2021
+ENTRY_AGE = 15
+MAX_AGE = 100  # the 95+ band is spread over 95-99
+
+
+def cumulative_round(x: np.ndarray, axis: int = -1) -> np.ndarray:
+    """Round non-negative reals to integers so that running totals along ``axis`` stay within
+    half a unit of the real running totals (each cell within 1, the total exact to rounding)."""
+    c = np.rint(np.cumsum(x, axis=axis))
+    return np.diff(c, axis=axis, prepend=0).astype(np.int64)
+
+
+def single_year_table(bands: np.ndarray, scale: float) -> np.ndarray:
+    """(municipalities × 20 five-year bands) -> (municipalities × 100 single years), at scale."""
+    per_year = np.repeat(bands / 5.0, 5, axis=1) * scale
+    return cumulative_round(per_year, axis=1)
+
+
+def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:
+    """Per single year of age, the rate of the band that contains it (0 elsewhere)."""
+    out = np.zeros(max_age + 1)
+    for band, rate in bands.items():
+        lo, hi = _parse_band(band, band)
+        out[lo : hi + 1] = rate
+    return out
+
+
+class Demography:
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        cfg = model.cfg
+        self.pcfg = cfg.model.population
+        self.table = single_year_table(model.data.population_bands, cfg.scale)  # ages in 2021
+        self.rng = model.streams["demography"]
+        self.mortality_factor = cfg.demography.mortality_factor
+        self.migration = band_rates(dict(self.pcfg.net_migration)) * cfg.demography.migration_factor
+        self.growth_after = cfg.demography.cohort_growth_after_data
+        # entries and exits by reason, per month (persons at model scale)
+        from sim.codes import ENTRY_REASONS, EXIT_REASONS
+
+        self.entries = np.zeros((model.n_months, len(ENTRY_REASONS)), dtype=np.int64)
+        self.exits = np.zeros((model.n_months, len(EXIT_REASONS)), dtype=np.int64)
+
+    # --- inputs -----------------------------------------------------------------------------
+    def cohort(self, year: int) -> np.ndarray:
+        """15-year-olds entering per municipality on 1 January of ``year`` (model scale)."""
+        age_2021 = ENTRY_AGE - (year - DATA_YEAR)
+        if age_2021 >= 0:
+            return self.table[:, age_2021].copy()
+        last = self.table[:, 0].astype(float)
+        return cumulative_round(last * (1 + self.growth_after) ** (-age_2021))
+
+    def mortality(self, age: np.ndarray) -> np.ndarray:
+        """Annual death probability: Gompertz curve through q(50) (CBS life table, see config)."""
+        q = self.pcfg.mortality_q50 * np.exp(self.pcfg.mortality_slope * (age.astype(float) - 50))
+        return np.clip(q * self.mortality_factor, 0.0, 1.0)
+
+    def population_75plus(self, years: np.ndarray) -> np.ndarray:
+        """Region's 75+ population per year from the 2021 table aged forward with mortality."""
+        ages = np.arange(MAX_AGE)
+        counts = self.table.sum(0).astype(float)
+        out = []
+        for y in years:
+            k = int(y - DATA_YEAR)
+            surv = np.ones(MAX_AGE)
+            for step in range(k):
+                surv *= 1 - self.mortality(ages + step)
+            aged = ages + k
+            out.append(float((counts * surv)[aged >= 75].sum()))
+        return np.asarray(out)
+
+    # --- base year --------------------------------------------------------------------------
+    def build_population(self) -> Population:
+        """Residents aged 15 up to the pension age in ``start_year``: ages, homes and aptitude."""
+        model = self.model
+        shift = model.cfg.start_year - DATA_YEAR
+        ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)
+        counts = self.table[:, ages - shift]  # (M, n_ages)
+        n = int(counts.sum())
+        pop = Population(0)
+        m_idx, a_idx = np.nonzero(counts)
+        reps = counts[m_idx, a_idx]
+        pop.append(
+            n,
+            age=np.repeat(ages[a_idx], reps),
+            municipality=np.repeat(m_idx, reps),
+            status=UNSET,
+        )
+        rng = model.streams["init.population"]
+        pop.aptitude[:] = self.draw_aptitude(rng, n)
+        pop.status[pop.age < model.cfg.model.education.vo_leave_age] = Status.SCHOOL
+        return pop
+
+    def draw_aptitude(self, rng: np.random.Generator, n: int) -> np.ndarray:
+        shares = np.asarray(self.model.cfg.model.education.aptitude_level_shares)
+        return rng.choice(np.arange(1, 5), size=n, p=shares / shares.sum()).astype(np.int8)
+
+    def assign_adult_states(self, idx: np.ndarray, rng: np.random.Generator) -> None:
+        """Give persons without a status (past secondary school, not in mbo) one: other
+        education, employed, unemployed or inactive by age; a sector, workplace, qualification
+        and benefit to match."""
+        model, pop = self.model, self.model.pop
+        ecfg, rcfg = model.cfg.model.education, model.cfg.region
+        age = pop.age[idx]
+        u = rng.random(idx.size)
+        oe_rate = band_rates(dict(ecfg.initial_other_education_rate_by_age))[age]
+        in_oe = u < oe_rate
+        oe = idx[in_oe]
+        pop.status[oe] = Status.OTHER_EDUCATION
+        pop.study_year[oe] = np.clip(pop.age[oe] - ecfg.vo_leave_age, 0, ecfg.other_education_years - 1)
+        rest, age = idx[~in_oe], age[~in_oe]
+        e = np.clip(band_rates(dict(self.pcfg.employment_rate_by_age))[age] * rcfg.participation_factor, 0, 1)
+        ur = rcfg.unemployment_rate
+        p_unemp = np.clip(e * ur / (1 - ur), 0, 1 - e)
+        u = rng.random(rest.size)
+        employed = rest[u < e]
+        unemployed = rest[(u >= e) & (u < e + p_unemp)]
+        inactive = rest[u >= e + p_unemp]
+        pop.status[employed] = Status.EMPLOYED
+        pop.status[unemployed] = Status.UNEMPLOYED
+        pop.status[inactive] = Status.INACTIVE
+        shares = model.data.employment_shares
+        working = np.concatenate([employed, unemployed])
+        pop.sector[working] = rng.choice(N_SECTORS, size=working.size, p=shares)
+        # workplace: municipalities weighted by population and commuting distance
+        w = model.labour.commute_weight * model.municipality_population[None, :]
+        cum = np.cumsum(w, axis=1)
+        cum /= cum[:, -1:]
+        home = pop.municipality[employed]
+        pop.work_municipality[employed] = np.minimum(
+            (rng.random(employed.size)[:, None] >= cum[home]).sum(1), model.n_municipalities - 1
+        )
+        # qualification: level by adult shares (none before 18), sector mostly the job's
+        adults = idx[pop.age[idx] >= 18]
+        adults = adults[pop.status[adults] != Status.OTHER_EDUCATION]
+        level_shares = np.asarray(self.pcfg.level_shares_adults)
+        pop.qual_level[adults] = rng.choice(6, size=adults.size, p=level_shares / level_shares.sum())
+        own = rng.random(adults.size) < self.pcfg.qualified_in_own_sector
+        has_sector = pop.sector[adults] >= 0
+        pop.qual_sector[adults] = np.where(
+            own & has_sector, pop.sector[adults], rng.choice(N_SECTORS, size=adults.size, p=shares)
+        )
+        pop.qual_sector[adults[pop.qual_level[adults] == 0]] = -1
+        # benefits: the unemployed on WW or bijstand; bijstand among the inactive to the base share
+        mcfg = model.cfg.model.municipality
+        on_ww = rng.random(unemployed.size) < 0.5
+        pop.benefit[unemployed] = np.where(on_ww, Benefit.UWV, Benefit.MUNICIPALITY)
+        pop.benefit_months[unemployed] = rng.integers(0, mcfg.ww_months, size=unemployed.size)
+        target = rcfg.social_assistance_share * np.count_nonzero(pop.age[idx] >= 18)
+        need = int(max(0, round(target - np.count_nonzero(pop.benefit[idx] == Benefit.MUNICIPALITY))))
+        cand = inactive[pop.age[inactive] >= 18]
+        if cand.size:
+            pop.benefit[rng.choice(cand, size=min(need, cand.size), replace=False)] = Benefit.MUNICIPALITY
+
+    # --- each January -----------------------------------------------------------------------
+    def january(self) -> None:
+        from sim.codes import ENTRY_REASONS, EXIT_REASONS
+
+        model, pop, rng = self.model, self.model.pop, self.rng
+        month = model.month_index
+        pop.age += 1
+        retire = pop.age >= self.pcfg.pension_age
+        die = rng.random(pop.n) < self.mortality(pop.age)
+        rate = self.migration[np.minimum(pop.age, MAX_AGE)]
+        leave = (rate < 0) & (rng.random(pop.n) < -rate)
+        die &= ~retire
+        leave &= ~(retire | die)
+        self.exits[month, EXIT_REASONS.index("retirement")] = np.count_nonzero(retire)
+        self.exits[month, EXIT_REASONS.index("death")] = np.count_nonzero(die)
+        self.exits[month, EXIT_REASONS.index("out_migration")] = np.count_nonzero(leave)
+        pop.keep(~(retire | die | leave))
+        # in-migration where the band's net rate is positive
+        ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)
+        by_age = np.bincount(pop.age, minlength=MAX_AGE + 1)[ages]
+        expected = np.maximum(self.migration[ages], 0) * by_age
+        n_in = rng.poisson(expected)
+        total_in = int(n_in.sum())
+        if total_in:
+            in_age = np.repeat(ages, n_in)
+            # homes: where people of that age live now
+            table = np.zeros((ages.size, model.n_municipalities))
+            np.add.at(table, (pop.age.astype(np.int64) - ENTRY_AGE, pop.municipality), 1)
+            table += 1e-9
+            cum = np.cumsum(table, axis=1)
+            cum /= cum[:, -1:]
+            home = (rng.random(total_in)[:, None] >= cum[in_age - ENTRY_AGE]).sum(1)
+            new = pop.append(total_in, age=in_age, municipality=np.minimum(home, model.n_municipalities - 1),
+                             status=UNSET)
+            pop.aptitude[new] = self.draw_aptitude(rng, total_in)
+            school = new[pop.age[new] < model.cfg.model.education.vo_leave_age]
+            pop.status[school] = Status.SCHOOL
+            self.assign_adult_states(new[pop.status[new] == UNSET], rng)
+        self.entries[month, ENTRY_REASONS.index("in_migration")] = total_in
+        cohort = self.cohort(model.year)
+        n_c = int(cohort.sum())
+        new = pop.append(n_c, age=ENTRY_AGE, municipality=np.repeat(np.arange(cohort.size), cohort),
+                         status=Status.SCHOOL)
+        pop.aptitude[new] = self.draw_aptitude(rng, n_c)
+        self.entries[month, ENTRY_REASONS.index("cohort")] = n_c

@@ -1,0 +1,385 @@
+"""mbo education: the programme portfolio, September intake, progression, dropout, graduation.
+
+A programme is one sector cluster × level × route (BOL/BBL) × site of an institution. Each
+September the secondary-school leavers split into mbo and other education; mbo entrants choose
+among the open programmes within reach by a nested logit: first a sector (image, employership,
+weakly prospects — the report: job prospects hardly differ any more, image and employership
+decide), then a programme within it (travel time, level fit, route). Alternative-specific
+constants are the log of each programme's base-year intake, so that base-year conditions
+reproduce the base-year distribution; image and employership are changes from the base year.
+Numerus fixus / capacity caps and BBL places (an employer must offer one) bind in rounds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+from sim.codes import HIGHER_EDUCATION_LEVEL, N_SECTORS, ROUTE_NAMES, SECTOR_INDEX, SECTORS, Route, Status
+
+if TYPE_CHECKING:
+    from sim.model import RegionModel
+
+UNSET = -1  # status of a person not yet given a status while the population is built
+
+
+@dataclass
+class Programmes:
+    """Column table of programmes (one entry per programme)."""
+
+    programme_id: np.ndarray  # str
+    institution: np.ndarray  # int index into model.institution_names
+    site: np.ndarray  # str, municipality name of the site
+    site_municipality: np.ndarray  # int index into the region's municipalities, -1 if outside
+    sector: np.ndarray
+    level: np.ndarray
+    route: np.ndarray
+    base_enrolment: np.ndarray  # persons at model scale
+    base_intake: np.ndarray
+    capacity: np.ndarray  # max intake per year (persons at model scale)
+    open: np.ndarray  # bool
+
+    @property
+    def n(self) -> int:
+        return len(self.sector)
+
+    def frame(self, institution_names: list[str]) -> pd.DataFrame:
+        return pd.DataFrame(
+            {
+                "programme_id": self.programme_id,
+                "institution": np.asarray(institution_names, dtype=object)[self.institution],
+                "sector": np.asarray(SECTORS, dtype=object)[self.sector],
+                "level": self.level.astype(np.int64),
+                "route": np.asarray(ROUTE_NAMES, dtype=object)[self.route],
+                "location": self.site,
+            }
+        )
+
+
+def _slug(text: str) -> str:
+    return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
+
+
+def build_programmes(model: RegionModel) -> tuple[Programmes, list[str]]:
+    """Expand the institutions table (institution × site × sector) into programmes."""
+    cfg = model.cfg.model.education
+    inst = model.data.institutions
+    names = list(dict.fromkeys(inst["institution"]))
+    muni_index = {n: i for i, n in enumerate(model.data.municipality_names)}
+    level_shares = np.asarray(cfg.enrolment_level_shares, dtype=float)
+    years = np.asarray(cfg.programme_years)
+    rows: list[tuple] = []
+    for r in inst.itertuples():
+        levels = np.arange(r.min_level, r.max_level + 1)
+        ls = level_shares[levels - 1]
+        ls = ls / ls.sum()
+        routes = [(Route.BOL, 1 - r.bbl_share if r.bbl else 1.0)] if r.bol else []
+        if r.bbl:
+            routes.append((Route.BBL, r.bbl_share if r.bol else 1.0))
+        for level, lshare in zip(levels, ls, strict=True):
+            for route, rshare in routes:
+                enrol = r.students_base * lshare * rshare * model.cfg.scale
+                pid = f"{_slug(r.institution)}/{_slug(r.site)}/{r.sector}/L{level}/{ROUTE_NAMES[route]}"
+                rows.append((pid, names.index(r.institution), r.site, muni_index.get(r.site, -1),
+                             SECTOR_INDEX[r.sector], level, int(route), enrol))
+    ids, inst_i, site, site_m, sector, level, route, enrol = (np.asarray(c) for c in zip(*rows, strict=True))
+    base_intake = enrol / years[level - 1]
+    return (
+        Programmes(
+            programme_id=ids, institution=inst_i.astype(np.int64), site=site,
+            site_municipality=site_m.astype(np.int64), sector=sector.astype(np.int64),
+            level=level.astype(np.int64), route=route.astype(np.int64),
+            base_enrolment=enrol.astype(float), base_intake=base_intake.astype(float),
+            capacity=np.ceil(base_intake * cfg.capacity_factor).astype(np.int64),
+            open=np.ones(len(ids), dtype=bool),
+        ),
+        names,
+    )
+
+
+class Education:
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        self.cfg = model.cfg.model.education
+        self.programmes, self.institution_names = build_programmes(model)
+        p = self.programmes
+        coords = [model.data.site_coordinates[s] for s in p.site]
+        from sim.geography import travel_minutes
+
+        homes = list(zip(model.data.municipalities["centre_lat"], model.data.municipalities["centre_lon"], strict=True))
+        self.travel_hp = travel_minutes(homes, coords, model.cfg.model.travel)  # (municipality, programme)
+        self.sector_onehot = np.zeros((p.n, N_SECTORS))
+        self.sector_onehot[np.arange(p.n), p.sector] = 1.0
+        self.asc = np.log(np.maximum(p.base_intake, 1e-3))
+        # sector terms of the choice; policies (image shocks, LOB steering) change these
+        self.sector_image = np.array([self.cfg.sector_image[s] for s in SECTORS], dtype=float)
+        self.sector_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
+        self.prospects_weight = self.cfg.choice.prospects
+        self.intake_cap = p.capacity.copy()  # policies (numerus fixus) may lower it
+        self.rng_choice = model.streams["education.choice"]
+        self.rng_progress = model.streams["education.progression"]
+        # per-school-year results (model scale), filled in place
+        n_years = model.n_years + 1
+        self.intake = np.zeros((n_years, p.n), dtype=np.int64)
+        self.enrolled = np.zeros((n_years, p.n), dtype=np.int64)
+        self.graduates = np.zeros((n_years, p.n), dtype=np.int64)
+        self.dropouts = np.zeros((n_years, p.n), dtype=np.int64)
+        self.open_at_intake = np.zeros((n_years, p.n), dtype=bool)
+        self.llo_starts = np.zeros((n_years, p.n), dtype=np.int64)
+        self.municipal_revenue_eur = np.zeros((n_years, len(self.institution_names)))
+        self.intakes_recorded = 0  # school years with a simulated intake so far
+
+    # --- choice ---------------------------------------------------------------------------
+    def _prospects(self) -> np.ndarray:
+        """Standardised log tightness per sector (vacancies per job seeker), last month."""
+        lab = self.model.labour
+        v = lab.vacancies.sum(axis=(1, 2)).astype(float)
+        pop = self.model.pop
+        u = np.bincount(pop.sector[(pop.status == Status.UNEMPLOYED) & (pop.sector >= 0)], minlength=N_SECTORS)
+        t = np.log((v + 1) / (u + 1))
+        sd = t.std()
+        return (t - t.mean()) / sd if sd > 0 else np.zeros_like(t)
+
+    def choose(self, persons: np.ndarray, available: np.ndarray) -> np.ndarray:
+        """Nested-logit programme choice for ``persons`` among ``available`` programmes.
+
+        Returns a programme index per person, or -1 if nothing is available to them.
+        """
+        if persons.size == 0:
+            return np.empty(0, dtype=np.int64)
+        pop, cfg, rng, p = self.model.pop, self.cfg, self.rng_choice, self.programmes
+        ch = cfg.choice
+        lam = ch.nest_scale
+        tt = self.travel_hp[pop.municipality[persons]]  # (n, P)
+        v = (
+            self.asc[None, :]
+            + ch.travel_per_10_minutes * tt / 10.0
+            + ch.level_mismatch * np.abs(p.level[None, :] - pop.aptitude[persons][:, None])
+            + ch.bbl_constant * (p.route == Route.BBL)[None, :]
+        )
+        within = tt <= self.model.cfg.model.travel.max_travel_minutes
+        ok = within & available[None, :]
+        nothing_near = ~ok.any(1)
+        ok[nothing_near] = available[None, :]  # nothing within reach: the whole region, far away
+        v = np.where(ok, v, -np.inf)
+        vmax = np.max(np.where(ok, v, -1e300), axis=1, keepdims=True)
+        e = np.where(ok, np.exp((v - vmax) / lam), 0.0)
+        nest_sum = e @ self.sector_onehot  # (n, S)
+        has = nest_sum > 0
+        with np.errstate(divide="ignore"):
+            iv = lam * np.log(nest_sum) + vmax
+        x = ch.image * self.sector_image + ch.employership * self.sector_employership
+        x = x + self.prospects_weight * self._prospects()
+        u_sector = np.where(has, x[None, :] + iv, -np.inf)
+        g = rng.gumbel(size=u_sector.shape)
+        sector = np.argmax(u_sector + g, axis=1)
+        none = ~has.any(1)
+        g2 = rng.gumbel(size=v.shape)
+        in_sector = p.sector[None, :] == sector[:, None]
+        score = np.where(ok & in_sector, v / lam + g2, -np.inf)
+        choice = np.argmax(score, axis=1)
+        choice[none] = -1
+        return choice
+
+    def allocate(self, persons: np.ndarray, rounds: int = 6) -> np.ndarray:
+        """Choose with capacity: over-subscribed programmes and BBL places bind; the rejected
+        choose again among what is left. Returns programme per person (-1: no place)."""
+        p = self.programmes
+        result = np.full(persons.size, -1, dtype=np.int64)
+        remaining_cap = np.where(p.open, self.intake_cap, 0).astype(np.int64)
+        bbl_left = self.model.labour.bbl_places().astype(np.int64)
+        pending = np.arange(persons.size)
+        for _ in range(rounds):
+            if pending.size == 0:
+                break
+            avail = remaining_cap > 0
+            avail &= ~((p.route == Route.BBL) & (bbl_left[p.sector] <= 0))
+            choice = self.choose(persons[pending], avail)
+            got = choice >= 0
+            # who gets a place: random order, first come within each programme's capacity
+            order = self.rng_choice.permutation(pending.size)
+            order = order[got[order]]
+            ch = choice[order]
+            order = order[np.argsort(ch, kind="stable")]
+            ch = choice[order]
+            first = np.searchsorted(ch, ch, side="left")
+            rank = np.arange(ch.size) - first
+            admit = rank < remaining_cap[ch]
+            # BBL: places per sector, also first come
+            bbl = p.route[ch] == Route.BBL
+            sec = p.sector[ch]
+            bbl_idx = np.flatnonzero(bbl & admit)
+            if bbl_idx.size:
+                s_order = bbl_idx[np.argsort(sec[bbl_idx], kind="stable")]
+                s_sorted = sec[s_order]
+                s_rank = np.arange(s_sorted.size) - np.searchsorted(s_sorted, s_sorted, side="left")
+                admit[s_order[s_rank >= bbl_left[s_sorted]]] = False
+            admitted = order[admit]
+            result[pending[admitted]] = choice[admitted]
+            remaining_cap -= np.bincount(choice[admitted], minlength=p.n)
+            bbl_taken = np.bincount(p.sector[choice[admitted]][p.route[choice[admitted]] == Route.BBL],
+                                    minlength=N_SECTORS)
+            bbl_left -= bbl_taken
+            rejected = np.ones(pending.size, dtype=bool)
+            rejected[admitted] = False
+            rejected &= got  # those with nothing available stop trying
+            pending = pending[rejected]
+        return result
+
+    def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
+        pop, p = self.model.pop, self.programmes
+        pop.programme[persons] = programme
+        pop.study_year[persons] = 0
+        pop.months_in_state[persons] = 0
+        bbl = p.route[programme] == Route.BBL
+        pop.status[persons] = np.where(bbl, Status.MBO_BBL, Status.MBO_BOL)
+        b = persons[bbl]
+        pop.sector[b] = p.sector[programme[bbl]]
+        site = p.site_municipality[programme[bbl]]
+        pop.work_municipality[b] = np.where(site >= 0, site, pop.municipality[b])
+
+    # --- yearly ---------------------------------------------------------------------------
+    def intake_september(self) -> None:
+        """Secondary-school leavers split into mbo and other education; mbo entrants enrol."""
+        model, pop, cfg = self.model, self.model.pop, self.cfg
+        y = model.year_index
+        # ages are on 1 January: those who turn vo_leave_age this calendar year leave now
+        leavers = np.flatnonzero((pop.status == Status.SCHOOL) & (pop.age >= cfg.vo_leave_age - 1))
+        to_mbo = self.rng_choice.random(leavers.size) < cfg.mbo_share
+        other = leavers[~to_mbo]
+        pop.status[other] = Status.OTHER_EDUCATION
+        pop.study_year[other] = 0
+        pop.months_in_state[other] = 0
+        cand = leavers[to_mbo]
+        prog = self.allocate(cand)
+        placed = prog >= 0
+        self.enrol(cand[placed], prog[placed])
+        no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
+        pop.status[no_place] = Status.UNEMPLOYED
+        pop.months_in_state[no_place] = 0
+        self.intake[y] = np.bincount(prog[placed], minlength=self.programmes.n)
+        self.open_at_intake[y] = self.programmes.open
+        self.enrolled[y] = self.enrolment()
+        self.intakes_recorded += 1
+
+    def enrolment(self) -> np.ndarray:
+        pop = self.model.pop
+        students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
+        return np.bincount(pop.programme[students], minlength=self.programmes.n)
+
+    def end_of_school_year(self) -> None:
+        """July: dropout, progression and graduation in mbo; leaving other education."""
+        model, pop, cfg, p, rng = self.model, self.model.pop, self.cfg, self.programmes, self.rng_progress
+        y = model.year_index - 1  # the school year that started last September
+        students = np.flatnonzero((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
+        prog = pop.programme[students]
+        level = p.level[prog]
+        drop = rng.random(students.size) < np.asarray(cfg.dropout_rate)[level - 1]
+        dropouts = students[drop]
+        bbl_drop = dropouts[pop.status[dropouts] == Status.MBO_BBL]
+        bol_drop = dropouts[pop.status[dropouts] == Status.MBO_BOL]
+        if y >= 0:
+            self.dropouts[y] = np.bincount(prog[drop], minlength=p.n)
+        pop.status[bbl_drop] = Status.EMPLOYED  # keeps the job, without the diploma
+        pop.status[bol_drop] = Status.UNEMPLOYED
+        pop.programme[dropouts] = -1
+        pop.months_in_state[dropouts] = 0
+        stay = students[~drop]
+        pop.study_year[stay] += 1
+        years = np.asarray(cfg.programme_years)
+        done = pop.study_year[stay] >= years[p.level[pop.programme[stay]] - 1]
+        grads = stay[done]
+        gprog = pop.programme[grads]
+        if y >= 0:
+            self.graduates[y] = np.bincount(gprog, minlength=p.n)
+        pop.qual_sector[grads] = p.sector[gprog]
+        pop.qual_level[grads] = np.maximum(pop.qual_level[grads], p.level[gprog])
+        bbl = pop.status[grads] == Status.MBO_BBL
+        pop.status[grads[bbl]] = Status.EMPLOYED
+        bol = grads[~bbl]
+        to_he = (p.level[pop.programme[bol]] == 4) & (rng.random(bol.size) < cfg.to_higher_education_l4)
+        he = bol[to_he]
+        pop.status[he] = Status.OTHER_EDUCATION
+        pop.study_year[he] = max(cfg.other_education_years - 4, 0)
+        seekers = bol[~to_he]
+        pop.status[seekers] = Status.UNEMPLOYED
+        pop.sector[seekers] = p.sector[pop.programme[seekers]]
+        pop.programme[grads] = -1
+        pop.months_in_state[grads] = 0
+        # other education (havo/vwo, hbo, wo): leave after other_education_years
+        oe = np.flatnonzero(pop.status == Status.OTHER_EDUCATION)
+        pop.study_year[oe] += 1
+        leave = oe[pop.study_year[oe] >= cfg.other_education_years]
+        pop.status[leave] = Status.UNEMPLOYED
+        pop.qual_level[leave] = np.maximum(pop.qual_level[leave], HIGHER_EDUCATION_LEVEL)
+        shares = model.data.employment_shares
+        pop.qual_sector[leave] = rng.choice(N_SECTORS, size=leave.size, p=shares)
+        pop.sector[leave] = pop.qual_sector[leave]
+        pop.months_in_state[leave] = 0
+
+    # --- base year ------------------------------------------------------------------------
+    def initialise_students(self) -> None:
+        """Place the base-year mbo students: each programme's base enrolment, by age, drawn
+        from the persons of that age in each municipality by a gravity model of travel time."""
+        model, pop, cfg, p = self.model, self.model.pop, self.cfg, self.programmes
+        rng = model.streams["init.students"]
+        years = np.asarray(cfg.programme_years)[p.level - 1]
+        delay = np.asarray(cfg.initial_delay_shares, dtype=float)
+        max_age = 16 + years.max() + len(delay) + cfg.bbl_extra_years
+        ages = np.arange(16, max_age + 1)
+        demand = np.zeros((p.n, ages.size))  # expected students per programme and age
+        for y in range(years.max()):
+            active = years > y
+            for d, share in enumerate(delay):
+                a = 16 + y + d + np.where(p.route == Route.BBL, cfg.bbl_extra_years, 0)
+                np.add.at(demand, (np.flatnonzero(active), a[active] - 16),
+                          (p.base_enrolment / years * share)[active])
+        tt = self.travel_hp
+        w = np.exp(cfg.choice.travel_per_10_minutes * tt / 10.0)
+        w[tt > model.cfg.model.travel.max_travel_minutes] *= 1e-3
+        free = pop.status == UNSET
+        for ai, a in enumerate(ages):
+            pool = np.flatnonzero(free & (pop.age == a))
+            if pool.size == 0:
+                continue
+            pool = pool[rng.permutation(pool.size)]
+            by_m = np.bincount(pop.municipality[pool], minlength=model.n_municipalities)
+            grav = by_m[:, None] * w  # (M, P)
+            grav = grav / np.maximum(grav.sum(0, keepdims=True), 1e-12)
+            x = grav * demand[:, ai][None, :]
+            x = np.diff(np.rint(np.cumsum(x, axis=0)), axis=0, prepend=0).astype(np.int64)
+            order = np.argsort(pop.municipality[pool], kind="stable")
+            pool = pool[order]
+            starts = np.searchsorted(pop.municipality[pool], np.arange(model.n_municipalities))
+            for m in np.flatnonzero(x.sum(1) > 0):
+                want = np.repeat(np.arange(p.n), x[m])
+                take = min(want.size, int(by_m[m] * cfg.initial_max_enrolment_share))
+                if take == 0:
+                    continue
+                want = rng.permutation(want)[:take]
+                who = pool[starts[m] : starts[m] + take]
+                self.enrol(who, want)
+                stud_year = np.minimum(
+                    np.maximum(a - 16 - np.where(p.route[want] == Route.BBL, cfg.bbl_extra_years, 0), 0),
+                    years[want] - 1,
+                )
+                pop.study_year[who] = stud_year
+                pop.months_in_state[who] = 4 + 12 * stud_year  # enrolled last September (or earlier)
+            free[pool] = pop.status[pool] == UNSET
+        # base-year intake history, used for nothing but reporting
+        self.enrolled_base = self.enrolment()
+
+    def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray) -> np.ndarray:
+        """For LLO: the nearest open BOL programme (level >= 2) of ``sector`` per person, or -1."""
+        if persons.size == 0:
+            return np.empty(0, dtype=np.int64)
+        p = self.programmes
+        usable = p.open & (p.level >= 2) & (p.route == Route.BOL)
+        tt = self.travel_hp[self.model.pop.municipality[persons]]
+        ok = usable[None, :] & (p.sector[None, :] == sector[:, None])
+        score = np.where(ok, tt, np.inf)
+        best = np.argmin(score, axis=1)
+        return np.where(np.isfinite(score[np.arange(persons.size), best]), best, -1)

@@ -1,0 +1,221 @@
+"""The labour market: sector demand, vacancies, separations and matching, every month.
+
+Employers are held as cells (sector × work municipality): headcount (derived from the persons
+who work there), a target headcount that follows the economy scenario, and vacancies counted by
+age in months. A vacancy open for ``hard_to_fill_months`` or more is *hard to fill*: the shortage
+measure. Matching per sector is a constant-returns Cobb–Douglas function of effective job
+seekers and vacancies (Petrongolo & Pissarides 2001; Gorter & van Ours 1995 for NL), where a
+seeker counts by qualification fit and commuting access to the sector's vacancies.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.codes import N_SECTORS, Benefit, Status
+
+if TYPE_CHECKING:
+    from sim.model import RegionModel
+
+
+def remove_from_buckets(buckets: np.ndarray, amount: np.ndarray, oldest_first: bool) -> np.ndarray:
+    """Take ``amount`` (per cell) out of age buckets (last axis), oldest or youngest first.
+
+    Returns the buckets after removal; amounts beyond a cell's total remove everything.
+    """
+    b = buckets[..., ::-1] if oldest_first else buckets
+    before = np.cumsum(b, axis=-1) - b  # units in buckets taken before this one
+    take = np.clip(amount[..., None] - before, 0, b)
+    out = b - take
+    return out[..., ::-1] if oldest_first else out
+
+
+class LabourMarket:
+    """Vacancies, separations and matching for all sectors and work municipalities."""
+
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        self.cfg = model.cfg.model.labour
+        n_m = model.n_municipalities
+        self.n_ages = self.cfg.vacancy_max_age_months + 1
+        self.vacancies = np.zeros((N_SECTORS, n_m, self.n_ages), dtype=np.int64)
+        self.base_target = np.zeros((N_SECTORS, n_m))
+        # commute_weight[home, work]: how much a vacancy in `work` counts for a seeker in `home`
+        tt = model.travel_mm
+        self.commute_weight = np.exp(-tt / self.cfg.commute_decay_minutes)
+        self.matching_efficiency = self.cfg.matching_efficiency
+        self.rng_sep = model.streams["labour.separations"]
+        self.rng_match = model.streams["labour.matching"]
+        self.rng_benefit = model.streams["labour.benefits"]
+        self.hires = np.zeros(N_SECTORS, dtype=np.int64)
+        self.separations = np.zeros(N_SECTORS, dtype=np.int64)
+        self.abandoned = np.zeros(N_SECTORS, dtype=np.int64)
+
+    # --- state derived from persons -------------------------------------------------------
+    def headcount(self) -> np.ndarray:
+        """Jobs filled per (sector, work municipality): employed persons and BBL students."""
+        pop = self.model.pop
+        working = (pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL)
+        n_m = self.model.n_municipalities
+        cell = pop.sector[working].astype(np.int64) * n_m + pop.work_municipality[working]
+        return np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
+
+    def initialise(self) -> None:
+        """Open the base-year vacancies and set targets = headcount + vacancies."""
+        head = self.headcount()
+        v = np.rint(head * self.cfg.initial_vacancy_rate).astype(np.int64)
+        # spread over ages as if each vacancy is filled with a constant monthly probability
+        ages = np.arange(self.n_ages)
+        weights = 0.75**ages
+        weights /= weights.sum()
+        self.vacancies = _round_split(v, weights)
+        self.base_target = (head + v).astype(float)
+
+    # --- monthly --------------------------------------------------------------------------
+    def step(self, month: int) -> None:
+        self.hires[:] = 0
+        self.separations[:] = 0
+        self.abandoned[:] = 0
+        self._age_vacancies(month)
+        self._separate()
+        self._post_vacancies(month)
+        self._match()
+        self._update_benefits()
+
+    def _age_vacancies(self, month: int) -> None:
+        """Vacancies get a month older; those reaching vacancy_max_age_months are abandoned:
+        the employer gives the job up (automation, reorganisation), lowering its target."""
+        v = self.vacancies
+        abandoned = v[..., -1].copy()
+        v[..., 1:] = v[..., :-1].copy()
+        v[..., 0] = 0
+        self.base_target -= abandoned / self.model.demand_index[month][:, None]
+        self.abandoned += abandoned.sum(1)
+
+    def _separate(self) -> None:
+        pop, cfg, rng = self.model.pop, self.cfg, self.rng_sep
+        emp = np.flatnonzero(pop.status == Status.EMPLOYED)
+        u = rng.random(emp.size)
+        laid_off = emp[u < cfg.layoff_rate]
+        to_inactive = emp[(u >= cfg.layoff_rate) & (u < cfg.layoff_rate + cfg.to_inactive_rate)]
+        self.separations += np.bincount(pop.sector[laid_off], minlength=N_SECTORS)
+        self.separations += np.bincount(pop.sector[to_inactive], minlength=N_SECTORS)
+        pop.status[laid_off] = Status.UNEMPLOYED
+        pop.benefit[laid_off] = Benefit.UWV
+        pop.benefit_months[laid_off] = 0
+        pop.status[to_inactive] = Status.INACTIVE
+        for idx in (laid_off, to_inactive):
+            pop.work_municipality[idx] = -1
+            pop.months_in_state[idx] = 0
+        # flows between unemployment and inactivity
+        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        leave = unemp[rng.random(unemp.size) < cfg.unemployed_to_inactive]
+        inact = np.flatnonzero((pop.status == Status.INACTIVE) & (pop.age < 60))
+        seek = inact[rng.random(inact.size) < cfg.inactive_to_seeking]
+        pop.status[leave] = Status.INACTIVE
+        pop.status[seek] = Status.UNEMPLOYED
+        pop.months_in_state[leave] = 0
+        pop.months_in_state[seek] = 0
+
+    def target(self, month: int) -> np.ndarray:
+        return self.base_target * self.model.demand_index[month][:, None]
+
+    def _post_vacancies(self, month: int) -> None:
+        gap = self.target(month) - self.headcount() - self.vacancies.sum(-1)
+        post = np.rint(np.maximum(gap, 0)).astype(np.int64)
+        withdraw = np.rint(np.maximum(-gap, 0)).astype(np.int64)
+        self.vacancies[..., 0] += post
+        self.vacancies = remove_from_buckets(self.vacancies, withdraw, oldest_first=False)
+
+    def _match(self) -> None:
+        pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
+        n_m = self.model.n_municipalities
+        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        emp = np.flatnonzero(pop.status == Status.EMPLOYED)
+        on_job = emp[rng.random(emp.size) < cfg.on_the_job_search]
+        seekers = np.concatenate([unemp, on_job])
+        v_cell = self.vacancies.sum(-1).astype(float)  # (S, M)
+        v_sector = v_cell.sum(1)
+        if seekers.size == 0 or v_sector.sum() == 0:
+            return
+        # access[s, h]: commuting-weighted share of sector s vacancies reachable from home h
+        access = (v_cell @ self.commute_weight.T) / np.maximum(v_sector, 1)[:, None]
+        home = pop.municipality[seekers]
+        qs, ls = pop.qual_sector[seekers], pop.sector[seekers]
+        base = np.where((pop.qual_level[seekers] == 0) & (qs < 0), cfg.unqualified_fit, cfg.other_sector_fit)
+        fit = np.repeat(base[:, None], N_SECTORS, axis=1)
+        rows = np.arange(seekers.size)
+        fit[rows[qs >= 0], qs[qs >= 0]] = 1.0
+        fit[rows[ls >= 0], ls[ls >= 0]] = 1.0
+        w = fit * access[:, home].T  # (n, S)
+        s_eff = w.sum(0)
+        alpha = cfg.matching_elasticity
+        with np.errstate(divide="ignore", invalid="ignore"):
+            m = self.matching_efficiency * s_eff**alpha * v_sector ** (1 - alpha)
+            m = np.minimum(np.minimum(m, v_sector), s_eff)
+            rate = np.where(s_eff > 0, m / s_eff, 0.0)
+        p = w * rate[None, :]
+        total = p.sum(1)
+        over = total > 1
+        p[over] /= total[over, None]
+        chosen = (rng.random(seekers.size)[:, None] >= np.cumsum(p, axis=1)).sum(1)
+        hit = chosen < N_SECTORS
+        who, sector, home = seekers[hit], chosen[hit], home[hit]
+        if who.size == 0:
+            return
+        # workplace: a municipality with vacancies of that sector, weighted by commuting
+        wp = v_cell[:, None, :] * self.commute_weight[None, :, :]  # (S, home, work)
+        wp_cum = np.cumsum(wp, axis=2)
+        wp_cum /= np.maximum(wp_cum[..., -1:], 1e-12)
+        u = rng.random(who.size)
+        work = (u[:, None] >= wp_cum[sector, home]).sum(1)
+        work = np.minimum(work, n_m - 1)
+        # no cell fills more vacancies than it has: random order, keep the first V per cell
+        cell = sector * n_m + work
+        order = rng.permutation(who.size)
+        order = order[np.argsort(cell[order], kind="stable")]
+        sorted_cell = cell[order]
+        first = np.searchsorted(sorted_cell, sorted_cell, side="left")
+        rank = np.arange(order.size) - first
+        keep = order[rank < v_cell.ravel()[sorted_cell]]
+        who, sector, work, cell = who[keep], sector[keep], work[keep], cell[keep]
+        movers = who[pop.status[who] == Status.EMPLOYED]
+        self.separations += np.bincount(pop.sector[movers], minlength=N_SECTORS)
+        pop.status[who] = Status.EMPLOYED
+        pop.sector[who] = sector
+        pop.work_municipality[who] = work
+        pop.benefit[who] = Benefit.NONE
+        pop.benefit_months[who] = 0
+        pop.months_in_state[who] = 0
+        self.hires += np.bincount(sector, minlength=N_SECTORS)
+        fills = np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
+        self.vacancies = remove_from_buckets(self.vacancies, fills, oldest_first=True)
+
+    def _update_benefits(self) -> None:
+        """WW lasts ww_months; then a share of those still without work move to bijstand."""
+        pop = self.model.pop
+        mcfg = self.model.cfg.model.municipality
+        on_ww = np.flatnonzero(pop.benefit == Benefit.UWV)
+        pop.benefit_months[on_ww] += 1
+        expired = on_ww[pop.benefit_months[on_ww] >= mcfg.ww_months]
+        to_bijstand = self.rng_benefit.random(expired.size) < mcfg.bijstand_share
+        pop.benefit[expired] = np.where(to_bijstand, Benefit.MUNICIPALITY, Benefit.NONE)
+        pop.benefit_months[expired] = 0
+
+    # --- measures -------------------------------------------------------------------------
+    def hard_to_fill(self) -> np.ndarray:
+        return self.vacancies[..., self.cfg.hard_to_fill_months :].sum(axis=(1, 2))
+
+    def bbl_places(self) -> np.ndarray:
+        """BBL places employers offer per sector this school year (persons at model scale)."""
+        head = self.headcount().sum(1)
+        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100).astype(np.int64)
+
+
+def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
+    """Split integer totals over the last axis by weights, keeping the totals exact."""
+    cum = np.rint(np.cumsum(weights) * total[..., None]).astype(np.int64)
+    out = np.diff(cum, axis=-1, prepend=0)
+    return out

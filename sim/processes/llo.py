@@ -1,0 +1,96 @@
+"""Lifelong learning (LLO, leven lang ontwikkelen): adults retrain into another sector.
+
+Adults (min_age..max_age) employed in a declining sector, and job seekers, carry a latent need
+to retrain. It becomes an actual trajectory with a probability set by *reach* (Leerwerkloket,
+employer service points, vouchers, governance — the report's central point: reach is too low).
+A trajectory lasts duration_months, is followed at an mbo programme of the target sector or
+with a private provider, and on completion changes the person's qualification sector. Target
+sectors are drawn in proportion to their hard-to-fill vacancies (retraining follows shortage).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.codes import N_SECTORS, Status
+
+if TYPE_CHECKING:
+    from sim.model import RegionModel
+
+SOURCES = ("individual", "municipality")
+
+
+class Llo:
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        self.cfg = model.cfg.model.llo
+        self.reach = self.cfg.reach  # levers (governance, vouchers) raise it
+        self.rng = model.streams["llo"]
+        n = model.n_months
+        self.starts = np.zeros((n, len(SOURCES), N_SECTORS), dtype=np.int64)
+        self.starts_at_mbo = np.zeros((n, N_SECTORS), dtype=np.int64)
+        self.completions = np.zeros((n, N_SECTORS), dtype=np.int64)
+
+    def declining_sectors(self, month: int) -> np.ndarray:
+        d = self.model.demand_index
+        return d[month] < d[max(month - 12, 0)] - 1e-12 if month > 0 else d[min(12, len(d) - 1)] < d[0]
+
+    def eligible(self) -> np.ndarray:
+        pop, cfg = self.model.pop, self.cfg
+        base = (pop.age >= cfg.min_age) & (pop.age <= cfg.max_age) & (pop.llo_months_left == 0)
+        return base
+
+    def step(self, month: int) -> None:
+        pop, cfg, rng = self.model.pop, self.cfg, self.rng
+        # progress and completion
+        active = np.flatnonzero(pop.llo_months_left > 0)
+        pop.llo_months_left[active] -= 1
+        done = active[pop.llo_months_left[active] == 0]
+        self.completions[month] = np.bincount(pop.llo_sector[done], minlength=N_SECTORS)
+        pop.qual_sector[done] = pop.llo_sector[done]
+        up = rng.random(done.size) < cfg.level_up
+        pop.qual_level[done] = np.clip(pop.qual_level[done] + up, 2, 4).astype(np.int8)
+        at_mbo = done[(pop.programme[done] >= 0) & (pop.status[done] != Status.MBO_BOL)
+                      & (pop.status[done] != Status.MBO_BBL)]
+        pop.programme[at_mbo] = -1
+        # new trajectories from latent need × reach (annual probabilities -> monthly)
+        elig = self.eligible()
+        declining = self.declining_sectors(month)
+        emp_need = (pop.status == Status.EMPLOYED) & (pop.sector >= 0)
+        emp_need &= declining[np.maximum(pop.sector, 0)]
+        need = np.where(emp_need, cfg.need_declining_sector, 0.0)
+        need = np.where(pop.status == Status.UNEMPLOYED, cfg.need_unemployed, need)
+        cand = np.flatnonzero(elig & (need > 0))
+        p_year = need[cand] * min(self.reach, 1.0)
+        p_month = 1 - (1 - p_year) ** (1 / 12)
+        start = cand[rng.random(cand.size) < p_month]
+        self.start(start, "individual", month)
+
+    def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None) -> np.ndarray:
+        """Start trajectories for ``persons`` (recorded by source); returns the mbo programme
+        that took each trajectory followed at an mbo (private trajectories are left out)."""
+        if persons.size == 0:
+            return np.empty(0, dtype=np.int64)
+        pop, rng = self.model.pop, self.rng
+        htf = self.model.labour.hard_to_fill().astype(float) + 1.0
+        own = pop.qual_sector[persons]
+        w = np.repeat(htf[None, :], persons.size, axis=0)
+        w[np.arange(persons.size)[own >= 0], own[own >= 0]] = 0.0
+        cum = np.cumsum(w, axis=1)
+        cum /= cum[:, -1:]
+        target = np.minimum((rng.random(persons.size)[:, None] >= cum).sum(1), N_SECTORS - 1)
+        pop.llo_sector[persons] = target
+        pop.llo_months_left[persons] = self.cfg.duration_months
+        share = self.cfg.mbo_share if mbo_share is None else mbo_share
+        mbo = rng.random(persons.size) < share
+        prog = self.model.education.nearest_open_programme(persons[mbo], target[mbo])
+        placed = persons[mbo][prog >= 0]
+        pop.programme[placed] = prog[prog >= 0]
+        self.model.education.llo_starts[self.model.year_index] += np.bincount(
+            prog[prog >= 0], minlength=self.model.education.programmes.n
+        )
+        self.starts[month, SOURCES.index(source)] += np.bincount(target, minlength=N_SECTORS)
+        self.starts_at_mbo[month] += np.bincount(target[mbo][prog >= 0], minlength=N_SECTORS)
+        return prog[prog >= 0]

@@ -1,0 +1,42 @@
+"""Run one scenario: validated config in, results folder out. No Hydra here (see sim.cli)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pandas as pd
+
+from sim.config import Config
+from sim.io.loaders import load_region
+from sim.io.writer import base_manifest, summarise, write_run
+from sim.model import RegionModel
+
+
+def simulate(cfg: Config, progress: bool = False) -> RegionModel:
+    """Build and run the model for ``cfg``; returns the finished model."""
+    data = load_region(cfg.region.name, cfg.data_dir)
+    model = RegionModel(cfg, data)
+    if progress:
+        from tqdm import tqdm
+
+        with tqdm(total=cfg.years, unit="yr", desc=cfg.resolved_run_name, leave=False) as bar:
+            for _ in range(cfg.years):
+                model.run_for(12)
+                bar.update(1)
+    else:
+        model.run()
+    return model
+
+
+def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
+    """Simulate ``cfg`` and write its results folder; returns the folder."""
+    t0 = time.perf_counter()
+    model = simulate(cfg, progress=cfg.progress)
+    frames: dict[str, pd.DataFrame] = model.results.frames()
+    k = 1.0 / cfg.scale
+    summary = summarise(frames, model.persons_start * k, model.pop.n * k)
+    manifest = base_manifest(cfg, model.data.checksums)
+    manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+    out = Path(out_dir) if out_dir is not None else Path(cfg.output_dir) / cfg.resolved_run_name
+    return write_run(out, frames, summary, manifest, plot=cfg.write_plots)
