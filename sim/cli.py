@@ -11,13 +11,13 @@ import sys
 import hydra
 from omegaconf import DictConfig
 
-from sim.config import ConfigError, register_schema, to_config
+from sim.config import CONFIG_DIR, ConfigError, register_schema, to_config
 from sim.io.loaders import DataError
 
 register_schema()
 
 
-@hydra.main(version_base="1.3", config_path="../configs", config_name="config")
+@hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def app(dcfg: DictConfig) -> None:
     try:
         cfg = to_config(dcfg)

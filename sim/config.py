@@ -185,6 +185,9 @@ class EducationConfig:
     enrolment_level_shares: list[float] = field(default_factory=lambda: [0.04, 0.19, 0.25, 0.52])
     initial_delay_shares: list[float] = field(default_factory=lambda: [0.55, 0.25, 0.12, 0.08])
     bbl_extra_years: int = 2
+    continue_next_level: list[float] = field(default_factory=lambda: [0.6, 0.45, 0.25])
+    adult_bbl_rate: float = 0.006
+    adult_bbl_ages: list[int] = field(default_factory=lambda: [18, 45])
     initial_max_enrolment_share: float = 0.7
     initial_other_education_rate_by_age: dict[str, float] = field(default_factory=dict)
     sector_image: dict[str, float] = field(default_factory=dict)
@@ -220,6 +223,13 @@ class EducationConfig:
         if len(self.enrolment_level_shares) != 4:
             raise ConfigError("model.education.enrolment_level_shares: must be 4 shares (levels 1-4)")
         _check_share("model.education.initial_max_enrolment_share", self.initial_max_enrolment_share)
+        if len(self.continue_next_level) != 3:
+            raise ConfigError("model.education.continue_next_level: must be 3 shares (levels 1, 2, 3 -> next)")
+        for i, v in enumerate(self.continue_next_level):
+            _check_share(f"model.education.continue_next_level[{i}]", v)
+        _check_share("model.education.adult_bbl_rate", self.adult_bbl_rate)
+        if len(self.adult_bbl_ages) != 2 or not 16 <= self.adult_bbl_ages[0] <= self.adult_bbl_ages[1] <= 67:
+            raise ConfigError("model.education.adult_bbl_ages: must be [min, max] with 16 <= min <= max <= 67")
         if not 0 <= self.bbl_extra_years <= 10:
             raise ConfigError(f"model.education.bbl_extra_years = {self.bbl_extra_years}: must be in [0, 10]")
         _check_sector_dict("model.education.sector_image", self.sector_image, complete=True)
@@ -240,13 +250,13 @@ class LabourConfig:
     on_the_job_search: float = 0.03
     hard_to_fill_months: int = 3
     vacancy_max_age_months: int = 24
+    abandon_rate: float = 0.08
     initial_vacancy_rate: float = 0.045
     layoff_rate: float = 0.004
     to_inactive_rate: float = 0.002
     unemployed_to_inactive: float = 0.015
     inactive_to_seeking: float = 0.006
     bbl_places_per_100_jobs: float = 1.0
-    quit_replacement: float = 1.0
 
     def validate(self) -> None:
         for k in (
@@ -259,7 +269,7 @@ class LabourConfig:
             "to_inactive_rate",
             "unemployed_to_inactive",
             "inactive_to_seeking",
-            "quit_replacement",
+            "abandon_rate",
         ):
             _check_share(f"model.labour.{k}", getattr(self, k))
         _check_positive("model.labour.matching_efficiency", self.matching_efficiency)

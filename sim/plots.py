@@ -9,12 +9,18 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 SECTOR_COLOURS = dict(zip(
     ["care", "technical", "construction", "logistics", "retail", "hospitality", "business", "ict",
      "green", "education", "other"],
     plt.get_cmap("tab20").colors[::2] + plt.get_cmap("tab20").colors[1:2], strict=False,
 ))
+
+
+def _legend_outside(ax: plt.Axes) -> None:
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
 def _save(fig: plt.Figure, path: Path) -> None:
@@ -29,7 +35,7 @@ def plot_run(frames: dict[str, pd.DataFrame], out: Path, title: str = "") -> lis
     paths = []
 
     lab = frames["labour"]
-    fig, (a1, a2) = plt.subplots(1, 2, figsize=(12, 4.5))
+    fig, (a1, a2) = plt.subplots(1, 2, figsize=(13, 4.5))
     wide = lab.pivot(index="date", columns="sector", values="hard_to_fill")
     for s in wide.columns:
         a1.plot(wide.index, wide[s], label=s, color=SECTOR_COLOURS.get(s))
@@ -39,35 +45,37 @@ def plot_run(frames: dict[str, pd.DataFrame], out: Path, title: str = "") -> lis
         a2.plot(tight.index, tight[s], label=s, color=SECTOR_COLOURS.get(s))
     a2.set(title="Tightness (vacancies per unemployed job seeker)", xlabel="month",
            ylabel="vacancies / job seekers", yscale="log")
-    a2.legend(fontsize=7, ncol=2)
+    _legend_outside(a2)
     fig.suptitle(f"Shortages by sector — {title}")
     paths.append(out / "shortages_by_sector.png")
     _save(fig, paths[-1])
 
     edu = frames["education"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     open_ = edu.groupby(["school_year", "sector"])["open"].sum().unstack()
     open_.plot.area(ax=ax, color=[SECTOR_COLOURS.get(s) for s in open_.columns], lw=0)
-    ax.set(title=f"Open programmes — {title}", xlabel="school year (September)", ylabel="open programmes")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    ax.set(title=f"Open programmes — {title}", xlabel="school year (starting September)",
+           ylabel="open programmes (sector × level × route × site)")
+    _legend_outside(ax)
     paths.append(out / "open_programmes.png")
     _save(fig, paths[-1])
 
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     intake = edu.groupby(["school_year", "sector"])["intake"].sum().unstack()
     intake.plot.area(ax=ax, color=[SECTOR_COLOURS.get(s) for s in intake.columns], lw=0)
-    ax.set(title=f"mbo intake by sector — {title}", xlabel="school year (September)", ylabel="new students (persons)")
-    ax.legend(fontsize=7, ncol=2, loc="lower left")
+    ax.set(title=f"mbo intake by sector — {title}", xlabel="school year (starting September)",
+           ylabel="new students (persons)")
+    _legend_outside(ax)
     paths.append(out / "intake_by_sector.png")
     _save(fig, paths[-1])
 
     pop = frames["population"]
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig, ax = plt.subplots(figsize=(8, 4.5))
     by = pop.groupby(["year", "status"])["persons"].sum().unstack() / 1000
     by.plot.area(ax=ax, lw=0, cmap="tab10")
     ax.set(title=f"Population aged 15 to pension age, by status — {title}", xlabel="year (1 January)",
            ylabel="persons (thousands)")
-    ax.legend(fontsize=7, loc="lower left")
+    _legend_outside(ax)
     paths.append(out / "population_by_status.png")
     _save(fig, paths[-1])
     return paths

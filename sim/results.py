@@ -10,7 +10,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.codes import ENTRY_REASONS, EXIT_REASONS, N_SECTORS, N_STATUS, SECTORS, STATUS_NAMES, Status
+from sim.codes import (
+    ENTRY_REASONS,
+    EXIT_REASONS,
+    N_SECTORS,
+    N_STATUS,
+    SECTORS,
+    STATUS_NAMES,
+    Status,
+)
 
 if TYPE_CHECKING:
     from sim.agents.organisations import Municipality

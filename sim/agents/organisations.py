@@ -55,7 +55,8 @@ class MboInstitution(mesa.Agent):
         return np.flatnonzero(self.model.education.programmes.institution == self.index)
 
     def review_programmes(self) -> None:
-        """Close a programme whose intake stayed under the viability threshold for k years.
+        """Close an opleiding (sector × level × site, BOL and BBL together) whose intake stayed
+        under the viability threshold for k years.
 
         Thresholds are in real persons (intake at model scale ÷ scale). A closed programme
         takes no new students; those enrolled finish (teach-out). Policies may veto a closure
@@ -63,21 +64,24 @@ class MboInstitution(mesa.Agent):
         """
         model = self.model
         edu = model.education
+        progs = edu.programmes
         cfg = model.cfg.model.education
         k = cfg.viability_years
         if edu.intakes_recorded < k:
             return
         y = model.year_index
-        last = edu.intake[y - k : y] / model.cfg.scale  # the last k September intakes
+        n_units = progs.unit.max() + 1
+        last = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units)
+                         for t in range(y - k, y)]) / model.cfg.scale  # the last k September intakes
+        weak_unit = (last < cfg.viability_min_intake).all(axis=0)
         idx = self.programme_indices
-        idx = idx[edu.programmes.open[idx]]
-        weak = idx[(last[:, idx] < cfg.viability_min_intake).all(axis=0)]
+        weak = idx[progs.open[idx] & weak_unit[progs.unit[idx]]]
         reason = f"intake below {cfg.viability_min_intake} for {k} years"
         for p in weak:
             if any(veto(p) for veto in model.closure_vetoes):
                 model.log_event(p, "vetoed", reason)
                 continue
-            edu.programmes.open[p] = False
+            progs.open[p] = False
             model.log_event(p, "closed", reason)
 
 

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from sim.codes import HIGHER_EDUCATION_LEVEL, N_SECTORS, ROUTE_NAMES, SECTOR_INDEX, SECTORS, Route, Status
+from sim.codes import (
+    HIGHER_EDUCATION_LEVEL,
+    N_SECTORS,
+    ROUTE_NAMES,
+    SECTOR_INDEX,
+    SECTORS,
+    Route,
+    Status,
+)
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -41,6 +49,7 @@ class Programmes:
     base_intake: np.ndarray
     capacity: np.ndarray  # max intake per year (persons at model scale)
     open: np.ndarray  # bool
+    unit: np.ndarray  # int: the "opleiding" (institution × site × sector × level), both routes together
 
     @property
     def n(self) -> int:
@@ -95,6 +104,8 @@ def build_programmes(model: RegionModel) -> tuple[Programmes, list[str]]:
             base_enrolment=enrol.astype(float), base_intake=base_intake.astype(float),
             capacity=np.ceil(base_intake * cfg.capacity_factor).astype(np.int64),
             open=np.ones(len(ids), dtype=bool),
+            unit=np.unique(np.stack([inst_i, site_m, sector, level]).astype(str), axis=1,
+                           return_inverse=True)[1].ravel(),
         ),
         names,
     )
@@ -129,6 +140,7 @@ class Education:
         self.dropouts = np.zeros((n_years, p.n), dtype=np.int64)
         self.open_at_intake = np.zeros((n_years, p.n), dtype=bool)
         self.llo_starts = np.zeros((n_years, p.n), dtype=np.int64)
+        self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
         self.municipal_revenue_eur = np.zeros((n_years, len(self.institution_names)))
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
@@ -260,10 +272,27 @@ class Education:
         no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
-        self.intake[y] = np.bincount(prog[placed], minlength=self.programmes.n)
+        adults = self._adult_bbl_entry()
+        self.intake[y] = (np.bincount(prog[placed], minlength=self.programmes.n) + adults
+                          + self.continuing[y])
         self.open_at_intake[y] = self.programmes.open
         self.enrolled[y] = self.enrolment()
         self.intakes_recorded += 1
+
+    def _adult_bbl_entry(self) -> np.ndarray:
+        """Employed adults start a BBL programme in their own sector (the job is the BBL place)."""
+        pop, cfg = self.model.pop, self.cfg
+        lo, hi = cfg.adult_bbl_ages
+        cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
+                              & (pop.llo_months_left == 0))
+        start = cand[self.rng_choice.random(cand.size) < cfg.adult_bbl_rate]
+        level = np.clip(pop.qual_level[start] + 1, 2, 4)
+        prog = self.nearest_open_programme(start, pop.sector[start], level, route=Route.BBL)
+        start, prog = start[prog >= 0], prog[prog >= 0]
+        work = pop.work_municipality[start].copy()
+        self.enrol(start, prog)
+        pop.work_municipality[start] = work  # they keep their job where it is
+        return np.bincount(prog, minlength=self.programmes.n)
 
     def enrolment(self) -> np.ndarray:
         pop = self.model.pop
@@ -304,11 +333,20 @@ class Education:
         he = bol[to_he]
         pop.status[he] = Status.OTHER_EDUCATION
         pop.study_year[he] = max(cfg.other_education_years - 4, 0)
-        seekers = bol[~to_he]
+        rest = bol[~to_he]
+        # doorstroom: some BOL graduates continue at the next level in the same sector
+        glevel = p.level[pop.programme[rest]]
+        go_on = (glevel < 4) & (rng.random(rest.size) < np.asarray([*cfg.continue_next_level, 0.0])[glevel - 1])
+        cont = rest[go_on]
+        nxt = self.nearest_open_programme(cont, p.sector[pop.programme[cont]], glevel[go_on] + 1, exact_level=True)
+        cont, nxt = cont[nxt >= 0], nxt[nxt >= 0]
+        seekers = np.setdiff1d(rest, cont, assume_unique=True)
         pop.status[seekers] = Status.UNEMPLOYED
         pop.sector[seekers] = p.sector[pop.programme[seekers]]
         pop.programme[grads] = -1
         pop.months_in_state[grads] = 0
+        self.enrol(cont, nxt)
+        self.continuing[model.year_index] += np.bincount(nxt, minlength=p.n)  # counted in September
         # other education (havo/vwo, hbo, wo): leave after other_education_years
         oe = np.flatnonzero(pop.status == Status.OTHER_EDUCATION)
         pop.study_year[oe] += 1
@@ -372,14 +410,17 @@ class Education:
         # base-year intake history, used for nothing but reporting
         self.enrolled_base = self.enrolment()
 
-    def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray) -> np.ndarray:
-        """For LLO: the nearest open BOL programme (level >= 2) of ``sector`` per person, or -1."""
+    def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
+                               route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:
+        """The nearest open programme of ``sector`` per person, at ``level`` or above (or exactly
+        at it), on ``route``; -1 where there is none. Used for LLO, doorstroom and adult BBL."""
         if persons.size == 0:
             return np.empty(0, dtype=np.int64)
         p = self.programmes
-        usable = p.open & (p.level >= 2) & (p.route == Route.BOL)
+        level = np.broadcast_to(np.asarray(level), persons.shape)
         tt = self.travel_hp[self.model.pop.municipality[persons]]
-        ok = usable[None, :] & (p.sector[None, :] == sector[:, None])
-        score = np.where(ok, tt, np.inf)
+        lvl_ok = (p.level[None, :] == level[:, None]) if exact_level else (p.level[None, :] >= level[:, None])
+        ok = (p.open & (p.route == route))[None, :] & lvl_ok & (p.sector[None, :] == sector[:, None])
+        score = np.where(ok, tt + p.level[None, :], np.inf)  # nearest, then the lowest fitting level
         best = np.argmin(score, axis=1)
         return np.where(np.isfinite(score[np.arange(persons.size), best]), best, -1)

@@ -85,10 +85,15 @@ class LabourMarket:
         self._update_benefits()
 
     def _age_vacancies(self, month: int) -> None:
-        """Vacancies get a month older; those reaching vacancy_max_age_months are abandoned:
-        the employer gives the job up (automation, reorganisation), lowering its target."""
+        """Vacancies get a month older. Employers give up a share of their hard-to-fill
+        vacancies each month, and all that reach vacancy_max_age_months: the job is not
+        created after all (reorganised, automated), which lowers their target headcount."""
         v = self.vacancies
-        abandoned = v[..., -1].copy()
+        htf = self.cfg.hard_to_fill_months
+        give_up = np.rint(v[..., htf:] * self.cfg.abandon_rate).astype(np.int64)
+        give_up[..., -1] = v[..., -1]
+        v[..., htf:] -= give_up
+        abandoned = give_up.sum(-1)
         v[..., 1:] = v[..., :-1].copy()
         v[..., 0] = 0
         self.base_target -= abandoned / self.model.demand_index[month][:, None]

@@ -1,0 +1,79 @@
+"""Shared fixtures: small configs and one finished Zeeland model shared by many tests.
+
+Everything runs at a small scale (a few per cent of residents, a few years) so that the whole
+suite stays within a few minutes on a small machine. Paths are taken from the repository root
+(this file's parent folder), never from the working directory.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from sim.config import Config, compose
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DATA_DIR = REPO_ROOT / "data"
+
+# municipalities per region (data/municipalities.csv)
+MUNICIPALITY_COUNTS = {"achterhoek": 8, "zeeland": 13, "zuid_limburg": 16}
+
+SMALL = {"scale": 0.05, "years": 4}
+
+
+def small_overrides(**kw) -> list[str]:
+    """Hydra overrides of a fast run; keyword arguments replace or add keys (``model__x`` is
+    written ``model.x``)."""
+    values: dict[str, object] = {
+        **SMALL,
+        "progress": "false",
+        "write_plots": "false",
+        "data_dir": str(DATA_DIR),
+    }
+    for k, v in kw.items():
+        values[k.replace("__", ".")] = v
+    out = []
+    for k, v in values.items():
+        if isinstance(v, bool):
+            v = "true" if v else "false"
+        out.append(f"{k}={v}")
+    return out
+
+
+@pytest.fixture(scope="session")
+def small_cfg() -> Callable[..., Config]:
+    """Factory: ``small_cfg(region="achterhoek", years=3, **{"model.llo.reach": 0})``."""
+
+    def make(*extra: str, **kw) -> Config:
+        return compose([*small_overrides(**kw), *extra])
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def zeeland_model(small_cfg):
+    """A finished Zeeland model (scale 0.05, 4 years), shared read-only by many tests."""
+    from sim.runner import simulate
+
+    return simulate(small_cfg(region="zeeland"))
+
+
+@pytest.fixture(scope="session")
+def zeeland_frames(zeeland_model):
+    return zeeland_model.results.frames()
+
+
+def run_cli(args: list[str], timeout: float = 120) -> subprocess.CompletedProcess:
+    """Run ``python -m sim.cli`` from the repository root, as a user would."""
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        [str(REPO_ROOT), *filter(None, [os.environ.get("PYTHONPATH")])])}
+    env["HYDRA_FULL_ERROR"] = "0"
+    return subprocess.run(
+        [sys.executable, "-m", "sim.cli", *args],
+        cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
+    )
