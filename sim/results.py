@@ -125,7 +125,6 @@ class Results:
         events["reason"] = ev["reason"].to_numpy()
         events = events[["date", "programme_id", "institution", "sector", "level", "location", "event", "reason"]]
 
-        n_m, n_b = model.n_municipalities, len(self.band_labels)
         years = model.cfg.start_year + np.arange(n_y)
         idx = pd.MultiIndex.from_product(
             [years, model.data.municipality_names, self.band_labels, STATUS_NAMES],

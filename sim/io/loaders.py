@@ -157,7 +157,10 @@ def load_region(region: str, data_dir: str | Path = "data") -> RegionData:
     _check_sectors(paths["institutions"], inst["sector"])
     bad = inst[(inst["min_level"] < 1) | (inst["max_level"] > 4) | (inst["min_level"] > inst["max_level"])]
     if not bad.empty:
-        raise DataError(f"data file {paths['institutions']}: levels must satisfy 1 <= min_level <= max_level <= 4 (row {bad.index[0]})")
+        raise DataError(
+            f"data file {paths['institutions']}: levels must satisfy 1 <= min_level <= max_level <= 4 "
+            f"(row {bad.index[0]})"
+        )
     if ((inst["bbl_share"] < 0) | (inst["bbl_share"] > 1)).any():
         raise DataError(f"data file {paths['institutions']}: column 'bbl_share' must be in [0, 1]")
 
@@ -172,7 +175,9 @@ def load_region(region: str, data_dir: str | Path = "data") -> RegionData:
                 f"municipality of {label} nor listed in {paths['external_sites']}"
             )
         if r.in_region and r.site not in set(muni["municipality"]):
-            raise DataError(f"data file {paths['institutions']}: site {r.site!r} is marked in_region but is not in {label}")
+            raise DataError(
+                f"data file {paths['institutions']}: site {r.site!r} is marked in_region but is not in {label}"
+            )
 
     checksums = {str(p): sha256(p) for p in paths.values()}
     return RegionData(region, muni, bands, inst, shares, coords, checksums)
