@@ -53,7 +53,7 @@ class Results:
     def record_month(self, month: int) -> None:
         model = self.model
         pop, lab = model.pop, model.labour
-        self.labour["employed"][month] = lab.headcount().sum(1)
+        self.labour["employed"][month] = lab.head.sum(1)
         self.labour["vacancies"][month] = lab.vacancies.sum(axis=(1, 2))
         self.labour["hard_to_fill"][month] = lab.hard_to_fill()
         unemp = (pop.status == Status.UNEMPLOYED) & (pop.sector >= 0)

@@ -30,7 +30,7 @@ class Employer(mesa.Agent):
 
     @property
     def headcount(self) -> int:
-        return int(self.model.labour.headcount()[self.sector, self.municipality])
+        return int(self.model.labour.head[self.sector, self.municipality])
 
     @property
     def vacancies(self) -> int:

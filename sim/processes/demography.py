@@ -202,9 +202,10 @@ class Demography:
         if total_in:
             in_age = np.repeat(ages, n_in)
             # homes: where people of that age live now
-            table = np.zeros((ages.size, model.n_municipalities))
-            np.add.at(table, (pop.age.astype(np.int64) - ENTRY_AGE, pop.municipality), 1)
-            table += 1e-9
+            n_m = model.n_municipalities
+            key = (pop.age.astype(np.int64) - ENTRY_AGE) * n_m + pop.municipality
+            table = np.bincount(key, minlength=ages.size * n_m)[: ages.size * n_m].reshape(ages.size, n_m)
+            table = table + 1e-9
             cum = np.cumsum(table, axis=1)
             cum /= cum[:, -1:]
             home = (rng.random(total_in)[:, None] >= cum[in_age - ENTRY_AGE]).sum(1)

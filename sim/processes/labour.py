@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, Benefit, Status
+from sim.sampling import bernoulli_subset
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -49,6 +50,7 @@ class LabourMarket:
         self.rng_sep = model.streams["labour.separations"]
         self.rng_match = model.streams["labour.matching"]
         self.rng_benefit = model.streams["labour.benefits"]
+        self.head = np.zeros((N_SECTORS, n_m), dtype=np.int64)  # headcount, kept current within a month
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
         self.abandoned = np.zeros(N_SECTORS, dtype=np.int64)
@@ -57,9 +59,15 @@ class LabourMarket:
     def headcount(self) -> np.ndarray:
         """Jobs filled per (sector, work municipality): employed persons and BBL students."""
         pop = self.model.pop
-        working = (pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL)
         n_m = self.model.n_municipalities
-        cell = pop.sector[working].astype(np.int64) * n_m + pop.work_municipality[working]
+        working = (pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL)
+        cell = np.where(working, pop.sector.astype(np.int32) * n_m + pop.work_municipality, N_SECTORS * n_m)
+        return np.bincount(cell, minlength=N_SECTORS * n_m + 1)[:-1].reshape(N_SECTORS, n_m)
+
+    def _cells(self, persons: np.ndarray) -> np.ndarray:
+        """Jobs per (sector, work municipality) held by ``persons`` (all of whom work)."""
+        pop, n_m = self.model.pop, self.model.n_municipalities
+        cell = pop.sector[persons].astype(np.int64) * n_m + pop.work_municipality[persons]
         return np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
 
     def initialise(self) -> None:
@@ -78,6 +86,7 @@ class LabourMarket:
         self.hires[:] = 0
         self.separations[:] = 0
         self.abandoned[:] = 0
+        self.head = self.headcount()  # yearly events (intake, graduation, exits) change jobs
         self._age_vacancies(month)
         self._separate()
         self._post_vacancies(month)
@@ -101,24 +110,26 @@ class LabourMarket:
 
     def _separate(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_sep
-        emp = np.flatnonzero(pop.status == Status.EMPLOYED)
-        u = rng.random(emp.size)
-        laid_off = emp[u < cfg.layoff_rate]
-        to_inactive = emp[(u >= cfg.layoff_rate) & (u < cfg.layoff_rate + cfg.to_inactive_rate)]
-        self.separations += np.bincount(pop.sector[laid_off], minlength=N_SECTORS)
-        self.separations += np.bincount(pop.sector[to_inactive], minlength=N_SECTORS)
+        p_leave = cfg.layoff_rate + cfg.to_inactive_rate
+        cand = bernoulli_subset(rng, pop.n, p_leave)
+        cand = cand[pop.status[cand] == Status.EMPLOYED]
+        laid = rng.random(cand.size) * p_leave < cfg.layoff_rate
+        laid_off, to_inactive = cand[laid], cand[~laid]
+        self.separations += np.bincount(pop.sector[cand], minlength=N_SECTORS)
+        self.head -= self._cells(cand)
         pop.status[laid_off] = Status.UNEMPLOYED
         pop.benefit[laid_off] = Benefit.UWV
         pop.benefit_months[laid_off] = 0
         pop.status[to_inactive] = Status.INACTIVE
-        for idx in (laid_off, to_inactive):
-            pop.work_municipality[idx] = -1
-            pop.months_in_state[idx] = 0
-        # flows between unemployment and inactivity
-        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
-        leave = unemp[rng.random(unemp.size) < cfg.unemployed_to_inactive]
-        inact = np.flatnonzero((pop.status == Status.INACTIVE) & (pop.age < 60))
-        seek = inact[rng.random(inact.size) < cfg.inactive_to_seeking]
+        pop.work_municipality[cand] = -1
+        pop.months_in_state[cand] = 0
+        # flows between unemployment and inactivity (the inactive look for work again before 60)
+        p_max = max(cfg.unemployed_to_inactive, cfg.inactive_to_seeking)
+        cand = bernoulli_subset(rng, pop.n, p_max)
+        status = pop.status[cand]
+        u = rng.random(cand.size) * p_max
+        leave = cand[(status == Status.UNEMPLOYED) & (u < cfg.unemployed_to_inactive)]
+        seek = cand[(status == Status.INACTIVE) & (u < cfg.inactive_to_seeking) & (pop.age[cand] < 60)]
         pop.status[leave] = Status.INACTIVE
         pop.status[seek] = Status.UNEMPLOYED
         pop.months_in_state[leave] = 0
@@ -128,7 +139,7 @@ class LabourMarket:
         return self.base_target * self.model.demand_index[month][:, None]
 
     def _post_vacancies(self, month: int) -> None:
-        gap = self.target(month) - self.headcount() - self.vacancies.sum(-1)
+        gap = self.target(month) - self.head - self.vacancies.sum(-1)
         post = np.rint(np.maximum(gap, 0)).astype(np.int64)
         withdraw = np.rint(np.maximum(-gap, 0)).astype(np.int64)
         self.vacancies[..., 0] += post
@@ -138,8 +149,8 @@ class LabourMarket:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
         n_m = self.model.n_municipalities
         unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
-        emp = np.flatnonzero(pop.status == Status.EMPLOYED)
-        on_job = emp[rng.random(emp.size) < cfg.on_the_job_search]
+        on_job = bernoulli_subset(rng, pop.n, cfg.on_the_job_search)
+        on_job = on_job[pop.status[on_job] == Status.EMPLOYED]
         seekers = np.concatenate([unemp, on_job])
         v_cell = self.vacancies.sum(-1).astype(float)  # (S, M)
         v_sector = v_cell.sum(1)
@@ -188,6 +199,7 @@ class LabourMarket:
         who, sector, work, cell = who[keep], sector[keep], work[keep], cell[keep]
         movers = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[movers], minlength=N_SECTORS)
+        self.head -= self._cells(movers)
         pop.status[who] = Status.EMPLOYED
         pop.sector[who] = sector
         pop.work_municipality[who] = work
@@ -196,6 +208,7 @@ class LabourMarket:
         pop.months_in_state[who] = 0
         self.hires += np.bincount(sector, minlength=N_SECTORS)
         fills = np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
+        self.head += fills
         self.vacancies = remove_from_buckets(self.vacancies, fills, oldest_first=True)
 
     def _update_benefits(self) -> None:

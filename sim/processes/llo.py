@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, Status
+from sim.sampling import thinned_subset
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -37,11 +38,6 @@ class Llo:
         d = self.model.demand_index
         return d[month] < d[max(month - 12, 0)] - 1e-12 if month > 0 else d[min(12, len(d) - 1)] < d[0]
 
-    def eligible(self) -> np.ndarray:
-        pop, cfg = self.model.pop, self.cfg
-        base = (pop.age >= cfg.min_age) & (pop.age <= cfg.max_age) & (pop.llo_months_left == 0)
-        return base
-
     def step(self, month: int) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng
         # progress and completion
@@ -55,17 +51,20 @@ class Llo:
         at_mbo = done[(pop.programme[done] >= 0) & (pop.status[done] != Status.MBO_BOL)
                       & (pop.status[done] != Status.MBO_BBL)]
         pop.programme[at_mbo] = -1
-        # new trajectories from latent need × reach (annual probabilities -> monthly)
-        elig = self.eligible()
+        # new trajectories: latent need × reach, annual probabilities turned monthly
+        reach = min(self.reach, 1.0)
+        h_emp = 1 - (1 - cfg.need_declining_sector * reach) ** (1 / 12)
+        h_unemp = 1 - (1 - cfg.need_unemployed * reach) ** (1 / 12)
         declining = self.declining_sectors(month)
-        emp_need = (pop.status == Status.EMPLOYED) & (pop.sector >= 0)
-        emp_need &= declining[np.maximum(pop.sector, 0)]
-        need = np.where(emp_need, cfg.need_declining_sector, 0.0)
-        need = np.where(pop.status == Status.UNEMPLOYED, cfg.need_unemployed, need)
-        cand = np.flatnonzero(elig & (need > 0))
-        p_year = need[cand] * min(self.reach, 1.0)
-        p_month = 1 - (1 - p_year) ** (1 / 12)
-        start = cand[rng.random(cand.size) < p_month]
+
+        def hazard(c: np.ndarray) -> np.ndarray:
+            status, sector = pop.status[c], pop.sector[c]
+            in_declining = (status == Status.EMPLOYED) & (sector >= 0) & declining[np.maximum(sector, 0)]
+            h = np.where(status == Status.UNEMPLOYED, h_unemp, np.where(in_declining, h_emp, 0.0))
+            ok = (pop.age[c] >= cfg.min_age) & (pop.age[c] <= cfg.max_age) & (pop.llo_months_left[c] == 0)
+            return np.where(ok, h, 0.0)
+
+        start = thinned_subset(rng, pop.n, max(h_emp, h_unemp), hazard)
         self.start(start, "individual", month)
 
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None) -> np.ndarray:

@@ -1,0 +1,31 @@
+"""Drawing random subsets of persons in time proportional to the subset, not the population.
+
+Each month only a small share of persons changes state (a layoff, an LLO start). Drawing one
+uniform number per person costs more than everything else; drawing K ~ Binomial(n, p) and then
+K distinct indices gives exactly the same distribution (each index independently with
+probability p) at O(n·p) cost. Heterogeneous probabilities p_i ≤ p_max are handled by thinning:
+draw with p_max, then keep each candidate with probability p_i / p_max.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def bernoulli_subset(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
+    """Sorted indices in 0..n-1, each included independently with probability ``p``."""
+    if n == 0 or p <= 0:
+        return np.empty(0, dtype=np.int64)
+    if p >= 1:
+        return np.arange(n)
+    k = int(rng.binomial(n, p))
+    return np.sort(rng.choice(n, size=k, replace=False))
+
+
+def thinned_subset(rng: np.random.Generator, n: int, p_max: float, p_of) -> np.ndarray:
+    """Indices each included with its own probability ``p_of(candidates)`` (≤ p_max)."""
+    cand = bernoulli_subset(rng, n, p_max)
+    if cand.size == 0:
+        return cand
+    p = p_of(cand)
+    return cand[rng.random(cand.size) * p_max < p]
