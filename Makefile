@@ -39,6 +39,11 @@ run: $(STAMP)
 test: $(STAMP)
 	$(PY) -m pytest $(ARGS)
 
+bench: $(STAMP)
+	$(PY) benchmarks/bench_full_scale.py $(ARGS)
+	$(PY) benchmarks/bench_scaling.py
+	$(PY) benchmarks/bench_mesa_reference.py
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
 
