@@ -44,6 +44,9 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/bench_mesa_reference.py
 
+calibrate: $(STAMP)
+	$(PY) -m sim.calibration $(ARGS)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check sim tests benchmarks
 

@@ -192,6 +192,7 @@ class EducationConfig:
     initial_other_education_rate_by_age: dict[str, float] = field(default_factory=dict)
     sector_image: dict[str, float] = field(default_factory=dict)
     sector_employership: dict[str, float] = field(default_factory=dict)
+    sector_constant: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SECTORS, 0.0))
     choice: ChoiceConfig = field(default_factory=ChoiceConfig)
     viability_min_intake: int = 10
     viability_years: int = 3
@@ -234,6 +235,7 @@ class EducationConfig:
             raise ConfigError(f"model.education.bbl_extra_years = {self.bbl_extra_years}: must be in [0, 10]")
         _check_sector_dict("model.education.sector_image", self.sector_image, complete=True)
         _check_sector_dict("model.education.sector_employership", self.sector_employership, complete=True)
+        _check_sector_dict("model.education.sector_constant", self.sector_constant, complete=True)
         _check_positive("model.education.viability_min_intake", self.viability_min_intake, allow_zero=True)
         _check_positive("model.education.viability_years", self.viability_years)
         _check_positive("model.education.capacity_factor", self.capacity_factor)

@@ -17,6 +17,7 @@ from sim.codes import (
     N_STATUS,
     SECTORS,
     STATUS_NAMES,
+    Benefit,
     Status,
 )
 
@@ -24,7 +25,18 @@ if TYPE_CHECKING:
     from sim.agents.organisations import Municipality
     from sim.model import RegionModel
 
-LABOUR_MEASURES = ("employed", "vacancies", "hard_to_fill", "job_seekers", "hires", "separations", "abandoned")
+LABOUR_MEASURES = (
+    "employed", "vacancies", "hard_to_fill", "job_seekers", "ww_short", "hires", "separations", "abandoned"
+)
+# UWV spanningsindicator classes: vacancies per WW benefit shorter than 6 months (SOURCES.md)
+UWV_CLASSES = ((0.25, "very slack"), (0.67, "slack"), (1.5, "average"), (4.0, "tight"), (np.inf, "very tight"))
+
+
+def uwv_class(indicator: float) -> str:
+    for bound, name in UWV_CLASSES:
+        if indicator < bound:
+            return name
+    return UWV_CLASSES[-1][1]
 
 
 def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
@@ -58,6 +70,8 @@ class Results:
         self.labour["hard_to_fill"][month] = lab.hard_to_fill()
         unemp = (pop.status == Status.UNEMPLOYED) & (pop.sector >= 0)
         self.labour["job_seekers"][month] = np.bincount(pop.sector[unemp], minlength=N_SECTORS)
+        short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
+        self.labour["ww_short"][month] = np.bincount(pop.sector[short_ww], minlength=N_SECTORS)
         self.labour["hires"][month] = lab.hires
         self.labour["separations"][month] = lab.separations
         self.labour["abandoned"][month] = lab.abandoned
@@ -100,6 +114,7 @@ class Results:
         )
         with np.errstate(divide="ignore", invalid="ignore"):
             lab["tightness"] = np.where(lab["job_seekers"] > 0, lab["vacancies"] / lab["job_seekers"], np.nan)
+            lab["uwv_tightness"] = np.where(lab["ww_short"] > 0, lab["vacancies"] / lab["ww_short"], np.nan)
 
         edu = model.education
         progs = edu.programmes.frame(edu.institution_names)

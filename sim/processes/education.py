@@ -68,6 +68,28 @@ class Programmes:
         )
 
 
+def _gravity(origin: np.ndarray, weight: np.ndarray, demand: np.ndarray, cap: np.ndarray,
+             iterations: int = 30) -> np.ndarray:
+    """Spread each destination's ``demand`` over origins in proportion to origin size × weight,
+    without any origin sending more than its ``cap`` (iterative proportional fitting).
+
+    Returns a real matrix (origins × destinations); column sums equal ``demand`` unless the
+    caps together cannot hold it.
+    """
+    attract = origin[:, None] * weight
+    row_scale = np.ones(origin.size)
+    x = np.zeros_like(attract)
+    for _ in range(iterations):
+        a = attract * row_scale[:, None]
+        x = a / np.maximum(a.sum(0, keepdims=True), 1e-12) * demand[None, :]
+        rows = x.sum(1)
+        over = rows > cap + 1e-9
+        if not over.any():
+            break
+        row_scale[over] *= cap[over] / rows[over]
+    return x
+
+
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
@@ -128,6 +150,7 @@ class Education:
         # sector terms of the choice; policies (image shocks, LOB steering) change these
         self.sector_image = np.array([self.cfg.sector_image[s] for s in SECTORS], dtype=float)
         self.sector_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
+        self.sector_constant = np.array([self.cfg.sector_constant[s] for s in SECTORS], dtype=float)
         self.prospects_weight = self.cfg.choice.prospects
         self.intake_cap = p.capacity.copy()  # policies (numerus fixus) may lower it
         self.rng_choice = model.streams["education.choice"]
@@ -183,7 +206,7 @@ class Education:
         has = nest_sum > 0
         with np.errstate(divide="ignore"):
             iv = lam * np.log(nest_sum) + vmax
-        x = ch.image * self.sector_image + ch.employership * self.sector_employership
+        x = self.sector_constant + ch.image * self.sector_image + ch.employership * self.sector_employership
         x = x + self.prospects_weight * self._prospects()
         u_sector = np.where(has, x[None, :] + iv, -np.inf)
         g = rng.gumbel(size=u_sector.shape)
@@ -368,13 +391,17 @@ class Education:
         delay = np.asarray(cfg.initial_delay_shares, dtype=float)
         max_age = 16 + years.max() + len(delay) + cfg.bbl_extra_years
         ages = np.arange(16, max_age + 1)
-        demand = np.zeros((p.n, ages.size))  # expected students per programme and age
+        # expected students per programme, age and study year (students of study year y are
+        # 16 + y + delay years old on 1 January; BBL students bbl_extra_years older)
+        by_year = np.zeros((p.n, ages.size, years.max()))
+        rows = np.arange(p.n)
         for y in range(years.max()):
             active = years > y
             for d, share in enumerate(delay):
                 a = 16 + y + d + np.where(p.route == Route.BBL, cfg.bbl_extra_years, 0)
-                np.add.at(demand, (np.flatnonzero(active), a[active] - 16),
-                          (p.base_enrolment / years * share)[active])
+                by_year[rows[active], a[active] - 16, y] += (p.base_enrolment / years * share)[active]
+        demand = by_year.sum(2)
+        year_cum = np.cumsum(by_year, axis=2) / np.maximum(demand[:, :, None], 1e-12)
         tt = self.travel_hp
         w = np.exp(cfg.choice.travel_per_10_minutes * tt / 10.0)
         w[tt > model.cfg.model.travel.max_travel_minutes] *= 1e-3
@@ -385,9 +412,7 @@ class Education:
                 continue
             pool = pool[rng.permutation(pool.size)]
             by_m = np.bincount(pop.municipality[pool], minlength=model.n_municipalities)
-            grav = by_m[:, None] * w  # (M, P)
-            grav = grav / np.maximum(grav.sum(0, keepdims=True), 1e-12)
-            x = grav * demand[:, ai][None, :]
+            x = _gravity(by_m, w, demand[:, ai], by_m * cfg.initial_max_enrolment_share)
             x = np.diff(np.rint(np.cumsum(x, axis=0)), axis=0, prepend=0).astype(np.int64)
             order = np.argsort(pop.municipality[pool], kind="stable")
             pool = pool[order]
@@ -400,10 +425,8 @@ class Education:
                 want = rng.permutation(want)[:take]
                 who = pool[starts[m] : starts[m] + take]
                 self.enrol(who, want)
-                stud_year = np.minimum(
-                    np.maximum(a - 16 - np.where(p.route[want] == Route.BBL, cfg.bbl_extra_years, 0), 0),
-                    years[want] - 1,
-                )
+                stud_year = (rng.random(take)[:, None] >= year_cum[want, ai]).sum(1)
+                stud_year = np.minimum(stud_year, years[want] - 1)
                 pop.study_year[who] = stud_year
                 pop.months_in_state[who] = 4 + 12 * stud_year  # enrolled last September (or earlier)
             free[pool] = pop.status[pool] == UNSET
