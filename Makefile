@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench calibrate experiment lint clean venv
+.PHONY: run test bench calibrate lint clean venv
 
 # Find a working Python >= 3.12: PATH first (python3.13, python3.12, python3), then pyenv's
 # interpreters. pyenv shims that are not selected fail to run, so each candidate is executed.

@@ -55,6 +55,7 @@ class RegionConfig:
     participation_factor: float = 1.0  # regional employment rate relative to national by age
     unemployment_rate: float = 0.035  # unemployed / labour force in the base year
     social_assistance_share: float = 0.03  # residents 18-66 on bijstand in the base year
+    enrolment_source_year: int = 2021  # year of the institutions' enrolment figures (calibration target)
 
     def validate(self) -> None:
         if self.name not in REGIONS:
@@ -62,6 +63,8 @@ class RegionConfig:
         _check_positive("region.participation_factor", self.participation_factor)
         _check_share("region.unemployment_rate", self.unemployment_rate)
         _check_share("region.social_assistance_share", self.social_assistance_share)
+        if not 2010 <= self.enrolment_source_year <= 2040:
+            raise ConfigError(f"region.enrolment_source_year = {self.enrolment_source_year}: must be in [2010, 2040]")
 
 
 @dataclass
@@ -198,6 +201,9 @@ class EducationConfig:
     viability_years: int = 3
     capacity_factor: float = 1.5  # a programme takes at most this × its base-year intake
     funding_per_student_eur: float = 7000.0
+    programme_fixed_cost_eur: float = 60000.0
+    cost_per_student_eur: float = 5000.0
+    institution_overhead_eur: float = 500000.0
 
     def validate(self) -> None:
         if not 15 <= self.vo_leave_age <= 18:
@@ -239,7 +245,9 @@ class EducationConfig:
         _check_positive("model.education.viability_min_intake", self.viability_min_intake, allow_zero=True)
         _check_positive("model.education.viability_years", self.viability_years)
         _check_positive("model.education.capacity_factor", self.capacity_factor)
-        _check_positive("model.education.funding_per_student_eur", self.funding_per_student_eur, True)
+        for key in ("funding_per_student_eur", "programme_fixed_cost_eur", "cost_per_student_eur",
+                    "institution_overhead_eur"):
+            _check_positive(f"model.education.{key}", getattr(self, key), allow_zero=True)
 
 
 @dataclass
@@ -259,6 +267,8 @@ class LabourConfig:
     unemployed_to_inactive: float = 0.015
     inactive_to_seeking: float = 0.006
     bbl_places_per_100_jobs: float = 1.0
+    initial_vacancy_fill_rate: float = 0.25
+    seek_max_age: int = 60
 
     def validate(self) -> None:
         for k in (
@@ -272,6 +282,7 @@ class LabourConfig:
             "unemployed_to_inactive",
             "inactive_to_seeking",
             "abandon_rate",
+            "initial_vacancy_fill_rate",
         ):
             _check_share(f"model.labour.{k}", getattr(self, k))
         _check_positive("model.labour.matching_efficiency", self.matching_efficiency)
@@ -282,6 +293,8 @@ class LabourConfig:
                 "model.labour.vacancy_max_age_months: must exceed model.labour.hard_to_fill_months"
             )
         _check_positive("model.labour.bbl_places_per_100_jobs", self.bbl_places_per_100_jobs, True)
+        if not 15 <= self.seek_max_age <= 75:
+            raise ConfigError(f"model.labour.seek_max_age = {self.seek_max_age}: must be in [15, 75]")
 
 
 @dataclass
@@ -307,6 +320,7 @@ class LloConfig:
 @dataclass
 class MunicipalityConfig:
     ww_months: int = 12
+    initial_ww_share: float = 0.5
     bijstand_share: float = 0.5
     reintegration_budget_per_client_eur: float = 1500.0
     training_price_eur: float = 2500.0
@@ -315,6 +329,7 @@ class MunicipalityConfig:
     def validate(self) -> None:
         _check_positive("model.municipality.ww_months", self.ww_months)
         _check_share("model.municipality.bijstand_share", self.bijstand_share)
+        _check_share("model.municipality.initial_ww_share", self.initial_ww_share)
         _check_share("model.municipality.mbo_procurement_share", self.mbo_procurement_share)
         _check_positive("model.municipality.reintegration_budget_per_client_eur",
                         self.reintegration_budget_per_client_eur, allow_zero=True)
@@ -371,15 +386,45 @@ class Config:
 
     @property
     def resolved_run_name(self) -> str:
+        """<region>-<demography>-<policy>-s<seed>, with the economy, scale, start year and horizon
+        appended where they differ from the defaults, so that different runs never share a folder."""
         if self.run_name:
             return self.run_name
-        return f"{self.region.name}-{self.demography.name}-{self.policy_name}-s{self.seed}"
+        name = f"{self.region.name}-{self.demography.name}-{self.policy_name}-s{self.seed}"
+        extras = [
+            f"econ-{self.economy.name}" if self.economy.name != "baseline" else "",
+            f"x{self.scale:g}" if self.scale != 1.0 else "",
+            f"from{self.start_year}" if self.start_year != 2025 else "",
+            f"{self.years}y" if self.years != 20 else "",
+        ]
+        return "-".join([name, *(e for e in extras if e)])
+
+
+def _reject_unknown_keys(node: Any, schema: type, path: str) -> None:
+    """Keys added with Hydra's ``+key=value`` bypass the schema's struct check: refuse them."""
+    from dataclasses import fields, is_dataclass
+    from typing import get_type_hints
+
+    from omegaconf import DictConfig
+
+    if not isinstance(node, DictConfig):
+        return
+    hints = get_type_hints(schema)
+    allowed = {f.name for f in fields(schema)}
+    for key in node.keys():
+        full = f"{path}.{key}" if path else str(key)
+        if key not in allowed:
+            raise ConfigError(f"{full}: unknown key; allowed keys here: {sorted(allowed)}")
+        sub = hints.get(key)
+        if is_dataclass(sub):
+            _reject_unknown_keys(node[key], sub, full)
 
 
 def to_config(cfg: Any) -> Config:
     """Turn a composed DictConfig into a validated :class:`Config` (range errors name the key)."""
     if isinstance(cfg, Config):
         return cfg
+    _reject_unknown_keys(cfg, Config, "")
     try:
         obj = OmegaConf.to_object(cfg)
     except ConfigError:

@@ -24,6 +24,7 @@ from sim.codes import N_SECTORS, Status
 from sim.config import Config
 from sim.geography import travel_minutes
 from sim.io.loaders import RegionData, load_region
+from sim.policies import build_policies
 from sim.processes.demography import Demography
 from sim.processes.economy import demand_index
 from sim.processes.education import UNSET, Education
@@ -36,7 +37,7 @@ JANUARY, APRIL, JULY, SEPTEMBER = 0, 3, 6, 8
 
 
 class RegionModel(mesa.Model):
-    def __init__(self, cfg: Config, data: RegionData | None = None, policies: list | None = None) -> None:
+    def __init__(self, cfg: Config, data: RegionData | None = None) -> None:
         super().__init__(rng=cfg.seed)
         self.cfg = cfg
         self.data = data if data is not None else load_region(cfg.region.name, cfg.data_dir)
@@ -48,10 +49,13 @@ class RegionModel(mesa.Model):
         self.municipality_population = muni["population_2024"].to_numpy(dtype=float)
         centres = list(zip(muni["centre_lat"], muni["centre_lon"], strict=True))
         self.travel_mm = travel_minutes(centres, centres, cfg.model.travel)
-        # hooks policies use to change decisions without touching the processes
-        self.closure_vetoes: list = []
+        # hooks policies use to change decisions without touching the processes: a closure
+        # handler gets the programmes of a failing opleiding and may take the closure over
+        # (veto, bundle), returning (event, note); the procurement stance of municipalities
+        self.closure_handlers: list = []
         self.procurement_mbo_share = cfg.model.municipality.mbo_procurement_share
         self.events: list[dict] = []
+        self.policy_rows: list[dict] = []
 
         self.labour = LabourMarket(self)
         self.education = Education(self)
@@ -85,7 +89,7 @@ class RegionModel(mesa.Model):
             Municipality(self, i, name, name == centre)
 
         self.results = Results(self)
-        self.policies = list(policies or [])
+        self.policies = build_policies(cfg.policy)
         for policy in self.policies:
             policy.attach(self)
 
@@ -136,16 +140,8 @@ class RegionModel(mesa.Model):
 
     # --- events -----------------------------------------------------------------------------
     def log_event(self, programme: int, event: str, reason: str) -> None:
-        p = self.education.programmes
-        self.events.append(
-            {
-                "month": self.month_index,
-                "programme": int(programme),
-                "event": event,
-                "reason": reason,
-            }
-        )
-        _ = p  # the programme's attributes are joined when the events table is written
+        """Record a programme event; its attributes are joined when the events table is written."""
+        self.events.append({"month": self.month_index, "programme": int(programme), "event": event, "reason": reason})
 
     def count_status(self) -> np.ndarray:
         return np.bincount(self.pop.status, minlength=len(Status))

@@ -29,3 +29,18 @@ def thinned_subset(rng: np.random.Generator, n: int, p_max: float, p_of) -> np.n
         return cand
     p = p_of(cand)
     return cand[rng.random(cand.size) * p_max < p]
+
+
+def first_within_capacity(rng: np.random.Generator, group: np.ndarray, capacity: np.ndarray) -> np.ndarray:
+    """Admit entries in random order, at most ``capacity[g]`` per group ``g``; returns a mask.
+
+    Used wherever many candidates compete for limited places: vacancies of an employer cell,
+    places in a programme, BBL places of a sector.
+    """
+    order = rng.permutation(group.size)
+    order = order[np.argsort(group[order], kind="stable")]
+    g = group[order]
+    rank = np.arange(g.size) - np.searchsorted(g, g, side="left")
+    admit = np.zeros(group.size, dtype=bool)
+    admit[order[rank < capacity[g]]] = True
+    return admit

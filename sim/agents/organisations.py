@@ -59,8 +59,8 @@ class MboInstitution(mesa.Agent):
         under the viability threshold for k years.
 
         Thresholds are in real persons (intake at model scale ÷ scale). A closed programme
-        takes no new students; those enrolled finish (teach-out). Policies may veto a closure
-        through ``model.closure_vetoes``.
+        takes no new students; those enrolled finish (teach-out). Policies may take a closure
+        over (veto it, bundle the programme) through ``model.closure_handlers``.
         """
         model = self.model
         edu = model.education
@@ -73,16 +73,25 @@ class MboInstitution(mesa.Agent):
         n_units = progs.unit.max() + 1
         last = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units)
                          for t in range(y - k, y)]) / model.cfg.scale  # the last k September intakes
-        weak_unit = (last < cfg.viability_min_intake).all(axis=0)
+        unit_sector = np.zeros(n_units, dtype=np.int64)
+        unit_sector[progs.unit] = progs.sector
+        weak_unit = (last < edu.viability_threshold[unit_sector]).all(axis=0)
         idx = self.programme_indices
-        weak = idx[progs.open[idx] & weak_unit[progs.unit[idx]]]
-        reason = f"intake below {cfg.viability_min_intake} for {k} years"
-        for p in weak:
-            if any(veto(p) for veto in model.closure_vetoes):
-                model.log_event(p, "vetoed", reason)
-                continue
-            progs.open[p] = False
-            model.log_event(p, "closed", reason)
+        idx = idx[progs.open[idx] & weak_unit[progs.unit[idx]]]
+        for unit in np.unique(progs.unit[idx]):
+            members = idx[progs.unit[idx] == unit]
+            reason = f"intake below {edu.viability_threshold[unit_sector[unit]]:g} for {k} years"
+            for handler in model.closure_handlers:
+                taken = handler(members)
+                if taken is not None:
+                    event, note = taken
+                    for p in members:
+                        model.log_event(p, event, f"{reason}; {note}")
+                    break
+            else:
+                progs.open[members] = False
+                for p in members:
+                    model.log_event(p, "closed", reason)
 
 
 class Municipality(mesa.Agent):
@@ -111,7 +120,8 @@ class Municipality(mesa.Agent):
         rng = model.streams["municipalities"]
         chosen = rng.choice(clients, size=n, replace=False) if n else clients[:0]
         chosen = chosen[model.pop.llo_months_left[chosen] == 0]
-        prog = model.llo.start(chosen, "municipality", model.month_index, mbo_share=model.procurement_mbo_share)
+        prog = model.llo.start(chosen, "municipality", model.month_index, mbo_share=model.procurement_mbo_share,
+                               rng=rng)
         # the revenue goes to the institutions whose programmes took the trajectories
         edu = model.education
         price = mcfg.training_price_eur / model.cfg.scale

@@ -88,6 +88,7 @@ def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str,
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; results are for everyone who can read the folder
     try:
         for name in TABLES:
             frames[name].to_parquet(tmp / f"{name}.parquet", index=False)

@@ -167,7 +167,7 @@ class Demography:
         pop.qual_sector[adults[pop.qual_level[adults] == 0]] = -1
         # benefits: the unemployed on WW or bijstand; bijstand among the inactive to the base share
         mcfg = model.cfg.model.municipality
-        on_ww = rng.random(unemployed.size) < 0.5
+        on_ww = rng.random(unemployed.size) < mcfg.initial_ww_share
         pop.benefit[unemployed] = np.where(on_ww, Benefit.UWV, Benefit.MUNICIPALITY)
         pop.benefit_months[unemployed] = rng.integers(0, mcfg.ww_months, size=unemployed.size)
         target = rcfg.social_assistance_share * np.count_nonzero(pop.age[idx] >= 18)

@@ -27,6 +27,7 @@ from sim.codes import (
     Route,
     Status,
 )
+from sim.sampling import first_within_capacity
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -126,7 +127,7 @@ def build_programmes(model: RegionModel) -> tuple[Programmes, list[str]]:
             base_enrolment=enrol.astype(float), base_intake=base_intake.astype(float),
             capacity=np.ceil(base_intake * cfg.capacity_factor).astype(np.int64),
             open=np.ones(len(ids), dtype=bool),
-            unit=np.unique(np.stack([inst_i, site_m, sector, level]).astype(str), axis=1,
+            unit=np.unique(np.stack([inst_i.astype(str), site, sector.astype(str), level.astype(str)]), axis=1,
                            return_inverse=True)[1].ravel(),
         ),
         names,
@@ -152,7 +153,13 @@ class Education:
         self.sector_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
         self.sector_constant = np.array([self.cfg.sector_constant[s] for s in SECTORS], dtype=float)
         self.prospects_weight = self.cfg.choice.prospects
-        self.intake_cap = p.capacity.copy()  # policies (numerus fixus) may lower it
+        self.intake_cap = p.capacity.copy()  # policies (numerus fixus, PPS) change it
+        # levers act through these (all neutral by default): viability threshold per sector (real
+        # persons), a programme's fixed and per-student cost factors, coordination overhead
+        self.viability_threshold = np.full(N_SECTORS, float(self.cfg.viability_min_intake))
+        self.fixed_cost_factor = np.ones(p.n)
+        self.student_cost_factor = np.ones(p.n)
+        self.overhead_factor = 1.0
         self.rng_choice = model.streams["education.choice"]
         self.rng_progress = model.streams["education.progression"]
         # per-school-year results (model scale), filled in place
@@ -164,7 +171,14 @@ class Education:
         self.open_at_intake = np.zeros((n_years, p.n), dtype=bool)
         self.llo_starts = np.zeros((n_years, p.n), dtype=np.int64)
         self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
-        self.municipal_revenue_eur = np.zeros((n_years, len(self.institution_names)))
+        n_inst = len(self.institution_names)
+        self.municipal_revenue_eur = np.zeros((n_years, n_inst))
+        self.funding_eur = np.zeros((n_years, n_inst))
+        self.cost_eur = np.zeros((n_years, n_inst))
+        self.programme_cost_eur = np.zeros((n_years, p.n))
+        self.coverage = np.zeros((n_years, N_SECTORS, 5))  # [.., level]: 0 = any level, 1-4 = that level
+        self.nearest_minutes = np.zeros((n_years, model.n_municipalities, N_SECTORS))
+        self.intake_travel_minutes = np.zeros(n_years)
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
     # --- choice ---------------------------------------------------------------------------
@@ -219,12 +233,13 @@ class Education:
         choice[none] = -1
         return choice
 
-    def allocate(self, persons: np.ndarray, rounds: int = 6) -> np.ndarray:
+    def allocate(self, persons: np.ndarray, reserved: np.ndarray, rounds: int = 6) -> np.ndarray:
         """Choose with capacity: over-subscribed programmes and BBL places bind; the rejected
-        choose again among what is left. Returns programme per person (-1: no place)."""
+        choose again among what is left. ``reserved`` places per programme are already taken
+        (doorstroom). Returns programme per person (-1: no place)."""
         p = self.programmes
         result = np.full(persons.size, -1, dtype=np.int64)
-        remaining_cap = np.where(p.open, self.intake_cap, 0).astype(np.int64)
+        remaining_cap = np.maximum(np.where(p.open, self.intake_cap, 0) - reserved, 0).astype(np.int64)
         bbl_left = self.model.labour.bbl_places().astype(np.int64)
         pending = np.arange(persons.size)
         for _ in range(rounds):
@@ -233,26 +248,14 @@ class Education:
             avail = remaining_cap > 0
             avail &= ~((p.route == Route.BBL) & (bbl_left[p.sector] <= 0))
             choice = self.choose(persons[pending], avail)
-            got = choice >= 0
-            # who gets a place: random order, first come within each programme's capacity
-            order = self.rng_choice.permutation(pending.size)
-            order = order[got[order]]
-            ch = choice[order]
-            order = order[np.argsort(ch, kind="stable")]
-            ch = choice[order]
-            first = np.searchsorted(ch, ch, side="left")
-            rank = np.arange(ch.size) - first
-            admit = rank < remaining_cap[ch]
-            # BBL: places per sector, also first come
-            bbl = p.route[ch] == Route.BBL
-            sec = p.sector[ch]
-            bbl_idx = np.flatnonzero(bbl & admit)
-            if bbl_idx.size:
-                s_order = bbl_idx[np.argsort(sec[bbl_idx], kind="stable")]
-                s_sorted = sec[s_order]
-                s_rank = np.arange(s_sorted.size) - np.searchsorted(s_sorted, s_sorted, side="left")
-                admit[s_order[s_rank >= bbl_left[s_sorted]]] = False
-            admitted = order[admit]
+            got = np.flatnonzero(choice >= 0)
+            # who gets a place: random order, first come within each programme's capacity,
+            # and for BBL within the sector's BBL places
+            ch = choice[got]
+            admit = first_within_capacity(self.rng_choice, ch, remaining_cap)
+            bbl = np.flatnonzero(admit & (p.route[ch] == Route.BBL))
+            admit[bbl[~first_within_capacity(self.rng_choice, p.sector[ch[bbl]], bbl_left)]] = False
+            admitted = got[admit]
             result[pending[admitted]] = choice[admitted]
             remaining_cap -= np.bincount(choice[admitted], minlength=p.n)
             bbl_taken = np.bincount(p.sector[choice[admitted]][p.route[choice[admitted]] == Route.BBL],
@@ -260,7 +263,7 @@ class Education:
             bbl_left -= bbl_taken
             rejected = np.ones(pending.size, dtype=bool)
             rejected[admitted] = False
-            rejected &= got  # those with nothing available stop trying
+            rejected &= choice >= 0  # those with nothing available stop trying
             pending = pending[rejected]
         return result
 
@@ -289,21 +292,72 @@ class Education:
         pop.study_year[other] = 0
         pop.months_in_state[other] = 0
         cand = leavers[to_mbo]
-        prog = self.allocate(cand)
+        prog = self.allocate(cand, reserved=self.continuing[y])
         placed = prog >= 0
+        if placed.any():
+            self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
         self.enrol(cand[placed], prog[placed])
         no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
-        adults = self._adult_bbl_entry()
+        taken = np.bincount(prog[placed], minlength=self.programmes.n) + self.continuing[y]
+        adults = self._adult_bbl_entry(np.maximum(np.where(self.programmes.open, self.intake_cap, 0) - taken, 0))
         self.intake[y] = (np.bincount(prog[placed], minlength=self.programmes.n) + adults
                           + self.continuing[y])
         self.open_at_intake[y] = self.programmes.open
         self.enrolled[y] = self.enrolment()
         self.intakes_recorded += 1
+        self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(self.programmes.open)
+        self._account(y)
 
-    def _adult_bbl_entry(self) -> np.ndarray:
-        """Employed adults start a BBL programme in their own sector (the job is the BBL place)."""
+    def youth_by_municipality(self) -> np.ndarray:
+        """This year's secondary-school leavers per municipality (those who turn vo_leave_age)."""
+        pop = self.model.pop
+        leavers = pop.age == self.cfg.vo_leave_age - 1
+        return np.bincount(pop.municipality[leavers], minlength=self.model.n_municipalities).astype(float)
+
+    def measure_coverage(self, open_: np.ndarray, youth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Share of this year's school leavers with an open programme of each sector (any level,
+        and each level) within max_travel_minutes; and minutes to the nearest open programme per
+        municipality and sector (inf where there is none)."""
+        p = self.programmes
+        youth = self.youth_by_municipality() if youth is None else youth
+        limit = self.model.cfg.model.travel.max_travel_minutes
+        tt = np.where(open_[None, :], self.travel_hp, np.inf)  # (M, P)
+        nearest = np.full((self.model.n_municipalities, N_SECTORS), np.inf)
+        np.minimum.at(nearest.T, p.sector, tt.T)  # per sector, min over its programmes
+        share = np.zeros((N_SECTORS, 5))
+        total = max(youth.sum(), 1e-12)
+        share[:, 0] = (youth[:, None] * (nearest <= limit)).sum(0) / total
+        for level in range(1, 5):
+            sel = p.level == level
+            near_l = np.full_like(nearest, np.inf)
+            np.minimum.at(near_l.T, p.sector[sel], tt[:, sel].T)
+            share[:, level] = (youth[:, None] * (near_l <= limit)).sum(0) / total
+        return share, nearest
+
+    def programme_costs(self, enrolled: np.ndarray) -> np.ndarray:
+        """Yearly cost of each programme (EUR): fixed while open or teaching out, plus per student."""
+        cfg, p = self.cfg, self.programmes
+        running = p.open | (enrolled > 0)
+        scale = self.model.cfg.scale
+        return (running * cfg.programme_fixed_cost_eur * self.fixed_cost_factor
+                + enrolled / scale * cfg.cost_per_student_eur * self.student_cost_factor)
+
+    def _account(self, y: int) -> None:
+        """The school year's funding and costs per institution (EUR, real persons)."""
+        p, cfg = self.programmes, self.cfg
+        enrolled = self.enrolled[y]
+        n_inst = len(self.institution_names)
+        self.programme_cost_eur[y] = self.programme_costs(enrolled)
+        self.funding_eur[y] = np.bincount(p.institution, weights=enrolled / self.model.cfg.scale,
+                                          minlength=n_inst) * cfg.funding_per_student_eur
+        self.cost_eur[y] = (np.bincount(p.institution, weights=self.programme_cost_eur[y], minlength=n_inst)
+                            + cfg.institution_overhead_eur * self.overhead_factor)
+
+    def _adult_bbl_entry(self, places: np.ndarray) -> np.ndarray:
+        """Employed adults start a BBL programme in their own sector (the job is the BBL place),
+        within the programmes' remaining ``places``."""
         pop, cfg = self.model.pop, self.cfg
         lo, hi = cfg.adult_bbl_ages
         cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
@@ -312,6 +366,8 @@ class Education:
         level = np.clip(pop.qual_level[start] + 1, 2, 4)
         prog = self.nearest_open_programme(start, pop.sector[start], level, route=Route.BBL)
         start, prog = start[prog >= 0], prog[prog >= 0]
+        admit = first_within_capacity(self.rng_choice, prog, places)
+        start, prog = start[admit], prog[admit]
         work = pop.work_municipality[start].copy()
         self.enrol(start, prog)
         pop.work_municipality[start] = work  # they keep their job where it is
@@ -326,6 +382,17 @@ class Education:
         """July: dropout, progression and graduation in mbo; leaving other education."""
         model, pop, cfg, p, rng = self.model, self.model.pop, self.cfg, self.programmes, self.rng_progress
         y = model.year_index - 1  # the school year that started last September
+        # other education first (so that mbo-4 graduates entering hbo now start at year 0)
+        # (havo/vwo, hbo, wo): leave after other_education_years
+        oe = np.flatnonzero(pop.status == Status.OTHER_EDUCATION)
+        pop.study_year[oe] += 1
+        leave = oe[pop.study_year[oe] >= cfg.other_education_years]
+        pop.status[leave] = Status.UNEMPLOYED
+        pop.qual_level[leave] = np.maximum(pop.qual_level[leave], HIGHER_EDUCATION_LEVEL)
+        shares = model.data.employment_shares
+        pop.qual_sector[leave] = rng.choice(N_SECTORS, size=leave.size, p=shares)
+        pop.sector[leave] = pop.qual_sector[leave]
+        pop.months_in_state[leave] = 0
         students = np.flatnonzero((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
         prog = pop.programme[students]
         level = p.level[prog]
@@ -370,16 +437,6 @@ class Education:
         pop.months_in_state[grads] = 0
         self.enrol(cont, nxt)
         self.continuing[model.year_index] += np.bincount(nxt, minlength=p.n)  # counted in September
-        # other education (havo/vwo, hbo, wo): leave after other_education_years
-        oe = np.flatnonzero(pop.status == Status.OTHER_EDUCATION)
-        pop.study_year[oe] += 1
-        leave = oe[pop.study_year[oe] >= cfg.other_education_years]
-        pop.status[leave] = Status.UNEMPLOYED
-        pop.qual_level[leave] = np.maximum(pop.qual_level[leave], HIGHER_EDUCATION_LEVEL)
-        shares = model.data.employment_shares
-        pop.qual_sector[leave] = rng.choice(N_SECTORS, size=leave.size, p=shares)
-        pop.sector[leave] = pop.qual_sector[leave]
-        pop.months_in_state[leave] = 0
 
     # --- base year ------------------------------------------------------------------------
     def initialise_students(self) -> None:

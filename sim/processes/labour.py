@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, Benefit, Status
-from sim.sampling import bernoulli_subset
+from sim.sampling import bernoulli_subset, first_within_capacity
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -47,9 +47,13 @@ class LabourMarket:
         tt = model.travel_mm
         self.commute_weight = np.exp(-tt / self.cfg.commute_decay_minutes)
         self.matching_efficiency = self.cfg.matching_efficiency
+        # levers act through these (neutral by default): BBL places and separations per sector
+        self.bbl_place_factor = np.ones(N_SECTORS)
+        self.separation_factor = np.ones(N_SECTORS)
         self.rng_sep = model.streams["labour.separations"]
         self.rng_match = model.streams["labour.matching"]
         self.rng_benefit = model.streams["labour.benefits"]
+        self.rng_vac = model.streams["labour.vacancies"]
         self.head = np.zeros((N_SECTORS, n_m), dtype=np.int64)  # headcount, kept current within a month
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
@@ -76,7 +80,7 @@ class LabourMarket:
         v = np.rint(head * self.cfg.initial_vacancy_rate).astype(np.int64)
         # spread over ages as if each vacancy is filled with a constant monthly probability
         ages = np.arange(self.n_ages)
-        weights = 0.75**ages
+        weights = (1 - self.cfg.initial_vacancy_fill_rate) ** ages
         weights /= weights.sum()
         self.vacancies = _round_split(v, weights)
         self.base_target = (head + v).astype(float)
@@ -99,7 +103,7 @@ class LabourMarket:
         created after all (reorganised, automated), which lowers their target headcount."""
         v = self.vacancies
         htf = self.cfg.hard_to_fill_months
-        give_up = np.rint(v[..., htf:] * self.cfg.abandon_rate).astype(np.int64)
+        give_up = self.rng_vac.binomial(v[..., htf:], self.cfg.abandon_rate)
         give_up[..., -1] = v[..., -1]
         v[..., htf:] -= give_up
         abandoned = give_up.sum(-1)
@@ -111,9 +115,12 @@ class LabourMarket:
     def _separate(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_sep
         p_leave = cfg.layoff_rate + cfg.to_inactive_rate
-        cand = bernoulli_subset(rng, pop.n, p_leave)
+        p_max = p_leave * self.separation_factor.max()
+        cand = bernoulli_subset(rng, pop.n, p_max)
         cand = cand[pop.status[cand] == Status.EMPLOYED]
-        laid = rng.random(cand.size) * p_leave < cfg.layoff_rate
+        u = rng.random(cand.size) * p_max / self.separation_factor[pop.sector[cand]]
+        cand, u = cand[u < p_leave], u[u < p_leave]
+        laid = u < cfg.layoff_rate
         laid_off, to_inactive = cand[laid], cand[~laid]
         self.separations += np.bincount(pop.sector[cand], minlength=N_SECTORS)
         self.head -= self._cells(cand)
@@ -123,13 +130,13 @@ class LabourMarket:
         pop.status[to_inactive] = Status.INACTIVE
         pop.work_municipality[cand] = -1
         pop.months_in_state[cand] = 0
-        # flows between unemployment and inactivity (the inactive look for work again before 60)
+        # flows between unemployment and inactivity (the inactive look for work again below seek_max_age)
         p_max = max(cfg.unemployed_to_inactive, cfg.inactive_to_seeking)
         cand = bernoulli_subset(rng, pop.n, p_max)
         status = pop.status[cand]
         u = rng.random(cand.size) * p_max
         leave = cand[(status == Status.UNEMPLOYED) & (u < cfg.unemployed_to_inactive)]
-        seek = cand[(status == Status.INACTIVE) & (u < cfg.inactive_to_seeking) & (pop.age[cand] < 60)]
+        seek = cand[(status == Status.INACTIVE) & (u < cfg.inactive_to_seeking) & (pop.age[cand] < cfg.seek_max_age)]
         pop.status[leave] = Status.INACTIVE
         pop.status[seek] = Status.UNEMPLOYED
         pop.months_in_state[leave] = 0
@@ -190,12 +197,7 @@ class LabourMarket:
         work = np.minimum(work, n_m - 1)
         # no cell fills more vacancies than it has: random order, keep the first V per cell
         cell = sector * n_m + work
-        order = rng.permutation(who.size)
-        order = order[np.argsort(cell[order], kind="stable")]
-        sorted_cell = cell[order]
-        first = np.searchsorted(sorted_cell, sorted_cell, side="left")
-        rank = np.arange(order.size) - first
-        keep = order[rank < v_cell.ravel()[sorted_cell]]
+        keep = first_within_capacity(rng, cell, v_cell.ravel())
         who, sector, work, cell = who[keep], sector[keep], work[keep], cell[keep]
         movers = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[movers], minlength=N_SECTORS)
@@ -229,7 +231,7 @@ class LabourMarket:
     def bbl_places(self) -> np.ndarray:
         """BBL places employers offer per sector this school year (persons at model scale)."""
         head = self.headcount().sum(1)
-        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100).astype(np.int64)
+        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100 * self.bbl_place_factor).astype(np.int64)
 
 
 def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -20,7 +20,7 @@ from sim.sampling import thinned_subset
 if TYPE_CHECKING:
     from sim.model import RegionModel
 
-SOURCES = ("individual", "municipality")
+SOURCES = ("individual", "municipality", "voucher")
 
 
 class Llo:
@@ -47,7 +47,8 @@ class Llo:
         self.completions[month] = np.bincount(pop.llo_sector[done], minlength=N_SECTORS)
         pop.qual_sector[done] = pop.llo_sector[done]
         up = rng.random(done.size) < cfg.level_up
-        pop.qual_level[done] = np.clip(pop.qual_level[done] + up, 2, 4).astype(np.int8)
+        # at least an mbo-2 qualification in the new sector; never lower than what one had
+        pop.qual_level[done] = np.maximum(pop.qual_level[done], np.clip(pop.qual_level[done] + up, 2, 4))
         at_mbo = done[(pop.programme[done] >= 0) & (pop.status[done] != Status.MBO_BOL)
                       & (pop.status[done] != Status.MBO_BBL)]
         pop.programme[at_mbo] = -1
@@ -67,12 +68,17 @@ class Llo:
         start = thinned_subset(rng, pop.n, max(h_emp, h_unemp), hazard)
         self.start(start, "individual", month)
 
-    def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None) -> np.ndarray:
+    def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,
+              rng: np.random.Generator | None = None) -> np.ndarray:
         """Start trajectories for ``persons`` (recorded by source); returns the mbo programme
-        that took each trajectory followed at an mbo (private trajectories are left out)."""
+        that took each trajectory followed at an mbo (private trajectories are left out).
+
+        Callers other than this process pass their own random stream, so that (say) a change
+        of procurement does not shift the draws of individual LLO uptake."""
         if persons.size == 0:
             return np.empty(0, dtype=np.int64)
-        pop, rng = self.model.pop, self.rng
+        pop = self.model.pop
+        rng = self.rng if rng is None else rng
         htf = self.model.labour.hard_to_fill().astype(float) + 1.0
         own = pop.qual_sector[persons]
         w = np.repeat(htf[None, :], persons.size, axis=0)

@@ -1,0 +1,75 @@
+"""Bundling: instead of closing a failing opleiding, the institution merges it into a partner
+programme of the same sector — another level at the same site, or the same level at another
+site (optionally of another institution) within ``max_extra_minutes`` (the report: ROCs bundle
+levels, locations and target groups). The merged programme's students travel further; the
+partner takes its capacity and the fixed cost of one programme is saved."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.config import ConfigError
+from sim.geography import travel_minutes
+from sim.policies.base import Policy, check_nonneg
+
+SEPTEMBER = 8
+
+
+@dataclass
+class BundlingParams:
+    max_extra_minutes: float = 40.0
+    across_levels: bool = True
+    across_sites: bool = True
+    across_institutions: bool = False
+
+    def validate(self, key: str) -> None:
+        check_nonneg(f"{key}.max_extra_minutes", self.max_extra_minutes)
+        if not (self.across_levels or self.across_sites):
+            raise ConfigError(f"{key}: at least one of across_levels, across_sites must be true")
+
+
+class Bundling(Policy):
+    name = "bundling"
+    Params = BundlingParams
+
+    def attach(self, model) -> None:
+        super().attach(model)
+        p = model.education.programmes
+        coords = [model.data.site_coordinates[s] for s in p.site]
+        self.site_minutes = travel_minutes(coords, coords, model.cfg.model.travel)
+        np.fill_diagonal(self.site_minutes, 0.0)
+        self.bundled_this_year = 0
+        model.closure_handlers.append(self.bundle)
+
+    def bundle(self, members: np.ndarray) -> tuple[str, str] | None:
+        edu, prm = self.model.education, self.params
+        p = edu.programmes
+        m = members[0]
+        same_site = p.site == p.site[m]
+        ok = p.open & (p.sector == p.sector[m]) & ~np.isin(np.arange(p.n), members)
+        if not prm.across_institutions:
+            ok &= p.institution == p.institution[m]
+        level_partner = ok & same_site & (np.abs(p.level - p.level[m]) == 1) if prm.across_levels else ok & False
+        site_partner = (ok & ~same_site & (p.level == p.level[m])
+                        & (self.site_minutes[m] <= prm.max_extra_minutes)) if prm.across_sites else ok & False
+        partners = np.flatnonzero(level_partner | site_partner)
+        if partners.size == 0:
+            return None
+        # the partner: the nearest, then the largest
+        order = np.lexsort((-p.base_intake[partners], self.site_minutes[m, partners]))
+        partner = partners[order[0]]
+        p.open[members] = False
+        edu.intake_cap[partner] += edu.intake_cap[members].sum()
+        self.bundled_this_year += 1
+        return "bundled", f"merged into {p.programme_id[partner]}"
+
+    def step(self, month: int) -> None:
+        if month % 12 != SEPTEMBER:
+            return
+        edu = self.model.education
+        self.record("bundled", self.bundled_this_year)
+        self.record("intake_travel_minutes", float(edu.intake_travel_minutes[self.model.year_index]))
+        self.record("cost_eur", 0.0)
+        self.bundled_this_year = 0

@@ -1,0 +1,59 @@
+"""Numerus fixus and LOB steering: ROCs cap intake in programmes with poor labour-market
+prospects, and study-career guidance (LOB) raises the weight of prospects in choice (the report:
+institutions use a numerus fixus; students choose by image and employership, hardly by
+prospects). Prospects are the sector's UWV tightness (vacancies per short WW benefit) over the
+last 12 months; below ``poor_prospects_below`` the sector's programmes are capped."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from sim.policies.base import Policy, check_nonneg, check_share
+
+AUGUST = 7
+
+
+@dataclass
+class NumerusFixusParams:
+    poor_prospects_below: float = 1.5
+    cap_share: float = 0.8
+    lob_steering: bool = False
+    prospects_weight: float = 1.0
+
+    def validate(self, key: str) -> None:
+        check_nonneg(f"{key}.poor_prospects_below", self.poor_prospects_below)
+        check_share(f"{key}.cap_share", self.cap_share)
+        check_nonneg(f"{key}.prospects_weight", self.prospects_weight)
+
+
+class NumerusFixus(Policy):
+    name = "numerus_fixus"
+    Params = NumerusFixusParams
+
+    def attach(self, model) -> None:
+        super().attach(model)
+        edu = model.education
+        self.base_cap = edu.intake_cap.copy()
+        self.capped = np.zeros(edu.programmes.n, dtype=bool)
+        if self.params.lob_steering:
+            edu.prospects_weight = self.params.prospects_weight
+
+    def step(self, month: int) -> None:
+        if month % 12 != AUGUST:
+            return
+        model, edu = self.model, self.model.education
+        lab = model.results.labour
+        lo = max(month - 11, 0)
+        vac = lab["vacancies"][lo : month + 1].sum(0)
+        short = lab["ww_short"][lo : month + 1].sum(0)
+        tightness = vac / np.maximum(short, 1)
+        poor = tightness < self.params.poor_prospects_below
+        p = edu.programmes
+        self.capped = poor[p.sector]
+        cap = np.maximum(np.floor(p.base_intake * self.params.cap_share), 1).astype(np.int64)
+        edu.intake_cap = np.where(self.capped, np.minimum(self.base_cap, cap), self.base_cap)
+        self.record("capped_programmes", int((self.capped & p.open).sum()))
+        self.record("sectors_with_poor_prospects", int(poor.sum()))
+        self.record("cost_eur", 0.0)

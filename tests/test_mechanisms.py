@@ -1,0 +1,153 @@
+"""Behavioural checks of the model's mechanisms: matching, programme closure, LLO reach."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.io.loaders import load_region
+from sim.model import RegionModel
+from sim.runner import simulate
+
+SHORT = {"region": "zeeland", "scale": 0.05, "years": 1}
+
+
+# --- matching -------------------------------------------------------------------------------------
+def total_hires(small_cfg, efficiency: float) -> float:
+    model = simulate(small_cfg(**SHORT, **{"model.labour.matching_efficiency": efficiency}))
+    return float(model.results.labour["hires"].sum())
+
+
+def test_higher_matching_efficiency_more_hires(small_cfg):
+    low, high = total_hires(small_cfg, 0.1), total_hires(small_cfg, 0.5)
+    assert low > 0
+    assert high > 1.2 * low, f"hires with efficiency 0.5: {high}, with 0.1: {low}"
+
+
+def test_more_vacancies_more_hires_in_one_month(small_cfg):
+    """Two identical models (same seed, same draws); one has twice the labour demand, so it posts
+    more vacancies in month 0 and should hire more in that month's matching."""
+    cfg = small_cfg(**SHORT)
+    data = load_region(cfg.region.name, cfg.data_dir)
+    base, more = RegionModel(cfg, data), RegionModel(cfg, data)
+    assert base.pop.n == more.pop.n
+    more.labour.base_target *= 2.0
+    base.labour.step(0)
+    more.labour.step(0)
+    assert more.labour.vacancies.sum() + more.labour.hires.sum() > base.labour.vacancies.sum() + base.labour.hires.sum()
+    assert base.labour.hires.sum() > 0
+    assert more.labour.hires.sum() > base.labour.hires.sum()
+
+
+# --- programme closure ----------------------------------------------------------------------------
+START = 2025
+
+
+@pytest.fixture(scope="module", params=[2, 3], ids=lambda k: f"k{k}")
+def all_weak(request, small_cfg):
+    """Every programme is weak (threshold far above any intake): closures follow only the clock."""
+    k = request.param
+    cfg = small_cfg(region="zeeland", scale=0.05, years=k + 2, **{
+        "model.education.viability_min_intake": 100000, "model.education.viability_years": k})
+    model = simulate(cfg)
+    return k, model, model.results.frames()
+
+
+def test_no_closure_before_viability_years(all_weak):
+    k, model, f = all_weak
+    ev = f["events"]
+    closed = ev[ev["event"] == "closed"]
+    assert len(closed) > 0, "no closures although every programme is below the threshold"
+    first_allowed = pd.Timestamp(f"{START + k}-01-01")
+    assert closed["date"].min() >= first_allowed, closed["date"].min()
+    # the first review with k recorded intakes closes them (April of start + k)
+    assert closed["date"].dt.year.min() == START + k
+    edu = f["education"]
+    before = edu[edu["school_year"] < START + k]
+    assert before["open"].all(), "a programme was closed before k school years of intake"
+
+
+def test_all_weak_programmes_close_and_stay_closed(all_weak):
+    k, model, f = all_weak
+    edu, ev = f["education"], f["events"]
+    n_prog = edu["programme_id"].nunique()
+    closed = ev[ev["event"] == "closed"]
+    assert closed["programme_id"].is_unique, "a programme was closed twice"
+    assert len(closed) == n_prog
+    after = edu[edu["school_year"] >= START + k]
+    assert len(after) > 0
+    assert not after["open"].any()
+    assert (after["intake"] == 0).all(), "a closed programme took new students"
+    # teach-out: students enrolled before the closure are still there the year after
+    assert after[after["school_year"] == START + k]["enrolled"].sum() > 0
+
+
+@pytest.fixture(scope="module")
+def default_closures(small_cfg):
+    cfg = small_cfg(region="zuid_limburg", scale=0.05, years=6)
+    model = simulate(cfg)
+    return model, model.results.frames()
+
+
+def test_closed_programmes_had_low_intake(default_closures):
+    model, f = default_closures
+    ecfg = model.cfg.model.education
+    k, threshold = ecfg.viability_years, ecfg.viability_min_intake
+    edu, ev = f["education"], f["events"]
+    closed = ev[ev["event"] == "closed"]
+    if closed.empty:
+        pytest.skip("no closures in this run: nothing to check")
+    intake = edu.pivot_table(index="programme_id", columns="school_year", values="intake")
+    for _, e in closed.iterrows():
+        year = e["date"].year
+        years = list(range(year - k, year))
+        assert all(y in intake.columns for y in years), f"{e['programme_id']} closed in {year} before {k} intakes"
+        history = intake.loc[e["programme_id"], years]
+        assert (history < threshold).all(), (
+            f"{e['programme_id']} closed in {year} with intake {history.to_dict()} (threshold {threshold})"
+        )
+    # closed programmes stay closed in the following school years
+    for _, e in closed.iterrows():
+        later = edu[(edu["programme_id"] == e["programme_id"]) & (edu["school_year"] >= e["date"].year)]
+        assert not later["open"].any() and (later["intake"] == 0).all()
+
+
+def test_strong_programmes_stay_open(default_closures):
+    """The converse: a programme whose intake reached the threshold in each of the last k years
+    is never closed."""
+    model, f = default_closures
+    ecfg = model.cfg.model.education
+    k, threshold = ecfg.viability_years, ecfg.viability_min_intake
+    edu, ev = f["education"], f["events"]
+    intake = edu.pivot_table(index="programme_id", columns="school_year", values="intake")
+    first_years = sorted(intake.columns)[:k]
+    strong = intake.index[(intake[first_years] >= threshold).all(axis=1)]
+    assert len(strong) > 0
+    first_review = ev[(ev["event"] == "closed") & (ev["date"].dt.year == START + k)]
+    wrongly_closed = set(strong) & set(first_review["programme_id"])
+    assert not wrongly_closed, f"closed despite intake >= {threshold} in each of {first_years}: {wrongly_closed}"
+
+
+# --- LLO ------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def llo_individual_starts(small_cfg):
+    out = {}
+    for reach in (0.0, 0.2, 1.0):
+        model = simulate(small_cfg(region="zeeland", scale=0.05, years=2, **{"model.llo.reach": reach}))
+        llo = model.results.frames()["llo"]
+        out[reach] = (float(llo.loc[llo["source"] == "individual", "starts"].sum()),
+                      float(llo.loc[llo["source"] == "municipality", "starts"].sum()))
+    return out
+
+
+def test_llo_reach_zero_no_individual_starts(llo_individual_starts):
+    individual, municipal = llo_individual_starts[0.0]
+    assert individual == 0
+    assert municipal > 0  # municipal trajectories do not depend on reach
+
+
+def test_llo_more_reach_more_starts(llo_individual_starts):
+    assert llo_individual_starts[0.2][0] > 0
+    assert llo_individual_starts[1.0][0] > 1.5 * llo_individual_starts[0.2][0]
+    assert np.isfinite(llo_individual_starts[1.0][0])
