@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench calibrate lint clean venv
+.PHONY: run test bench calibrate experiment report lint clean venv
 
 # Find a working Python >= 3.12: PATH first (python3.13, python3.12, python3), then pyenv's
 # interpreters. pyenv shims that are not selected fail to run, so each candidate is executed.
@@ -43,6 +43,14 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_full_scale.py $(ARGS)
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/bench_mesa_reference.py
+
+# make experiment NAME=baseline_regions [REPS=20] [ARGS="scale=0.5 hydra.launcher.n_jobs=2"]
+experiment: $(STAMP)
+	@test -n "$(NAME)" || { echo "usage: make experiment NAME=<name> (see experiments/)"; exit 2; }
+	$(VENV)/bin/mbo-sim -m +experiment=$(NAME) $(if $(REPS),reps=$(REPS)) $(ARGS)
+
+report: $(STAMP)
+	$(VENV)/bin/mbo-sim-report results/$(NAME)
 
 calibrate: $(STAMP)
 	$(PY) -m sim.calibration $(ARGS)

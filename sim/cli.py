@@ -2,11 +2,13 @@
 
     mbo-sim                                   # Zeeland, baseline, no policy, every resident
     mbo-sim region=achterhoek seed=3 scale=0.5
+    mbo-sim -m +experiment=baseline_regions   # a named experiment (a sweep; see experiments/)
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import hydra
 from omegaconf import DictConfig
@@ -21,14 +23,51 @@ register_schema()
 def app(dcfg: DictConfig) -> None:
     try:
         cfg = to_config(dcfg)
-        from sim.runner import run
+        from sim.io.writer import is_complete
+        from sim.runner import output_folder, run
 
-        out = run(cfg)
+        out = output_folder(cfg)
+        if is_complete(out, cfg):
+            print(f"complete, skipped: {out}")
+        else:
+            out = run(cfg)
+            print(f"results: {out}")
+            print(f"plots:   {out / 'plots'}" if cfg.write_plots else "plots:   (not written)")
     except (ConfigError, DataError) as exc:
         print(f"mbo-sim: error: {exc}", file=sys.stderr)
         sys.exit(2)
-    print(f"results: {out}")
-    print(f"plots:   {out / 'plots'}" if cfg.write_plots else "plots:   (not written)")
+    _report_sweep_progress(Path(cfg.output_dir))
+
+
+def _report_sweep_progress(runs_dir: Path) -> None:
+    """In a sweep, say how many of its jobs are complete (jobs may run in other processes)."""
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    hc = HydraConfig.get()
+    if hc.mode != RunMode.MULTIRUN:
+        return
+    params = dict(hc.sweeper.params or {})
+    done = sum(1 for _ in runs_dir.glob("*/manifest.json"))
+    if not params:  # a sweep given on the command line: its size is not known to a job
+        print(f"sweep: {done} jobs complete", flush=True)
+        return
+    total = sweep_size(params)
+    width = 30
+    filled = int(width * min(done, total) / max(total, 1))
+    print(f"sweep: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} jobs complete", flush=True)
+
+
+def sweep_size(params: dict[str, str]) -> int:
+    """Number of jobs of a sweep: the product of the sizes of its sweep parameters."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    parser = OverridesParser.create()
+    total = 1
+    for o in parser.parse_overrides([f"{k}={v}" for k, v in params.items()]):
+        if o.is_sweep_override():
+            total *= len(list(o.sweep_iterator()))
+    return total
 
 
 def main() -> None:

@@ -354,12 +354,15 @@ class Config:
     policy: dict[str, Any] = field(default_factory=dict)
     model: ModelConfig = field(default_factory=ModelConfig)
     seed: int = 1
+    replicate: int = 0  # replication number in an experiment: the run's seed is seed + replicate
     scale: float = 1.0
     start_year: int = 2025
     years: int = 20
     data_dir: str = "data"
     output_dir: str = "results/runs"
     run_name: str | None = None
+    experiment_name: str | None = None  # set by experiments/<name>.yaml; names results/<name>/
+    reps: int = 1  # replications of an experiment (its sweep runs replicate = 0 … reps - 1)
     write_plots: bool = True
     progress: bool = True
 
@@ -379,6 +382,17 @@ class Config:
             raise ConfigError(f"years = {self.years}: must be in [1, 60]")
         if self.seed < 0:
             raise ConfigError(f"seed = {self.seed}: must be >= 0")
+        if self.replicate < 0:
+            raise ConfigError(f"replicate = {self.replicate}: must be >= 0")
+        from sim.policies import build_policies  # late: the policies import this module
+
+        build_policies(self.policy)  # each lever checks its parameters
+
+    @property
+    def run_seed(self) -> int:
+        """The seed of this run: derived from the replicate number only, so that every arm of an
+        experiment runs replicate r with the same seed (common random numbers)."""
+        return self.seed + self.replicate
 
     @property
     def policy_name(self) -> str:
@@ -390,7 +404,7 @@ class Config:
         appended where they differ from the defaults, so that different runs never share a folder."""
         if self.run_name:
             return self.run_name
-        name = f"{self.region.name}-{self.demography.name}-{self.policy_name}-s{self.seed}"
+        name = f"{self.region.name}-{self.demography.name}-{self.policy_name}-s{self.run_seed}"
         extras = [
             f"econ-{self.economy.name}" if self.economy.name != "baseline" else "",
             f"x{self.scale:g}" if self.scale != 1.0 else "",

@@ -38,10 +38,10 @@ JANUARY, APRIL, JULY, SEPTEMBER = 0, 3, 6, 8
 
 class RegionModel(mesa.Model):
     def __init__(self, cfg: Config, data: RegionData | None = None) -> None:
-        super().__init__(rng=cfg.seed)
+        super().__init__(rng=cfg.run_seed)
         self.cfg = cfg
         self.data = data if data is not None else load_region(cfg.region.name, cfg.data_dir)
-        self.streams = Streams(cfg.seed)
+        self.streams = Streams(cfg.run_seed)
         self.n_years = cfg.years
         self.n_months = 12 * cfg.years
         muni = self.data.municipalities

@@ -170,6 +170,40 @@ class Results:
             self.municipal_rows,
             columns=["year", "municipality", "centre", "clients", "budget_eur", "trajectories", "mbo_revenue_eur"],
         )
+        institutions = pd.DataFrame({
+            "school_year": np.repeat(school_years, len(edu.institution_names)),
+            "institution": np.tile(np.asarray(edu.institution_names, dtype=object), n_y),
+            "programmes_open": np.stack([np.bincount(edu.programmes.institution, weights=edu.open_at_intake[y],
+                                                     minlength=len(edu.institution_names)) for y in range(n_y)]
+                                        ).reshape(-1),
+            "intake": np.stack([np.bincount(edu.programmes.institution, weights=edu.intake[y],
+                                            minlength=len(edu.institution_names)) for y in range(n_y)]).reshape(-1) * k,
+            "enrolled": np.stack([np.bincount(edu.programmes.institution, weights=edu.enrolled[y],
+                                              minlength=len(edu.institution_names)) for y in range(n_y)]
+                                 ).reshape(-1) * k,
+            "funding_eur": edu.funding_eur[:n_y].reshape(-1),
+            "municipal_revenue_eur": edu.municipal_revenue_eur[:n_y].reshape(-1),
+            "cost_eur": edu.cost_eur[:n_y].reshape(-1),
+        })
+        institutions["result_eur"] = (institutions["funding_eur"] + institutions["municipal_revenue_eur"]
+                                      - institutions["cost_eur"])
+        levels = np.arange(5)
+        coverage = pd.DataFrame({
+            "school_year": np.repeat(school_years, N_SECTORS * 5),
+            "sector": np.tile(np.repeat(np.asarray(SECTORS, dtype=object), 5), n_y),
+            "level": np.tile(levels, n_y * N_SECTORS),
+            "share_within_reach": edu.coverage[:n_y].reshape(-1),
+        })
+        n_m = model.n_municipalities
+        access = pd.DataFrame({
+            "school_year": np.repeat(school_years, n_m * N_SECTORS),
+            "municipality": np.tile(np.repeat(np.asarray(model.data.municipality_names, dtype=object), N_SECTORS),
+                                    n_y),
+            "sector": np.tile(np.asarray(SECTORS, dtype=object), n_y * n_m),
+            "minutes_to_nearest": np.where(np.isfinite(edu.nearest_minutes[:n_y]), edu.nearest_minutes[:n_y],
+                                           np.nan).reshape(-1),
+        })
+        policy = pd.DataFrame(model.policy_rows, columns=["year", "lever", "quantity", "value"])
         return {
             "labour": lab,
             "education": education,
@@ -178,4 +212,10 @@ class Results:
             "llo": llo_df,
             "flows": flows,
             "municipalities": municipalities,
+            "institutions": institutions,
+            "coverage": coverage,
+            "access": access,
+            "policy": policy,
+            "travel": pd.DataFrame({"school_year": school_years,
+                                    "intake_travel_minutes": edu.intake_travel_minutes[:n_y]}),
         }

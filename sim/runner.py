@@ -29,6 +29,10 @@ def simulate(cfg: Config, progress: bool = False) -> RegionModel:
     return model
 
 
+def output_folder(cfg: Config) -> Path:
+    return Path(cfg.output_dir) / cfg.resolved_run_name
+
+
 def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
     """Simulate ``cfg`` and write its results folder; returns the folder."""
     t0 = time.perf_counter()
@@ -38,5 +42,5 @@ def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
     summary = summarise(frames, model.persons_start * k, model.pop.n * k)
     manifest = base_manifest(cfg, model.data.checksums)
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
-    out = Path(out_dir) if out_dir is not None else Path(cfg.output_dir) / cfg.resolved_run_name
+    out = Path(out_dir) if out_dir is not None else output_folder(cfg)
     return write_run(out, frames, summary, manifest, plot=cfg.write_plots)

@@ -22,7 +22,10 @@ import pandas as pd
 
 PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "hydra-core",
             "omegaconf", "networkx")
-TABLES = ("labour", "education", "events", "population", "llo", "flows", "municipalities")
+# config keys that do not change a run's results: a complete run is reused whatever their value
+NOT_RESULTS = ("reps", "progress", "experiment_name")
+TABLES = ("labour", "education", "events", "population", "llo", "flows", "municipalities", "institutions",
+          "coverage", "access", "policy", "travel")
 
 
 def package_versions() -> dict[str, str | None]:
@@ -55,7 +58,8 @@ def summarise(frames: dict[str, pd.DataFrame], persons_start: float, persons_end
     years = sorted(edu["school_year"].unique())
     open_by_year = edu.groupby("school_year")["open"].sum()
     intake_by_year = edu.groupby("school_year")["intake"].sum()
-    llo = frames["llo"]
+    llo, pol, cov = frames["llo"], frames["policy"], frames["coverage"]
+    cov_end = cov[(cov["school_year"] == cov["school_year"].max()) & (cov["level"] == 0)]
     return {
         "persons_start": float(persons_start),
         "persons_end": float(persons_end),
@@ -71,6 +75,14 @@ def summarise(frames: dict[str, pd.DataFrame], persons_start: float, persons_end
             s: (None if pd.isna(v) else float(v)) for s, v in zip(lab1["sector"], lab1["tightness"], strict=True)
         },
         "llo_trajectories": float(llo["starts"].sum()),
+        "vetoed_closures": int((ev["event"] == "vetoed").sum()),
+        "bundled_programmes": int((ev["event"] == "bundled").sum()),
+        "policy_cost_eur": float(pol.loc[pol["quantity"] == "cost_eur", "value"].sum()),
+        "coverage_min_end": float(cov_end["share_within_reach"].min()),
+        "coverage_end_by_sector": {s: float(v) for s, v in zip(cov_end["sector"], cov_end["share_within_reach"],
+                                                                strict=True)},
+        "mean_intake_travel_minutes": float(frames["travel"]["intake_travel_minutes"].mean()),
+        "mbo_municipal_revenue_eur": float(frames["institutions"]["municipal_revenue_eur"].sum()),
     }
 
 
@@ -82,11 +94,34 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+def is_complete(out_dir: Path, cfg) -> bool:
+    """True if ``out_dir`` holds a complete run of exactly this configuration (resume)."""
+    path = Path(out_dir) / "manifest.json"
+    if not path.is_file():
+        return False
+    try:
+        manifest = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError):
+        return False
+    def identity(config: dict) -> dict:
+        return {k: v for k, v in config.items() if k not in NOT_RESULTS}
+
+    now = json.loads(json.dumps(asdict(cfg), default=_json_default))
+    return manifest.get("status") == "complete" and identity(now) == identity(manifest.get("config") or {})
+
+
+def remove_stale_temp(out_dir: Path) -> None:
+    """Remove temp folders a killed earlier attempt at this run left behind."""
+    for stale in Path(out_dir).parent.glob(f".{Path(out_dir).name}.tmp-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
 def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str, Any],
               manifest: dict[str, Any], plot: bool) -> Path:
     """Write everything into ``out_dir`` atomically (temp folder, then rename)."""
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temp(out_dir)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
     tmp.chmod(0o755)  # mkdtemp makes it private; results are for everyone who can read the folder
     try:
@@ -111,7 +146,8 @@ def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str,
 def base_manifest(cfg, checksums: dict[str, str]) -> dict[str, Any]:
     return {
         "run_name": cfg.resolved_run_name,
-        "seed": cfg.seed,
+        "seed": cfg.run_seed,
+        "replicate": cfg.replicate,
         "config": asdict(cfg),
         "packages": package_versions(),
         "python": platform.python_version(),

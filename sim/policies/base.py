@@ -39,12 +39,24 @@ class Policy:
 
 
 def parse_params(name: str, cls: type, params: dict[str, Any]) -> Any:
-    """Build the lever's parameter dataclass; unknown keys and bad values name the full key."""
+    """Build the lever's parameter dataclass; unknown keys, wrong types and bad values name the
+    full key (types are checked by OmegaConf against the dataclass's annotations)."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     allowed = {f.name for f in dataclasses.fields(cls)}
     unknown = sorted(set(params) - allowed)
     if unknown:
         raise ConfigError(f"policy.{name}.{unknown[0]}: unknown key; allowed keys here: {sorted(allowed)}")
-    obj = cls(**params)
+    try:
+        node = OmegaConf.structured(cls)
+        for key, value in params.items():  # assignment replaces (a merge would keep default dict entries)
+            node[key] = value
+        obj = OmegaConf.to_object(node)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", "") or ""
+        msg = str(exc).splitlines()[0]
+        raise ConfigError(f"policy.{name}.{key}: {msg}") from None
     check = getattr(obj, "validate", None)
     if check is not None:
         check(f"policy.{name}")

@@ -2,7 +2,8 @@
 prospects, and study-career guidance (LOB) raises the weight of prospects in choice (the report:
 institutions use a numerus fixus; students choose by image and employership, hardly by
 prospects). Prospects are the sector's UWV tightness (vacancies per short WW benefit) over the
-last 12 months; below ``poor_prospects_below`` the sector's programmes are capped."""
+last 12 months; below ``poor_prospects_below`` the sector's programmes are capped (set each June
+for the coming school year, before doorstroom and intake)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from sim.policies.base import Policy, check_nonneg, check_share
 
-AUGUST = 7
+JUNE = 5  # before July's doorstroom and September's intake
 
 
 @dataclass
@@ -35,25 +36,24 @@ class NumerusFixus(Policy):
     def attach(self, model) -> None:
         super().attach(model)
         edu = model.education
-        self.base_cap = edu.intake_cap.copy()
         self.capped = np.zeros(edu.programmes.n, dtype=bool)
         if self.params.lob_steering:
             edu.prospects_weight = self.params.prospects_weight
 
     def step(self, month: int) -> None:
-        if month % 12 != AUGUST:
+        if month % 12 != JUNE:
             return
         model, edu = self.model, self.model.education
-        lab = model.results.labour
-        lo = max(month - 11, 0)
-        vac = lab["vacancies"][lo : month + 1].sum(0)
-        short = lab["ww_short"][lo : month + 1].sum(0)
+        lab = model.results.labour  # recorded months only: the 12 before this one
+        lo = max(month - 12, 0)
+        vac = lab["vacancies"][lo:month].sum(0)
+        short = lab["ww_short"][lo:month].sum(0)
         tightness = vac / np.maximum(short, 1)
         poor = tightness < self.params.poor_prospects_below
         p = edu.programmes
         self.capped = poor[p.sector]
         cap = np.maximum(np.floor(p.base_intake * self.params.cap_share), 1).astype(np.int64)
-        edu.intake_cap = np.where(self.capped, np.minimum(self.base_cap, cap), self.base_cap)
+        edu.fixus_cap = np.where(self.capped, cap, np.iinfo(np.int64).max)
         self.record("capped_programmes", int((self.capped & p.open).sum()))
         self.record("sectors_with_poor_prospects", int(poor.sum()))
         self.record("cost_eur", 0.0)

@@ -153,7 +153,8 @@ class Education:
         self.sector_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
         self.sector_constant = np.array([self.cfg.sector_constant[s] for s in SECTORS], dtype=float)
         self.prospects_weight = self.cfg.choice.prospects
-        self.intake_cap = p.capacity.copy()  # policies (numerus fixus, PPS) change it
+        self.intake_cap = p.capacity.copy()  # teaching capacity: PPS and bundling change it
+        self.fixus_cap = np.full(p.n, np.iinfo(np.int64).max)  # a numerus fixus lowers it
         # levers act through these (all neutral by default): viability threshold per sector (real
         # persons), a programme's fixed and per-student cost factors, coordination overhead
         self.viability_threshold = np.full(N_SECTORS, float(self.cfg.viability_min_intake))
@@ -239,7 +240,7 @@ class Education:
         (doorstroom). Returns programme per person (-1: no place)."""
         p = self.programmes
         result = np.full(persons.size, -1, dtype=np.int64)
-        remaining_cap = np.maximum(np.where(p.open, self.intake_cap, 0) - reserved, 0).astype(np.int64)
+        remaining_cap = np.maximum(self.places() - reserved, 0)
         bbl_left = self.model.labour.bbl_places().astype(np.int64)
         pending = np.arange(persons.size)
         for _ in range(rounds):
@@ -301,7 +302,7 @@ class Education:
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
         taken = np.bincount(prog[placed], minlength=self.programmes.n) + self.continuing[y]
-        adults = self._adult_bbl_entry(np.maximum(np.where(self.programmes.open, self.intake_cap, 0) - taken, 0))
+        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0))
         self.intake[y] = (np.bincount(prog[placed], minlength=self.programmes.n) + adults
                           + self.continuing[y])
         self.open_at_intake[y] = self.programmes.open
@@ -309,6 +310,11 @@ class Education:
         self.intakes_recorded += 1
         self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(self.programmes.open)
         self._account(y)
+
+    def places(self) -> np.ndarray:
+        """New students each programme can take this school year: its teaching capacity, at most
+        a numerus fixus, none when closed."""
+        return np.where(self.programmes.open, np.minimum(self.intake_cap, self.fixus_cap), 0).astype(np.int64)
 
     def youth_by_municipality(self) -> np.ndarray:
         """This year's secondary-school leavers per municipality (those who turn vo_leave_age)."""
@@ -430,6 +436,8 @@ class Education:
         cont = rest[go_on]
         nxt = self.nearest_open_programme(cont, p.sector[pop.programme[cont]], glevel[go_on] + 1, exact_level=True)
         cont, nxt = cont[nxt >= 0], nxt[nxt >= 0]
+        admit = first_within_capacity(rng, nxt, self.places())  # they come first, within the places
+        cont, nxt = cont[admit], nxt[admit]
         seekers = np.setdiff1d(rest, cont, assume_unique=True)
         pop.status[seekers] = Status.UNEMPLOYED
         pop.sector[seekers] = p.sector[pop.programme[seekers]]
