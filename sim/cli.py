@@ -47,15 +47,34 @@ def _report_sweep_progress(runs_dir: Path) -> None:
     hc = HydraConfig.get()
     if hc.mode != RunMode.MULTIRUN:
         return
-    params = dict(hc.sweeper.params or {})
     done = sum(1 for _ in runs_dir.glob("*/manifest.json"))
-    if not params:  # a sweep given on the command line: its size is not known to a job
+    total = _sweep_total(Path(hc.sweep.dir) / "multirun.yaml")
+    if total is None:
         print(f"sweep: {done} jobs complete", flush=True)
         return
-    total = sweep_size(params)
     width = 30
     filled = int(width * min(done, total) / max(total, 1))
     print(f"sweep: [{'#' * filled}{'.' * (width - filled)}] {done}/{total} jobs complete", flush=True)
+
+
+def _sweep_total(multirun_yaml: Path) -> int | None:
+    """Jobs of the whole sweep, from the multirun config Hydra saved when it started: the
+    sweeper's parameters, with the command line's overrides of the same keys taking their place."""
+    from omegaconf import OmegaConf
+
+    if not multirun_yaml.is_file():
+        return None
+    cfg = OmegaConf.load(multirun_yaml)
+    params = {k: str(v) for k, v in (OmegaConf.select(cfg, "hydra.sweeper.params") or {}).items()}
+    for override in OmegaConf.select(cfg, "hydra.overrides.task") or []:
+        key, _, value = str(override).partition("=")
+        key = key.lstrip("+~")
+        if key in params or "," in value or value.startswith(("range(", "choice(")):
+            params[key] = value
+    try:
+        return sweep_size(params)
+    except Exception:  # an unusual sweep syntax: say the count without a total
+        return None
 
 
 def sweep_size(params: dict[str, str]) -> int:
