@@ -20,7 +20,7 @@ The enrolment target is the institutions' enrolment in its source year (region c
 Then the sector constants of programme choice (``model.education.sector_constant``) are set by
 the standard fixed-point iteration for alternative-specific constants (Train 2009, ch. 2.8):
 c_s ← c_s + ln(target share_s / model share_s) on the sector shares of the September intake
-(source: each programme's base intake = its base enrolment ÷ programme length), and the three
+(source: each programme's base intake = its base enrolment ÷ programme length), and the four
 parameters are refitted once more with the new constants.
 
 Figures that hold by construction (population by age band, employment by sector, sector split
@@ -105,8 +105,8 @@ def targets(region: str, data_dir: str = "data") -> dict:
     data = load_region(region, data_dir)
     inst = data.institutions
     cfg = compose([f"region={region}", "scale=1"])
-    total = inst["students_base"].sum() * _cohort_ratio(data.population_bands, cfg.region.enrolment_source_year,
-                                                        cfg.start_year)
+    students = inst["students_base"].sum()
+    total = students * _cohort_ratio(data.population_bands, cfg.region.enrolment_source_year, cfg.start_year)
     by_sector = np.zeros(N_SECTORS)
     for s, n in zip(inst["sector"], inst["students_base"], strict=True):
         by_sector[SECTORS.index(s)] += n
@@ -115,7 +115,7 @@ def targets(region: str, data_dir: str = "data") -> dict:
     return {
         "enrolment_total": total,
         "intake_by_sector": intake_by_sector / intake_by_sector.sum(),
-        "bbl_share": float((inst["students_base"] * inst["bbl_share"]).sum() / total),
+        "bbl_share": float((inst["students_base"] * inst["bbl_share"]).sum() / students),
         "enrolment_by_sector": by_sector / by_sector.sum(),
         "employment_by_sector": data.employment_shares,
         "tightness": TIGHTNESS_TARGET,

@@ -61,7 +61,7 @@ class LloVouchers(Policy):
             ok &= (pop.age[c] >= prm.min_age) & (pop.age[c] <= prm.max_age) & (pop.qual_level[c] <= prm.max_qual_level)
             return np.where(ok, h, 0.0)
 
-        applicants = thinned_subset(self.rng, pop.n, h, applies)
+        applicants = self.rng.permutation(thinned_subset(self.rng, pop.n, h, applies))  # first come, at random
         affordable = int(self.left_eur // (prm.voucher_eur / scale))
         chosen = applicants[: max(affordable, 0)]
         model.llo.start(chosen, "voucher", month, mbo_share=prm.mbo_share, rng=self.rng)
