@@ -26,7 +26,8 @@ if TYPE_CHECKING:
     from sim.model import RegionModel
 
 LABOUR_MEASURES = (
-    "employed", "vacancies", "hard_to_fill", "job_seekers", "ww_short", "hires", "separations", "abandoned"
+    "employed", "vacancies", "hard_to_fill", "job_seekers", "ww_short", "hires", "separations", "abandoned",
+    "retrained_into",
 )
 # UWV spanningsindicator classes: vacancies per WW benefit shorter than 6 months (SOURCES.md)
 UWV_CLASSES = ((0.25, "very slack"), (0.67, "slack"), (1.5, "average"), (4.0, "tight"), (np.inf, "very tight"))
@@ -75,6 +76,7 @@ class Results:
         self.labour["hires"][month] = lab.hires
         self.labour["separations"][month] = lab.separations
         self.labour["abandoned"][month] = lab.abandoned
+        self.labour["retrained_into"][month] = model.llo.completions[month]
         self.persons[month + 1] = pop.n
         self.status[month] = np.bincount(pop.status, minlength=N_STATUS)
         if month % 12 == 0:
@@ -155,6 +157,7 @@ class Results:
             llo_rows.append(pd.DataFrame({
                 "date": np.repeat(dates, N_SECTORS), "sector": np.tile(np.asarray(SECTORS, dtype=object), n_t),
                 "source": src, "starts": tidy(llo.starts[:, si]) * k,
+                "starts_at_mbo": tidy(llo.starts_at_mbo[:, si]) * k,
             }))
         llo_df = pd.concat(llo_rows, ignore_index=True)
 

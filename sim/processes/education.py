@@ -495,8 +495,6 @@ class Education:
                 pop.study_year[who] = stud_year
                 pop.months_in_state[who] = 4 + 12 * stud_year  # enrolled last September (or earlier)
             free[pool] = pop.status[pool] == UNSET
-        # base-year intake history, used for nothing but reporting
-        self.enrolled_base = self.enrolment()
 
     def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
                                route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:

@@ -31,7 +31,7 @@ class Llo:
         self.rng = model.streams["llo"]
         n = model.n_months
         self.starts = np.zeros((n, len(SOURCES), N_SECTORS), dtype=np.int64)
-        self.starts_at_mbo = np.zeros((n, N_SECTORS), dtype=np.int64)
+        self.starts_at_mbo = np.zeros((n, len(SOURCES), N_SECTORS), dtype=np.int64)
         self.completions = np.zeros((n, N_SECTORS), dtype=np.int64)
 
     def declining_sectors(self, month: int) -> np.ndarray:
@@ -97,5 +97,5 @@ class Llo:
             prog[prog >= 0], minlength=self.model.education.programmes.n
         )
         self.starts[month, SOURCES.index(source)] += np.bincount(target, minlength=N_SECTORS)
-        self.starts_at_mbo[month] += np.bincount(target[mbo][prog >= 0], minlength=N_SECTORS)
+        self.starts_at_mbo[month, SOURCES.index(source)] += np.bincount(target[mbo][prog >= 0], minlength=N_SECTORS)
         return prog[prog >= 0]
