@@ -177,8 +177,8 @@ def _simplex(x0: np.ndarray) -> np.ndarray:
     return np.vstack([x0, *(x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0)))])
 
 
-def write_fitted(region: str, values: dict[str, float], loss: float) -> Path:
-    path = CONFIG_DIR / "calibration" / f"{region}.yaml"
+def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR) -> Path:
+    path = Path(config_dir) / "calibration" / f"{region}.yaml"
     lines = [
         "# @package _global_",
         f"# Fitted by `mbo-sim-calibrate --fit` on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",

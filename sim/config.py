@@ -450,7 +450,7 @@ def to_config(cfg: Any) -> Config:
     return obj
 
 
-def compose(overrides: list[str] | None = None) -> Config:
+def compose(overrides: list[str] | None = None, config_dir: str | Path | None = None) -> Config:
     """Compose ``configs/config.yaml`` with Hydra-style overrides, without running an app.
 
     The programmatic twin of the ``mbo-sim`` command, for tests and notebooks.
@@ -462,7 +462,7 @@ def compose(overrides: list[str] | None = None) -> Config:
 
     register_schema()
     try:
-        with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        with initialize_config_dir(config_dir=str(config_dir or CONFIG_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
     except (HydraException, OmegaConfBaseException) as exc:
         raise ConfigError(str(exc).strip()) from None

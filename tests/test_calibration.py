@@ -1,0 +1,85 @@
+"""The calibration: its targets, the check table, and the fitted values it writes."""
+
+from __future__ import annotations
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import DATA_DIR
+
+from sim import calibration
+from sim.codes import SECTORS
+from sim.config import CONFIG_DIR, compose
+from sim.io.loaders import load_region
+
+
+def test_cohort_ratio_follows_the_age_bands():
+    """16-22-year-olds in 2025 vs 2021 from the 2021 bands, computed by hand for one band layout."""
+    bands = np.zeros((1, 20))
+    bands[0, 2] = 500  # ages 10-14: 100 per year
+    bands[0, 3] = 1000  # ages 15-19: 200 per year
+    bands[0, 4] = 1500  # ages 20-24: 300 per year
+    # 2021: ages 16-22 = 16..19 (4 × 200) + 20..22 (3 × 300) = 1700
+    # 2025: ages 12-18 in 2021 = 12..14 (3 × 100) + 15..18 (4 × 200) = 1100
+    assert calibration._cohort_ratio(bands, 2021, 2025) == pytest.approx(1100 / 1700)
+    assert calibration._cohort_ratio(bands, 2025, 2025) == 1.0
+
+
+@pytest.mark.parametrize("region", ["achterhoek", "zeeland", "zuid_limburg"])
+def test_targets_come_from_the_data(region):
+    data = load_region(region, DATA_DIR)
+    tgt = calibration.targets(region, str(DATA_DIR))
+    inst = data.institutions
+    assert tgt["bbl_share"] == pytest.approx((inst["students_base"] * inst["bbl_share"]).sum()
+                                             / inst["students_base"].sum())
+    for key in ("enrolment_by_sector", "intake_by_sector", "employment_by_sector"):
+        assert tgt[key].sum() == pytest.approx(1.0)
+        assert (tgt[key] >= 0).all()
+    by_sector = inst.groupby("sector")["students_base"].sum().reindex(SECTORS, fill_value=0)
+    np.testing.assert_allclose(tgt["enrolment_by_sector"], by_sector / by_sector.sum())
+    cfg = compose([f"region={region}"])
+    ratio = calibration._cohort_ratio(data.population_bands, cfg.region.enrolment_source_year, cfg.start_year)
+    assert tgt["enrolment_total"] == pytest.approx(inst["students_base"].sum() * ratio)
+
+
+def test_table_reports_every_calibrated_figure():
+    df = calibration.table("zeeland", scale=0.05, seeds=(1,))
+    figures = set(df["figure"])
+    assert figures == {"population_by_age_band", "enrolment_total", "bbl_share", "enrolment_share_by_sector",
+                       "intake_share_by_sector", "employment_share_by_sector", "vacancies_per_unemployed",
+                       "unemployment_drift", "uwv_tightness_class"}
+    for fig in ("enrolment_share_by_sector", "intake_share_by_sector", "employment_share_by_sector"):
+        assert sorted(df.loc[df["figure"] == fig, "item"]) == sorted(SECTORS)
+    values = df[df["figure"].isin(["enrolment_total", "bbl_share", "vacancies_per_unemployed"])]
+    gap = (values["model"] - values["source"]) / values["source"]
+    np.testing.assert_allclose(values["gap"], gap)
+    assert (values["within_5pct"] == (gap.abs() <= calibration.TOLERANCE)).all()
+    # the population is built from the same bands: at scale 0.05 only rounding separates them
+    pop = df[df["figure"] == "population_by_age_band"]
+    assert (pop["gap"].abs() < 0.01).all()
+
+
+def test_fitted_values_are_written_as_a_config_the_model_reads(tmp_path):
+    """write_fitted produces a calibration file that Hydra composes into the model's parameters
+    (in a copy of the config tree, so the project's fitted values stay untouched)."""
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, configs, symlinks=True)
+    values = {"model.education.mbo_share": 0.61, "model.labour.matching_efficiency": 0.33,
+              "model.education.sector_constant.care": 0.25}
+    calibration.write_fitted("zeeland", values, 1e-3, config_dir=configs)
+    cfg = compose(["region=zeeland"], config_dir=configs)
+    assert cfg.model.education.mbo_share == pytest.approx(0.61)
+    assert cfg.model.labour.matching_efficiency == pytest.approx(0.33)
+    assert cfg.model.education.sector_constant["care"] == pytest.approx(0.25)
+    assert compose(["region=achterhoek"], config_dir=configs).model.education.mbo_share != pytest.approx(0.61)
+    assert compose(["region=zeeland"]).model.education.mbo_share != pytest.approx(0.61)
+
+
+def test_calibration_command_writes_the_table(tmp_path):
+    assert calibration.main(["--regions", "achterhoek", "--scale", "0.05", "--seeds", "1",
+                             "--out", str(tmp_path)]) == 0
+    df = pd.read_csv(tmp_path / "calibration.csv")
+    assert set(df["region"]) == {"achterhoek"}
+    assert (tmp_path / "calibration.md").is_file()
