@@ -69,10 +69,10 @@ class Results:
         self.labour["employed"][month] = lab.head.sum(1)
         self.labour["vacancies"][month] = lab.vacancies.sum(axis=(1, 2))
         self.labour["hard_to_fill"][month] = lab.hard_to_fill()
-        unemp = (pop.status == Status.UNEMPLOYED) & (pop.sector >= 0)
-        self.labour["job_seekers"][month] = np.bincount(pop.sector[unemp], minlength=N_SECTORS)
+        unemp = pop.status == Status.UNEMPLOYED
+        self.labour["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
         short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
-        self.labour["ww_short"][month] = np.bincount(pop.sector[short_ww], minlength=N_SECTORS)
+        self.labour["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
         self.labour["hires"][month] = lab.hires
         self.labour["separations"][month] = lab.separations
         self.labour["abandoned"][month] = lab.abandoned

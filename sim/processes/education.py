@@ -188,7 +188,7 @@ class Education:
         lab = self.model.labour
         v = lab.vacancies.sum(axis=(1, 2)).astype(float)
         pop = self.model.pop
-        u = np.bincount(pop.sector[(pop.status == Status.UNEMPLOYED) & (pop.sector >= 0)], minlength=N_SECTORS)
+        u = pop.count("sector", N_SECTORS, where=pop.status == Status.UNEMPLOYED)
         t = np.log((v + 1) / (u + 1))
         sd = t.std()
         return (t - t.mean()) / sd if sd > 0 else np.zeros_like(t)
@@ -320,7 +320,7 @@ class Education:
         """This year's secondary-school leavers per municipality (those who turn vo_leave_age)."""
         pop = self.model.pop
         leavers = pop.age == self.cfg.vo_leave_age - 1
-        return np.bincount(pop.municipality[leavers], minlength=self.model.n_municipalities).astype(float)
+        return pop.count("municipality", self.model.n_municipalities, where=leavers).astype(float)
 
     def measure_coverage(self, open_: np.ndarray, youth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Share of this year's school leavers with an open programme of each sector (any level,
@@ -382,7 +382,7 @@ class Education:
     def enrolment(self) -> np.ndarray:
         pop = self.model.pop
         students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
-        return np.bincount(pop.programme[students], minlength=self.programmes.n)
+        return pop.count("programme", self.programmes.n, where=students)
 
     def end_of_school_year(self) -> None:
         """July: dropout, progression and graduation in mbo; leaving other education."""

@@ -63,10 +63,8 @@ class LabourMarket:
     def headcount(self) -> np.ndarray:
         """Jobs filled per (sector, work municipality): employed persons and BBL students."""
         pop = self.model.pop
-        n_m = self.model.n_municipalities
-        working = (pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL)
-        cell = np.where(working, pop.sector.astype(np.int32) * n_m + pop.work_municipality, N_SECTORS * n_m)
-        return np.bincount(cell, minlength=N_SECTORS * n_m + 1)[:-1].reshape(N_SECTORS, n_m)
+        working = np.flatnonzero((pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL))
+        return self._cells(working)
 
     def _cells(self, persons: np.ndarray) -> np.ndarray:
         """Jobs per (sector, work municipality) held by ``persons`` (all of whom work)."""
