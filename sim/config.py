@@ -95,6 +95,8 @@ class EconomyConfig:
     shock_start_year: int = 0
     shock_years: int = 0
     shock_depth: float = 0.0
+    # BBL places move more than demand: in the shock years they fall by bbl_sensitivity × shock_depth
+    bbl_sensitivity: float = 0.0
 
     def validate(self) -> None:
         _check_sector_dict("economy.sector_growth", self.sector_growth, complete=True)
@@ -103,6 +105,8 @@ class EconomyConfig:
                 raise ConfigError(f"economy.sector_growth.{s} = {g}: must be in [-0.2, 0.2] per year")
         _check_positive("economy.care_elasticity_75plus", self.care_elasticity_75plus, allow_zero=True)
         _check_share("economy.shock_depth", self.shock_depth)
+        if not 0 <= self.bbl_sensitivity * self.shock_depth <= 1:
+            raise ConfigError("economy.bbl_sensitivity: bbl_sensitivity × shock_depth must be in [0, 1]")
         _check_positive("economy.shock_years", self.shock_years, allow_zero=True)
 
 

@@ -151,3 +151,21 @@ def test_llo_more_reach_more_starts(llo_individual_starts):
     assert llo_individual_starts[0.2][0] > 0
     assert llo_individual_starts[1.0][0] > 1.5 * llo_individual_starts[0.2][0]
     assert np.isfinite(llo_individual_starts[1.0][0])
+
+
+def test_recession_cuts_bbl_intake_in_its_years(small_cfg):
+    """The recession scenario lowers demand and, more than that, BBL places and adult BBL entry:
+    BBL intake in the shock years falls below the baseline's (paired seeds), and not before."""
+    from sim.model import RegionModel
+
+    def bbl_intake(economy: str, seed: int) -> np.ndarray:
+        model = RegionModel(small_cfg(economy=economy, seed=seed, scale=0.1, years=5))
+        model.run()
+        edu = model.education
+        return edu.intake[:5, edu.programmes.route == 1].sum(1)
+
+    base = sum(bbl_intake("baseline", s) for s in (1, 2))
+    rec = sum(bbl_intake("recession", s) for s in (1, 2))
+    shock = [2, 3]  # 2027 and 2028 (configs/economy/recession.yaml)
+    assert (rec[:2] == base[:2]).all()
+    assert rec[shock].sum() < 0.95 * base[shock].sum()

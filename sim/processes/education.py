@@ -27,6 +27,7 @@ from sim.codes import (
     Route,
     Status,
 )
+from sim.processes.economy import bbl_place_index
 from sim.sampling import first_within_capacity
 
 if TYPE_CHECKING:
@@ -368,7 +369,8 @@ class Education:
         lo, hi = cfg.adult_bbl_ages
         cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
                               & (pop.llo_months_left == 0))
-        start = cand[self.rng_choice.random(cand.size) < cfg.adult_bbl_rate]
+        rate = cfg.adult_bbl_rate * bbl_place_index(self.model.cfg.economy, self.model.year)
+        start = cand[self.rng_choice.random(cand.size) < rate]
         level = np.clip(pop.qual_level[start] + 1, 2, 4)
         prog = self.nearest_open_programme(start, pop.sector[start], level, route=Route.BBL)
         start, prog = start[prog >= 0], prog[prog >= 0]

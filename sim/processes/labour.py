@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, Benefit, Status
+from sim.processes.economy import bbl_place_index
 from sim.sampling import bernoulli_subset, first_within_capacity
 
 if TYPE_CHECKING:
@@ -229,7 +230,8 @@ class LabourMarket:
     def bbl_places(self) -> np.ndarray:
         """BBL places employers offer per sector this school year (persons at model scale)."""
         head = self.headcount().sum(1)
-        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100 * self.bbl_place_factor).astype(np.int64)
+        cycle = bbl_place_index(self.model.cfg.economy, self.model.year)
+        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100 * self.bbl_place_factor * cycle).astype(np.int64)
 
 
 def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
