@@ -29,6 +29,17 @@ def _save(fig: plt.Figure, path: Path) -> None:
     plt.close(fig)
 
 
+def _area_by_sector(edu: pd.DataFrame, column: str, title: str, ylabel: str, path: Path) -> Path:
+    """Stacked area of an education column summed per sector and school year."""
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    wide = edu.groupby(["school_year", "sector"])[column].sum().unstack()
+    wide.plot.area(ax=ax, color=[SECTOR_COLOURS.get(s) for s in wide.columns], lw=0)
+    ax.set(title=title, xlabel="school year (starting September)", ylabel=ylabel)
+    _legend_outside(ax)
+    _save(fig, path)
+    return path
+
+
 def plot_run(frames: dict[str, pd.DataFrame], out: Path, title: str = "") -> list[Path]:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -51,23 +62,10 @@ def plot_run(frames: dict[str, pd.DataFrame], out: Path, title: str = "") -> lis
     _save(fig, paths[-1])
 
     edu = frames["education"]
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    open_ = edu.groupby(["school_year", "sector"])["open"].sum().unstack()
-    open_.plot.area(ax=ax, color=[SECTOR_COLOURS.get(s) for s in open_.columns], lw=0)
-    ax.set(title=f"Open programmes — {title}", xlabel="school year (starting September)",
-           ylabel="open programmes (sector × level × route × site)")
-    _legend_outside(ax)
-    paths.append(out / "open_programmes.png")
-    _save(fig, paths[-1])
-
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    intake = edu.groupby(["school_year", "sector"])["intake"].sum().unstack()
-    intake.plot.area(ax=ax, color=[SECTOR_COLOURS.get(s) for s in intake.columns], lw=0)
-    ax.set(title=f"mbo intake by sector — {title}", xlabel="school year (starting September)",
-           ylabel="new students (persons)")
-    _legend_outside(ax)
-    paths.append(out / "intake_by_sector.png")
-    _save(fig, paths[-1])
+    paths.append(_area_by_sector(edu, "open", f"Open programmes — {title}",
+                                 "open programmes (sector × level × route × site)", out / "open_programmes.png"))
+    paths.append(_area_by_sector(edu, "intake", f"mbo intake by sector — {title}", "new students (persons)",
+                                 out / "intake_by_sector.png"))
 
     pop = frames["population"]
     fig, ax = plt.subplots(figsize=(8, 4.5))

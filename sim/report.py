@@ -159,25 +159,36 @@ def plot_survival(surv: pd.DataFrame, out: Path) -> list[Path]:
     paths = []
     colours = _arm_colours(list(dict.fromkeys(surv["arm"])))
     for region, g in surv.groupby("region"):
-        fig, axes = plt.subplots(3, 4, figsize=(14, 9), sharex=True, sharey=True)
-        for ax, sector in zip(axes.flat, SECTORS, strict=False):
+
+        def draw(ax, sector, g=g):
             for arm, ga in g[g["sector"] == sector].groupby("arm", sort=False):
                 years = ga["month"] / 12
                 ax.step(years, ga["survival"], where="post", color=colours[arm], label=arm)
                 ax.fill_between(years, ga["low"], ga["high"], step="post", color=colours[arm], alpha=0.15)
-            ax.set_title(sector, fontsize=9)
             ax.set_ylim(0, 1.02)
-        axes.flat[-1].axis("off")
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        axes.flat[-1].legend(handles, labels, loc="center", fontsize=8, title="arm")
-        fig.supxlabel("years since start")
-        fig.supylabel("share of programmes still open (Kaplan–Meier, 95 % band)")
-        fig.suptitle(f"Programme survival by sector — {region}")
-        fig.tight_layout()
-        paths.append(out / f"survival_{region}.png")
-        fig.savefig(paths[-1], dpi=100)
-        plt.close(fig)
+
+        paths.append(_sector_grid(draw, "years since start", "share of programmes still open (Kaplan–Meier, 95 % band)",
+                                  f"Programme survival by sector — {region}", out / f"survival_{region}.png",
+                                  sharey=True))
     return paths
+
+
+def _sector_grid(draw, xlabel: str, ylabel: str, title: str, path: Path, sharey: bool = False) -> Path:
+    """One panel per sector (3 × 4), drawn by ``draw(ax, sector)``, the legend in the spare panel."""
+    fig, axes = plt.subplots(3, 4, figsize=(14, 9), sharex=True, sharey=sharey)
+    for ax, sector in zip(axes.flat, SECTORS, strict=False):
+        draw(ax, sector)
+        ax.set_title(sector, fontsize=9)
+    axes.flat[-1].axis("off")
+    handles, labels = axes.flat[0].get_legend_handles_labels()
+    axes.flat[-1].legend(handles, labels, loc="center", fontsize=8, title="arm")
+    fig.supxlabel(xlabel)
+    fig.supylabel(ylabel)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
 
 
 def plot_shortage_heatmaps(lab: pd.DataFrame, out: Path) -> list[Path]:
@@ -213,24 +224,17 @@ def plot_tightness_bands(lab: pd.DataFrame, out: Path) -> list[Path]:
     yearly = lab.groupby(["region", "arm", "sector", "replicate", "year"])[["vacancies", "job_seekers"]].sum()
     yearly["tightness"] = yearly["vacancies"] / yearly["job_seekers"].where(yearly["job_seekers"] > 0)
     for region, g in yearly.reset_index().groupby("region"):
-        fig, axes = plt.subplots(3, 4, figsize=(14, 9), sharex=True)
-        for ax, sector in zip(axes.flat, SECTORS, strict=False):
+
+        def draw(ax, sector, g=g):
             for arm, ga in g[g["sector"] == sector].groupby("arm", sort=False):
                 q = ga.groupby("year")["tightness"].quantile([0.05, 0.5, 0.95]).unstack()
                 ax.plot(q.index, q[0.5], color=colours[arm], label=arm)
                 ax.fill_between(q.index, q[0.05], q[0.95], color=colours[arm], alpha=0.15)
-            ax.set_title(sector, fontsize=9)
             ax.axhline(1.0, color="grey", lw=0.5, ls=":")
-        axes.flat[-1].axis("off")
-        handles, labels = axes.flat[0].get_legend_handles_labels()
-        axes.flat[-1].legend(handles, labels, loc="center", fontsize=8, title="arm")
-        fig.supxlabel("year")
-        fig.supylabel("vacancies per unemployed job seeker (median, 5–95 % over replications)")
-        fig.suptitle(f"Tightness by sector — {region}")
-        fig.tight_layout()
-        paths.append(out / f"tightness_{region}.png")
-        fig.savefig(paths[-1], dpi=100)
-        plt.close(fig)
+
+        paths.append(_sector_grid(draw, "year",
+                                  "vacancies per unemployed job seeker (median, 5–95 % over replications)",
+                                  f"Tightness by sector — {region}", out / f"tightness_{region}.png"))
     return paths
 
 

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from sim.config import ConfigError
 
+SEPTEMBER = 8
+
 if TYPE_CHECKING:
     from sim.model import RegionModel
 
@@ -30,7 +32,13 @@ class Policy:
         self.rng = model.streams[f"policy.{self.name}"]
 
     def step(self, month: int) -> None:
-        """Called at the start of every month, before the processes."""
+        """Called at the start of every month, before the processes; by default it calls
+        ``yearly`` each September, after the intake, when the school year's figures are known."""
+        if month % 12 == SEPTEMBER:
+            self.yearly()
+
+    def yearly(self) -> None:
+        """Once a school year: record the lever's costs and effects."""
 
     def record(self, quantity: str, value: float, year: int | None = None) -> None:
         model = self.model

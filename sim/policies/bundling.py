@@ -14,8 +14,6 @@ from sim.config import ConfigError
 from sim.geography import travel_minutes
 from sim.policies.base import Policy, check_nonneg
 
-SEPTEMBER = 8
-
 
 @dataclass
 class BundlingParams:
@@ -65,9 +63,7 @@ class Bundling(Policy):
         self.bundled_this_year += 1
         return "bundled", f"merged into {p.programme_id[partner]}"
 
-    def step(self, month: int) -> None:
-        if month % 12 != SEPTEMBER:
-            return
+    def yearly(self) -> None:
         edu = self.model.education
         self.record("bundled", self.bundled_this_year)
         self.record("intake_travel_minutes", float(edu.intake_travel_minutes[self.model.year_index]))

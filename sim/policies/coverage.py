@@ -14,8 +14,6 @@ from sim.codes import SECTOR_INDEX, SECTORS
 from sim.config import ConfigError
 from sim.policies.base import Policy, check_share
 
-SEPTEMBER = 8
-
 
 @dataclass
 class CoverageParams:
@@ -60,9 +58,7 @@ class MinimalCoverage(Policy):
                               f"of school leavers, below {self.params.share:.0%}")
         return None
 
-    def step(self, month: int) -> None:
-        if month % 12 != SEPTEMBER:
-            return
+    def yearly(self) -> None:
         edu = self.model.education
         y = self.model.year_index
         p = edu.programmes

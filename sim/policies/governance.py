@@ -8,8 +8,6 @@ from dataclasses import dataclass
 
 from sim.policies.base import Policy, check_nonneg, check_share
 
-SEPTEMBER = 8
-
 
 @dataclass
 class GovernanceParams:
@@ -34,9 +32,7 @@ class IntegratedGovernance(Policy):
         model.labour.matching_efficiency *= prm.matching_factor
         model.education.overhead_factor *= 1 - prm.overhead_reduction
 
-    def step(self, month: int) -> None:
-        if month % 12 != SEPTEMBER:
-            return
+    def yearly(self) -> None:
         edu = self.model.education
         n_inst = len(edu.institution_names)
         self.record("overhead_saving_eur", edu.cfg.institution_overhead_eur * self.params.overhead_reduction * n_inst)

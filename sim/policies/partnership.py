@@ -14,8 +14,6 @@ from sim.codes import SECTOR_INDEX, SECTORS
 from sim.config import ConfigError
 from sim.policies.base import Policy, check_nonneg, check_share
 
-SEPTEMBER = 8
-
 
 @dataclass
 class PartnershipParams:
@@ -56,9 +54,7 @@ class Partnership(Policy):
         edu.intake_cap = np.ceil(edu.intake_cap * (1 + prm.capacity_increase * o_prog)).astype(np.int64)
         lab.bbl_place_factor *= 1 + prm.bbl_place_increase * self.organised
 
-    def step(self, month: int) -> None:
-        if month % 12 != SEPTEMBER:
-            return
+    def yearly(self) -> None:
         edu = self.model.education
         y = self.model.year_index
         p = edu.programmes

@@ -9,8 +9,6 @@ from dataclasses import dataclass
 
 from sim.policies.base import Policy, check_share
 
-SEPTEMBER = 8
-
 
 @dataclass
 class ProcurementParams:
@@ -28,9 +26,7 @@ class Procurement(Policy):
         super().attach(model)
         model.procurement_mbo_share = self.params.mbo_share
 
-    def step(self, month: int) -> None:
-        if month % 12 != SEPTEMBER:
-            return
+    def yearly(self) -> None:
         edu = self.model.education
         self.record("mbo_revenue_eur", float(edu.municipal_revenue_eur[self.model.year_index].sum()))
         self.record("cost_eur", 0.0)
