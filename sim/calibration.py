@@ -41,6 +41,7 @@ from scipy.optimize import minimize
 from sim.codes import N_SECTORS, SECTORS, Status
 from sim.config import CONFIG_DIR, REGIONS, compose
 from sim.io.loaders import load_region
+from sim.io.writer import markdown_table
 from sim.model import RegionModel
 from sim.processes.demography import DATA_YEAR
 from sim.results import uwv_class
@@ -182,8 +183,9 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
     lines = [
         "# @package _global_",
         f"# Fitted by `mbo-sim-calibrate --fit` on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",
-        "# squared relative gaps of base-year mbo enrolment, its BBL share and vacancies per unemployed",
-        f"# (targets: data/institutions.csv; CBS 2021-22). Final loss {loss:.2e}. Do not edit by hand.",
+        "# squared gaps of base-year mbo enrolment, its BBL share, vacancies per unemployed and unemployment",
+        "# drift, and sector constants by fixed-point iteration on the intake shares (targets:",
+        f"# data/institutions.csv; CBS 2021-22). Final loss {loss:.2e}. Do not edit by hand.",
     ]
     nested: dict = {}
     for key, v in values.items():
@@ -284,21 +286,13 @@ def main(argv: list[str] | None = None) -> int:
     df.to_csv(out / "calibration.csv", index=False)
     md = df.assign(model=df["model"].map("{:.4g}".format), source=df["source"].map("{:.4g}".format),
                    gap=df["gap"].map(lambda g: "" if pd.isna(g) else f"{g:+.1%}"))
-    (out / "calibration.md").write_text(md.to_markdown(index=False) if _has_tabulate() else md.to_string())
+    (out / "calibration.md").write_text(markdown_table(md) + "\n")
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(md.drop(columns=["source_ref"]).to_string(index=False))
     bad = df[df["within_5pct"] == False]  # noqa: E712
     print(f"\n{len(df) - len(bad)}/{len(df)} figures within 5 % (or in the source's tightness class); "
           f"table: {out / 'calibration.csv'}")
     return 0
-
-
-def _has_tabulate() -> bool:
-    try:
-        import tabulate  # noqa: F401
-    except ImportError:
-        return False
-    return True
 
 
 if __name__ == "__main__":

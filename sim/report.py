@@ -30,6 +30,7 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.codes import SECTORS  # noqa: E402
+from sim.io.writer import markdown_table  # noqa: E402
 
 FACTORS = ("region", "demography", "economy", "policy", "scale", "years", "start_year")
 EFFECT_METRICS = ("closures", "coverage_min_end", "hard_to_fill_end", "llo_trajectories", "policy_cost_eur")
@@ -359,27 +360,20 @@ def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effe
     cols = ["closures", "programmes_open_end", "coverage_min_end", "hard_to_fill_end", "llo_trajectories",
             "policy_cost_eur"]
     table = runs.groupby(["region", "arm"])[cols].mean().round(2).reset_index()
-    lines += [_md_table(table), ""]
+    lines += [markdown_table(table), ""]
     lines += ["## Programmes closing by 2030, 2035, 2045", "",
               "Share of replications in which the programme has closed (or been bundled) by the end of each year; "
               "programmes closing in at least half of the replications by the horizon.", ""]
     last = f"closed_by_{MILESTONES[-1]}"
     likely = closed[closed[last] >= 0.5].sort_values(["region", "arm", last], ascending=[True, True, False])
-    lines += [_md_table(likely) if not likely.empty else "_none_", ""]
+    lines += [markdown_table(likely) if not likely.empty else "_none_", ""]
     if not effects.empty:
-        lines += ["## Policy effects (paired differences, 95 % CI)", "", _md_table(effects.round(3)), ""]
+        lines += ["## Policy effects (paired differences, 95 % CI)", "", markdown_table(effects.round(3)), ""]
     lines += ["## Figures", ""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
     path = out / "report.md"
     path.write_text("\n".join(lines) + "\n")
     return path
-
-
-def _md_table(df: pd.DataFrame) -> str:
-    head = "| " + " | ".join(map(str, df.columns)) + " |"
-    sep = "| " + " | ".join("---" for _ in df.columns) + " |"
-    body = ["| " + " | ".join(map(str, r)) + " |" for r in df.itertuples(index=False)]
-    return "\n".join([head, sep, *body])
 
 
 try:

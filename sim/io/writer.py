@@ -86,6 +86,14 @@ def summarise(frames: dict[str, pd.DataFrame], persons_start: float, persons_end
     }
 
 
+def markdown_table(df: pd.DataFrame) -> str:
+    """A DataFrame as a GitHub-flavoured Markdown table."""
+    head = "| " + " | ".join(map(str, df.columns)) + " |"
+    sep = "| " + " | ".join("---" for _ in df.columns) + " |"
+    body = ["| " + " | ".join(map(str, r)) + " |" for r in df.itertuples(index=False)]
+    return "\n".join([head, sep, *body])
+
+
 def _json_default(o: Any) -> Any:
     if isinstance(o, np.integer | np.floating):
         return o.item()
