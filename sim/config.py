@@ -71,7 +71,8 @@ class RegionConfig:
 class DemographyConfig:
     name: str = MISSING
     cohort_growth_after_data: float = 0.0  # annual change of the 15-year-old cohort after 2036
-    migration_factor: float = 1.0  # multiplies the net migration rates by age
+    out_migration_factor: float = 1.0  # multiplies the negative net migration rates by age (leaving)
+    in_migration_factor: float = 1.0  # multiplies the positive net migration rates by age (arriving)
     mortality_factor: float = 1.0
 
     def validate(self) -> None:
@@ -80,7 +81,8 @@ class DemographyConfig:
                 f"demography.cohort_growth_after_data = {self.cohort_growth_after_data}: "
                 "must be an annual rate in [-0.2, 0.2]"
             )
-        _check_positive("demography.migration_factor", self.migration_factor, allow_zero=True)
+        _check_positive("demography.out_migration_factor", self.out_migration_factor, allow_zero=True)
+        _check_positive("demography.in_migration_factor", self.in_migration_factor, allow_zero=True)
         _check_positive("demography.mortality_factor", self.mortality_factor, allow_zero=True)
 
 

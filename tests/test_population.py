@@ -93,7 +93,7 @@ def cohorts_by_year(small_cfg):
     from sim.model import RegionModel
 
     cfg = small_cfg(region="zeeland", scale=COHORT_SCALE, years=COHORT_YEARS, start_year=COHORT_START,
-                    **{"demography.migration_factor": 0})
+                    **{"demography.out_migration_factor": 0, "demography.in_migration_factor": 0})
     model = RegionModel(cfg, load_region("zeeland", cfg.data_dir))
     names = model.data.municipality_names
     out = {}

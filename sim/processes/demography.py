@@ -57,7 +57,9 @@ class Demography:
         self.table = single_year_table(model.data.population_bands, cfg.scale)  # ages in 2021
         self.rng = model.streams["demography"]
         self.mortality_factor = cfg.demography.mortality_factor
-        self.migration = band_rates(dict(self.pcfg.net_migration)) * cfg.demography.migration_factor
+        rates = band_rates(dict(self.pcfg.net_migration))
+        d = cfg.demography
+        self.migration = np.where(rates < 0, rates * d.out_migration_factor, rates * d.in_migration_factor)
         self.growth_after = cfg.demography.cohort_growth_after_data
         # entries and exits by reason, per month (persons at model scale)
         from sim.codes import ENTRY_REASONS, EXIT_REASONS
