@@ -132,13 +132,26 @@ def closures_by_year(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def paired_effects(runs: pd.DataFrame, metrics: tuple[str, ...] = EFFECT_METRICS) -> pd.DataFrame:
-    """Each arm minus the reference arm, paired by region and replicate: mean and 95 % CI."""
-    ref = reference_arm(runs)
-    base = runs[runs["arm"] == ref].set_index(["region", "replicate"])
+    """Paired differences with a 95 % CI (Student t over replications).
+
+    Where the policy varies and ``none`` is one of its values, each policy arm is compared with
+    ``none`` under the same other factors (region, demography, economy, …) and replicate; else
+    each arm with the reference arm of the same region and replicate."""
+    varying = [f for f in FACTORS if f != "region" and runs[f].nunique() > 1]
+    if "policy" in varying and (runs["policy"] == "none").any():
+        keys = ["region", *(f for f in varying if f != "policy"), "replicate"]
+        base_rows = runs[runs["policy"] == "none"]
+        others = runs[runs["policy"] != "none"]
+    else:
+        keys = ["region", "replicate"]
+        base_rows = runs[runs["arm"] == reference_arm(runs)]
+        others = runs[runs["arm"] != reference_arm(runs)]
+    base = base_rows.set_index(keys)
     rows = []
-    for (region, arm), grp in runs[runs["arm"] != ref].groupby(["region", "arm"]):
-        g = grp.set_index(["region", "replicate"])
+    for (region, arm), grp in others.groupby(["region", "arm"]):
+        g = grp.set_index(keys)
         common = g.index.intersection(base.index)
+        ref = " / ".join(dict.fromkeys(base.loc[common, "arm"])) if len(common) else ""
         for m in metrics:
             d = (g.loc[common, m] - base.loc[common, m]).to_numpy(dtype=float)
             n = d.size
@@ -192,6 +205,26 @@ def _sector_grid(draw, xlabel: str, ylabel: str, title: str, path: Path, sharey:
     return path
 
 
+def plot_intake(edu: pd.DataFrame, out: Path) -> list[Path]:
+    """mbo intake per sector and school year, per arm: median and 5–95 % over replications."""
+    paths = []
+    colours = _arm_colours(list(dict.fromkeys(edu["arm"])))
+    per_run = edu.groupby(["region", "arm", "sector", "replicate", "school_year"])["intake"].sum().reset_index()
+    for region, g in per_run.groupby("region"):
+
+        def draw(ax, sector, g=g):
+            for arm, ga in g[g["sector"] == sector].groupby("arm", sort=False):
+                q = ga.groupby("school_year")["intake"].quantile([0.05, 0.5, 0.95]).unstack()
+                ax.plot(q.index, q[0.5], color=colours[arm], label=arm)
+                ax.fill_between(q.index, q[0.05], q[0.95], color=colours[arm], alpha=0.15)
+            ax.set_ylim(bottom=0)
+
+        paths.append(_sector_grid(draw, "school year (starting September)",
+                                  "new mbo students (persons; median, 5–95 % over replications)",
+                                  f"mbo intake by sector — {region}", out / f"intake_{region}.png"))
+    return paths
+
+
 def plot_shortage_heatmaps(lab: pd.DataFrame, out: Path) -> list[Path]:
     paths = []
     lab = lab.assign(year=pd.to_datetime(lab["date"]).dt.year)
@@ -204,7 +237,7 @@ def plot_shortage_heatmaps(lab: pd.DataFrame, out: Path) -> list[Path]:
         for ax, arm in zip(axes[0], arms, strict=True):
             grid = mean.loc[arm].unstack("year").reindex(SECTORS)
             im = ax.imshow(grid.to_numpy(), aspect="auto", cmap="Reds", vmin=0, vmax=vmax)
-            ax.set_yticks(range(len(SECTORS)), SECTORS, fontsize=8)
+            ax.set_yticks(range(len(SECTORS)), SECTORS if ax is axes[0][0] else [], fontsize=8)
             years = grid.columns.to_numpy()
             step = max(len(years) // 6, 1)
             ax.set_xticks(range(0, len(years), step), years[::step], fontsize=8)
@@ -256,8 +289,9 @@ def plot_forest(effects: pd.DataFrame, out: Path) -> Path | None:
         ax.set_title(m, fontsize=9)
         ax.set_yticks(y, labels, fontsize=8)
         ax.tick_params(axis="x", labelsize=8)
-    ref = effects["reference"].iloc[0]
-    fig.supxlabel(f"difference with the reference arm '{ref}' (paired by replicate, mean and 95 % CI)")
+    refs = list(dict.fromkeys(effects["reference"]))
+    what = f"the reference arm '{refs[0]}'" if len(refs) == 1 else "policy 'none' under the same other factors"
+    fig.supxlabel(f"difference with {what} (paired by replicate, mean and 95 % CI)")
     fig.suptitle("Policy effects")
     fig.tight_layout()
     path = out / "policy_effects.png"
@@ -329,6 +363,7 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path =
     out.mkdir(parents=True, exist_ok=True)
     lab = _read(exp_dir, runs, "labour")
     access = _read(exp_dir, runs, "access")
+    edu = _read(exp_dir, runs, "education")
     surv = survival(exp_dir, runs)
     surv.to_csv(out / "survival.csv", index=False)
     closed = closures_by_year(exp_dir, runs)
@@ -339,7 +374,8 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path =
         ref = access[access["arm"] == reference_arm(runs)]
         change = ref.groupby(["sector", "school_year"])["minutes_to_nearest"].mean().unstack()
         sector = str((change.iloc[:, -1] - change.iloc[:, 0]).fillna(-np.inf).idxmax())
-    figures = [*plot_survival(surv, out), *plot_shortage_heatmaps(lab, out), *plot_tightness_bands(lab, out)]
+    figures = [*plot_survival(surv, out), *plot_intake(edu, out), *plot_shortage_heatmaps(lab, out),
+               *plot_tightness_bands(lab, out)]
     forest = plot_forest(effects, out)
     figures += [forest] if forest else []
     figures += plot_coverage_maps(access, runs, sector, Path(data_dir), out)
