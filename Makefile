@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench calibrate experiment report lint clean venv
+.PHONY: run test bench calibrate experiment report lint clean venv baseline
 
 # Find a working Python >= 3.12: PATH first (python3.13, python3.12, python3), then pyenv's
 # interpreters. pyenv shims that are not selected fail to run, so each candidate is executed.
@@ -60,3 +60,7 @@ lint: $(STAMP)
 
 clean:
 	rm -rf $(VENV) results/runs .pytest_cache
+
+# after a deliberate change of behaviour: rewrite the fixed-output hashes (tests/baseline.json)
+baseline: $(STAMP)
+	$(PY) tests/baseline.py --update

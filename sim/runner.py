@@ -29,6 +29,13 @@ def simulate(cfg: Config, progress: bool = False) -> RegionModel:
     return model
 
 
+def tables_and_summary(model: RegionModel) -> tuple[dict[str, pd.DataFrame], dict]:
+    """The results tables of a finished model and its headline summary (real persons)."""
+    frames: dict[str, pd.DataFrame] = model.results.frames()
+    k = 1.0 / model.cfg.scale
+    return frames, summarise(frames, model.persons_start * k, model.pop.n * k)
+
+
 def output_folder(cfg: Config) -> Path:
     return Path(cfg.output_dir) / cfg.resolved_run_name
 
@@ -37,9 +44,7 @@ def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
     """Simulate ``cfg`` and write its results folder; returns the folder."""
     t0 = time.perf_counter()
     model = simulate(cfg, progress=cfg.progress)
-    frames: dict[str, pd.DataFrame] = model.results.frames()
-    k = 1.0 / cfg.scale
-    summary = summarise(frames, model.persons_start * k, model.pop.n * k)
+    frames, summary = tables_and_summary(model)
     manifest = base_manifest(cfg, model.data.checksums)
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
     out = Path(out_dir) if out_dir is not None else output_folder(cfg)
