@@ -28,7 +28,7 @@ def time_run(region: str, scale: float, years: int, seed: int) -> tuple[float, i
     model = RegionModel(cfg, data)
     model.run()
     wall = time.perf_counter() - t0
-    person_months = int(model.results.persons[:-1].sum())
+    person_months = int(model.demography.persons[:-1].sum())
     return wall, model.persons_start, person_months
 
 

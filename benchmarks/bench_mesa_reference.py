@@ -251,13 +251,13 @@ def time_vectorised(cfg, data) -> dict:
     t0 = time.perf_counter()
     model = RegionModel(cfg, data)
     t1 = time.perf_counter()
-    c = model.count_status()
+    c = np.bincount(model.pop.status, minlength=len(Status))
     start = (int(c[EMPLOYED]), int(c[UNEMPLOYED]))
     t2 = time.perf_counter()
     model.run()
     t3 = time.perf_counter()
-    c = model.count_status()
-    return {"build": t1 - t0, "run": t3 - t2, "pm": int(model.results.persons[:-1].sum()), "start": start,
+    c = np.bincount(model.pop.status, minlength=len(Status))
+    return {"build": t1 - t0, "run": t3 - t2, "pm": int(model.demography.persons[:-1].sum()), "start": start,
             "end": (int(c[EMPLOYED]), int(c[UNEMPLOYED])), "persons_end": model.pop.n}
 
 

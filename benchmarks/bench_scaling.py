@@ -34,7 +34,7 @@ def time_run(region: str, scale: float, years: int, seed: int, data) -> tuple[fl
     model = RegionModel(cfg, data)
     model.run()
     wall = time.perf_counter() - t0
-    return wall, model.persons_start, int(model.results.persons[:-1].sum())
+    return wall, model.persons_start, int(model.demography.persons[:-1].sum())
 
 
 def measure(region: str, scale: float, years: int, repeats: int, data) -> dict:

@@ -63,16 +63,16 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int) -> dic
                    *overrides])
     model = RegionModel(cfg, load_region(region, cfg.data_dir))
     k = 1 / scale
-    pop_start = model.results.band_labels, _band_counts(model) * k
+    pop_start = model.demography.band_labels, _band_counts(model) * k
     model.run()
     edu, p = model.education, model.education.programmes
     enrolled = edu.enrolled[0] * k
     total = enrolled.sum()
-    lab = model.results.labour
+    lab = model.results.arrays  # measures by name (month × sector for the labour ones)
     emp = lab["employed"].mean(0)
     vac, seek, short = lab["vacancies"].mean(0), lab["job_seekers"].mean(0), lab["ww_short"].mean(0)
     intake = edu.intake[0]
-    unemployed = model.results.status[:, Status.UNEMPLOYED]
+    unemployed = model.demography.status_counts[:, Status.UNEMPLOYED]
     return {
         "unemployment_drift": unemployed[-1] / max(unemployed[0], 1) - 1,
         "enrolment_total": total,
@@ -98,8 +98,8 @@ def base_year_mean(region: str, overrides: list[str], scale: float, seeds: tuple
 
 
 def _band_counts(model: RegionModel) -> np.ndarray:
-    band = model.results.band_of_age[model.pop.age]
-    return np.bincount(band, minlength=len(model.results.band_labels)).astype(float)
+    band = model.demography.band_of_age[model.pop.age]
+    return np.bincount(band, minlength=len(model.demography.band_labels)).astype(float)
 
 
 def targets(region: str, data_dir: str = "data") -> dict:

@@ -38,6 +38,7 @@ class Status(IntEnum):
 
 
 N_STATUS = len(Status)
+UNSET = -1  # status of a person not yet given one while the population is built
 STATUS_NAMES = tuple(s.name.lower() for s in Status)
 
 

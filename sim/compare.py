@@ -19,8 +19,7 @@ import pandas as pd
 from scipy import stats
 
 from sim.config import Config, compose
-from sim.io.writer import summarise
-from sim.runner import simulate
+from sim.runner import simulate, tables_and_summary
 
 HEADLINE = (
     "closures", "vetoed_closures", "bundled_programmes", "programmes_open_end", "coverage_min_end",
@@ -32,8 +31,7 @@ HEADLINE = (
 def summary_of(cfg: Config) -> dict:
     """Simulate and summarise one run without writing files."""
     model = simulate(cfg)
-    k = 1 / cfg.scale
-    return summarise(model.results.frames(), model.persons_start * k, model.pop.n * k)
+    return tables_and_summary(model)[1]
 
 
 def paired_differences(base: Sequence[str], arm: Sequence[str], seeds: Sequence[int],

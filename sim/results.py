@@ -1,34 +1,24 @@
-"""Results declared up front, filled in place each month, exported once as tidy tables.
+"""One results registry: every measure declared up front by the process that writes it, exported
+as tidy tables in one loop, and one run summary.
 
-All counts are kept at model scale and reported in real persons (÷ scale) when exported.
+A process declares each measure with :meth:`Results.declare` (name, dimensions, unit) and gets
+back a zero array that it alone fills in place. Row tables (events, policy rows) are declared
+with :meth:`Results.declare_records`. :meth:`Results.frames` turns the measures into the tables
+of ``TABLES``: row labels come from the dimensions (a dimension may carry several label columns,
+e.g. a programme's institution, sector, level, route and site), counts kept at model scale are
+divided by ``scale`` (real persons), and a few columns are derived from others. :func:`summary`
+gives the headline figures of a run from those tables.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from sim.codes import (
-    ENTRY_REASONS,
-    EXIT_REASONS,
-    N_SECTORS,
-    N_STATUS,
-    SECTORS,
-    STATUS_NAMES,
-    Benefit,
-    Status,
-)
-
-if TYPE_CHECKING:
-    from sim.agents.organisations import Municipality
-    from sim.model import RegionModel
-
-LABOUR_MEASURES = (
-    "employed", "vacancies", "hard_to_fill", "job_seekers", "ww_short", "hires", "separations", "abandoned",
-    "retrained_into",
-)
 # UWV spanningsindicator classes: vacancies per WW benefit shorter than 6 months (SOURCES.md)
 UWV_CLASSES = ((0.25, "very slack"), (0.67, "slack"), (1.5, "average"), (4.0, "tight"), (np.inf, "very tight"))
 
@@ -40,185 +30,223 @@ def uwv_class(indicator: float) -> str:
     return UWV_CLASSES[-1][1]
 
 
-def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
-    """Map each age (0..pension_age) to a 5-year band from 15; returns (band per age, labels)."""
-    edges = list(range(15, pension_age, 5))
-    labels = [f"{lo}-{min(lo + 4, pension_age - 1)}" for lo in edges]
-    band = np.zeros(pension_age + 1, dtype=np.int64)
-    for i, lo in enumerate(edges):
-        band[lo : lo + 5] = i
-    return band, labels
+@dataclass
+class Dim:
+    """A dimension of measures: its length in storage, its length in the exported tables (a
+    school year's arrays hold one year more than is reported), and its label columns."""
+
+    name: str
+    size: int
+    labels: dict[str, Any]  # column name -> array of n_export labels
+    n_export: int = -1
+
+    def __post_init__(self) -> None:
+        if self.n_export < 0:
+            self.n_export = self.size
+
+
+@dataclass(frozen=True)
+class Measure:
+    name: str
+    owner: str  # the process (or lever) that writes it
+    dims: tuple[str, ...]
+    unit: str  # persons, eur, minutes, share, count, bool, ratio
+    scaled: bool  # kept at model scale: divided by scale on export
+    doc: str = ""
+    inf_as_nan: bool = False  # export infinities (nothing there) as NaN
+
+
+@dataclass(frozen=True)
+class Table:
+    rows: tuple[str, ...]  # dimensions, outermost first
+    columns: tuple[str, ...]  # output columns: dimension labels, measures or derived columns, in order
+    derive: Callable[[pd.DataFrame, Results], None] | None = None
+
+
+@dataclass
+class Records:
+    owner: str
+    columns: tuple[str, ...]
+    rows: list[dict] = field(default_factory=list)
 
 
 class Results:
-    def __init__(self, model: RegionModel) -> None:
-        self.model = model
-        t, y = model.n_months, model.n_years
-        self.labour = {m: np.zeros((t, N_SECTORS), dtype=np.int64) for m in LABOUR_MEASURES}
-        self.persons = np.zeros(t + 1, dtype=np.int64)  # persons at the end of each month; [0] = start
-        self.persons[0] = model.pop.n
-        self.status = np.zeros((t, N_STATUS), dtype=np.int64)
-        self.band_of_age, self.band_labels = age_bands(model.cfg.model.population.pension_age)
-        n_m = model.n_municipalities
-        self.population = np.zeros((y, n_m, len(self.band_labels), N_STATUS), dtype=np.int64)
-        self.municipal_rows: list[dict] = []
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+        self.dims: dict[str, Dim] = {}
+        self.measures: dict[str, Measure] = {}
+        self.arrays: dict[str, np.ndarray] = {}
+        self.records: dict[str, Records] = {}
 
-    def record_month(self, month: int) -> None:
-        model = self.model
-        pop, lab = model.pop, model.labour
-        self.labour["employed"][month] = lab.head.sum(1)
-        self.labour["vacancies"][month] = lab.vacancies.sum(axis=(1, 2))
-        self.labour["hard_to_fill"][month] = lab.hard_to_fill()
-        unemp = pop.status == Status.UNEMPLOYED
-        self.labour["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
-        short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
-        self.labour["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
-        self.labour["hires"][month] = lab.hires
-        self.labour["separations"][month] = lab.separations
-        self.labour["abandoned"][month] = lab.abandoned
-        self.labour["retrained_into"][month] = model.llo.completions[month]
-        self.persons[month + 1] = pop.n
-        self.status[month] = np.bincount(pop.status, minlength=N_STATUS)
-        if month % 12 == 0:
-            n_m, n_b = model.n_municipalities, len(self.band_labels)
-            key = (pop.municipality.astype(np.int64) * n_b + self.band_of_age[pop.age]) * N_STATUS + pop.status
-            self.population[month // 12] = np.bincount(key, minlength=n_m * n_b * N_STATUS).reshape(
-                n_m, n_b, N_STATUS
-            )
+    # --- declaring ----------------------------------------------------------------------------
+    def add_dim(self, name: str, size: int, labels: dict[str, Any], n_export: int = -1) -> None:
+        self.dims[name] = Dim(name, size, labels, n_export)
 
-    def record_municipality(self, m: Municipality, clients: float, budget: float,
-                            trajectories: float, mbo_revenue: float) -> None:
-        self.municipal_rows.append(
-            {"year": self.model.year, "municipality": m.name, "centre": m.is_centre,
-             "clients": clients, "budget_eur": budget, "trajectories": trajectories,
-             "mbo_revenue_eur": mbo_revenue}
-        )
+    def declare(self, owner: str, name: str, dims: tuple[str, ...], unit: str, dtype: Any = np.int64,
+                scaled: bool | None = None, doc: str = "", inf_as_nan: bool = False) -> np.ndarray:
+        """Declare a measure and return its array (zeros), which ``owner`` fills in place.
+        Integer measures count persons at model scale unless ``scaled=False``."""
+        if name in self.measures:
+            raise ValueError(f"measure {name!r} declared twice ({self.measures[name].owner}, {owner})")
+        unknown = [d for d in dims if d not in self.dims]
+        if unknown:
+            raise ValueError(f"measure {name!r}: unknown dimension(s) {unknown}")
+        if scaled is None:
+            scaled = unit == "persons"
+        self.measures[name] = Measure(name, owner, dims, unit, scaled, doc, inf_as_nan)
+        arr = np.zeros(tuple(self.dims[d].size for d in dims), dtype=dtype)
+        self.arrays[name] = arr
+        return arr
+
+    def declare_records(self, owner: str, name: str, columns: tuple[str, ...]) -> list[dict]:
+        """Declare a table of rows (dicts with ``columns``) that ``owner`` appends to."""
+        self.records[name] = Records(owner, columns)
+        return self.records[name].rows
 
     # --- export -------------------------------------------------------------------------------
-    def dates(self) -> pd.DatetimeIndex:
-        return pd.date_range(f"{self.model.cfg.start_year}-01-01", periods=self.model.n_months, freq="MS")
+    def column(self, name: str, rows: tuple[str, ...]) -> np.ndarray:
+        """A measure flattened over ``rows`` (its own dimensions, in that order), in real units."""
+        m = self.measures[name]
+        arr = self.arrays[name]
+        order = [m.dims.index(d) for d in rows]
+        arr = np.transpose(arr, order)[tuple(slice(0, self.dims[d].n_export) for d in rows)].reshape(-1)
+        if m.inf_as_nan:
+            arr = np.where(np.isfinite(arr), arr, np.nan)
+        return arr * (1.0 / self.scale) if m.scaled else arr
+
+    def label_columns(self, rows: tuple[str, ...]) -> dict[str, np.ndarray]:
+        sizes = [self.dims[d].n_export for d in rows]
+        out: dict[str, np.ndarray] = {}
+        for i, d in enumerate(rows):
+            inner = int(np.prod(sizes[i + 1 :], dtype=np.int64))
+            outer = int(np.prod(sizes[:i], dtype=np.int64))
+            for col, labels in self.dims[d].labels.items():
+                out[col] = np.tile(np.repeat(np.asarray(labels), inner), outer)
+        return out
 
     def frames(self) -> dict[str, pd.DataFrame]:
-        model = self.model
-        k = 1.0 / model.cfg.scale
-        dates = self.dates()
-        n_t = len(dates)
+        """Every results table (``TABLES`` and the record tables), in real persons."""
+        out: dict[str, pd.DataFrame] = {}
+        for name, table in TABLES.items():
+            if table.rows:
+                cols: dict[str, Any] = self.label_columns(table.rows)
+                for c in table.columns:  # measures over exactly these dimensions; the rest are derived
+                    if c in self.measures and sorted(self.measures[c].dims) == sorted(table.rows):
+                        cols[c] = self.column(c, table.rows)
+                df = pd.DataFrame(cols)
+            else:
+                df = pd.DataFrame(self.records[name].rows, columns=list(self.records[name].columns))
+            if table.derive is not None:
+                table.derive(df, self)
+            out[name] = df[list(table.columns)]
+        return out
 
-        def tidy(arr: np.ndarray) -> np.ndarray:
-            return arr.reshape(-1)
 
-        lab = pd.DataFrame(
-            {
-                "date": np.repeat(dates, N_SECTORS),
-                "sector": np.tile(np.asarray(SECTORS, dtype=object), n_t),
-                **{m: tidy(self.labour[m]) * k for m in LABOUR_MEASURES},
-            }
-        )
-        with np.errstate(divide="ignore", invalid="ignore"):
-            lab["tightness"] = np.where(lab["job_seekers"] > 0, lab["vacancies"] / lab["job_seekers"], np.nan)
-            lab["uwv_tightness"] = np.where(lab["ww_short"] > 0, lab["vacancies"] / lab["ww_short"], np.nan)
+# --- the tables ---------------------------------------------------------------------------------
+LABOUR_MEASURES = (
+    "employed", "vacancies", "hard_to_fill", "job_seekers", "ww_short", "hires", "separations", "abandoned",
+    "retrained_into",
+)
+PROGRAMME_LABELS = ("institution", "programme_id", "sector", "level", "route", "location")
 
-        edu = model.education
-        progs = edu.programmes.frame(edu.institution_names)
-        n_y = model.n_years
-        school_years = model.cfg.start_year + np.arange(n_y)
-        education = pd.concat(
-            [progs.assign(school_year=int(y)) for y in school_years], ignore_index=True
-        )
-        education["open"] = edu.open_at_intake[:n_y].reshape(-1)
-        education["intake"] = edu.intake[:n_y].reshape(-1) * k
-        education["enrolled"] = edu.enrolled[:n_y].reshape(-1) * k
-        education["graduates"] = edu.graduates[:n_y].reshape(-1) * k
-        education["dropouts"] = edu.dropouts[:n_y].reshape(-1) * k
-        education["llo_starts"] = edu.llo_starts[:n_y].reshape(-1) * k
-        education = education[["school_year", "institution", "programme_id", "sector", "level", "route",
-                               "location", "open", "intake", "enrolled", "graduates", "dropouts",
-                               "llo_starts"]]
 
-        ev = pd.DataFrame(model.events, columns=["month", "programme", "event", "reason"])
-        events = progs.iloc[ev["programme"].to_numpy()].reset_index(drop=True)
-        events.insert(0, "date", dates[ev["month"].to_numpy()] if len(ev) else pd.DatetimeIndex([]))
-        events["event"] = ev["event"].to_numpy()
-        events["reason"] = ev["reason"].to_numpy()
-        events = events[["date", "programme_id", "institution", "sector", "level", "location", "event", "reason"]]
+def _labour(df: pd.DataFrame, results: Results) -> None:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        df["tightness"] = np.where(df["job_seekers"] > 0, df["vacancies"] / df["job_seekers"], np.nan)
+        df["uwv_tightness"] = np.where(df["ww_short"] > 0, df["vacancies"] / df["ww_short"], np.nan)
 
-        years = model.cfg.start_year + np.arange(n_y)
-        idx = pd.MultiIndex.from_product(
-            [years, model.data.municipality_names, self.band_labels, STATUS_NAMES],
-            names=["year", "municipality", "age_band", "status"],
-        )
-        population = pd.DataFrame({"persons": self.population.reshape(-1) * k}, index=idx).reset_index()
 
-        llo = model.llo
-        from sim.processes.llo import SOURCES
+def _institutions(df: pd.DataFrame, results: Results) -> None:
+    """Programme measures summed per institution; the result is funding + revenue − cost."""
+    inst = results.dims["programme"].labels["institution_index"]
+    n_inst = results.dims["institution"].n_export
+    n_y = results.dims["school_year"].n_export
+    k = 1.0 / results.scale
 
-        llo_rows = []
-        for si, src in enumerate(SOURCES):
-            llo_rows.append(pd.DataFrame({
-                "date": np.repeat(dates, N_SECTORS), "sector": np.tile(np.asarray(SECTORS, dtype=object), n_t),
-                "source": src, "starts": tidy(llo.starts[:, si]) * k,
-                "starts_at_mbo": tidy(llo.starts_at_mbo[:, si]) * k,
-            }))
-        llo_df = pd.concat(llo_rows, ignore_index=True)
+    def per_institution(measure: str, scale: float = 1.0) -> np.ndarray:
+        arr = results.arrays[measure]
+        return np.stack([np.bincount(inst, weights=arr[y], minlength=n_inst) for y in range(n_y)]).reshape(-1) * scale
 
-        flows = pd.DataFrame({"date": dates, "persons_start": self.persons[:-1], "persons_end": self.persons[1:]})
-        for i, r in enumerate(ENTRY_REASONS):
-            flows[f"entries_{r}"] = model.demography.entries[:, i]
-        for i, r in enumerate(EXIT_REASONS):
-            flows[f"exits_{r}"] = model.demography.exits[:, i]
-        for c in flows.columns[1:]:
-            flows[c] = flows[c] * k
+    df["programmes_open"] = per_institution("open")
+    df["intake"] = per_institution("intake", k)
+    df["enrolled"] = per_institution("enrolled", k)
+    df["result_eur"] = df["funding_eur"] + df["municipal_revenue_eur"] - df["cost_eur"]
 
-        municipalities = pd.DataFrame(
-            self.municipal_rows,
-            columns=["year", "municipality", "centre", "clients", "budget_eur", "trajectories", "mbo_revenue_eur"],
-        )
-        institutions = pd.DataFrame({
-            "school_year": np.repeat(school_years, len(edu.institution_names)),
-            "institution": np.tile(np.asarray(edu.institution_names, dtype=object), n_y),
-            "programmes_open": np.stack([np.bincount(edu.programmes.institution, weights=edu.open_at_intake[y],
-                                                     minlength=len(edu.institution_names)) for y in range(n_y)]
-                                        ).reshape(-1),
-            "intake": np.stack([np.bincount(edu.programmes.institution, weights=edu.intake[y],
-                                            minlength=len(edu.institution_names)) for y in range(n_y)]).reshape(-1) * k,
-            "enrolled": np.stack([np.bincount(edu.programmes.institution, weights=edu.enrolled[y],
-                                              minlength=len(edu.institution_names)) for y in range(n_y)]
-                                 ).reshape(-1) * k,
-            "funding_eur": edu.funding_eur[:n_y].reshape(-1),
-            "municipal_revenue_eur": edu.municipal_revenue_eur[:n_y].reshape(-1),
-            "cost_eur": edu.cost_eur[:n_y].reshape(-1),
-        })
-        institutions["result_eur"] = (institutions["funding_eur"] + institutions["municipal_revenue_eur"]
-                                      - institutions["cost_eur"])
-        levels = np.arange(5)
-        coverage = pd.DataFrame({
-            "school_year": np.repeat(school_years, N_SECTORS * 5),
-            "sector": np.tile(np.repeat(np.asarray(SECTORS, dtype=object), 5), n_y),
-            "level": np.tile(levels, n_y * N_SECTORS),
-            "share_within_reach": edu.coverage[:n_y].reshape(-1),
-        })
-        n_m = model.n_municipalities
-        access = pd.DataFrame({
-            "school_year": np.repeat(school_years, n_m * N_SECTORS),
-            "municipality": np.tile(np.repeat(np.asarray(model.data.municipality_names, dtype=object), N_SECTORS),
-                                    n_y),
-            "sector": np.tile(np.asarray(SECTORS, dtype=object), n_y * n_m),
-            "minutes_to_nearest": np.where(np.isfinite(edu.nearest_minutes[:n_y]), edu.nearest_minutes[:n_y],
-                                           np.nan).reshape(-1),
-        })
-        policy = pd.DataFrame(model.policy_rows, columns=["year", "lever", "quantity", "value"])
-        return {
-            "labour": lab,
-            "education": education,
-            "events": events,
-            "population": population,
-            "llo": llo_df,
-            "flows": flows,
-            "municipalities": municipalities,
-            "institutions": institutions,
-            "coverage": coverage,
-            "access": access,
-            "policy": policy,
-            "travel": pd.DataFrame({"school_year": school_years,
-                                    "intake_travel_minutes": edu.intake_travel_minutes[:n_y]}),
-        }
+
+def _events(df: pd.DataFrame, results: Results) -> None:
+    """Events are recorded as (month, programme, event, reason): add the date and the programme."""
+    months = df["month"].to_numpy(dtype=np.int64)
+    prog = df["programme"].to_numpy(dtype=np.int64)
+    dates = results.dims["month"].labels["date"]
+    df.insert(0, "date", dates[months] if len(df) else pd.DatetimeIndex([]))
+    for col in ("programme_id", "institution", "sector", "level", "location"):
+        df[col] = results.dims["programme"].labels[col][prog]
+
+
+def _flows(df: pd.DataFrame, results: Results) -> None:
+    persons = results.column("persons_month_end", ("month_end",))
+    df["persons_start"] = persons[:-1]
+    df["persons_end"] = persons[1:]
+
+
+TABLES: dict[str, Table] = {
+    "labour": Table(("month", "sector"), ("date", "sector", *LABOUR_MEASURES, "tightness", "uwv_tightness"),
+                    _labour),
+    "education": Table(("school_year", "programme"),
+                       ("school_year", "institution", "programme_id", "sector", "level", "route", "location",
+                        "open", "intake", "enrolled", "graduates", "dropouts", "llo_starts")),
+    "events": Table((), ("date", "programme_id", "institution", "sector", "level", "location", "event", "reason"),
+                    _events),
+    "population": Table(("year", "municipality", "age_band", "status"),
+                        ("year", "municipality", "age_band", "status", "persons")),
+    "llo": Table(("llo_source", "month", "sector"), ("date", "sector", "source", "starts", "starts_at_mbo")),
+    "flows": Table(("month",), ("date", "persons_start", "persons_end", "entries_cohort", "entries_in_migration",
+                                "exits_death", "exits_out_migration", "exits_retirement"), _flows),
+    "municipalities": Table(("year", "municipality"), ("year", "municipality", "centre", "clients", "budget_eur",
+                                                       "trajectories", "mbo_revenue_eur")),
+    "institutions": Table(("school_year", "institution"),
+                          ("school_year", "institution", "programmes_open", "intake", "enrolled", "funding_eur",
+                           "municipal_revenue_eur", "cost_eur", "result_eur"), _institutions),
+    "coverage": Table(("school_year", "sector", "level"), ("school_year", "sector", "level", "share_within_reach")),
+    "access": Table(("school_year", "municipality", "sector"),
+                    ("school_year", "municipality", "sector", "minutes_to_nearest")),
+    "policy": Table((), ("year", "lever", "quantity", "value")),
+    "travel": Table(("school_year",), ("school_year", "intake_travel_minutes")),
+}
+
+
+# --- the summary ----------------------------------------------------------------------------------
+def summary(frames: dict[str, pd.DataFrame], persons_start: float, persons_end: float) -> dict[str, Any]:
+    """Headline figures of a run (real persons), from its tables."""
+    lab, edu, ev = frames["labour"], frames["education"], frames["events"]
+    first, last = lab["date"].min(), lab["date"].max()
+    lab0, lab1 = lab[lab["date"] == first], lab[lab["date"] == last]
+    years = sorted(edu["school_year"].unique())
+    open_by_year = edu.groupby("school_year")["open"].sum()
+    intake_by_year = edu.groupby("school_year")["intake"].sum()
+    llo, pol, cov = frames["llo"], frames["policy"], frames["coverage"]
+    cov_end = cov[(cov["school_year"] == cov["school_year"].max()) & (cov["level"] == 0)]
+    return {
+        "persons_start": float(persons_start),
+        "persons_end": float(persons_end),
+        "programmes_open_start": int(open_by_year.iloc[0]),
+        "programmes_open_end": int(open_by_year.iloc[-1]),
+        "closures": int((ev["event"] == "closed").sum()),
+        "intake_first_year": float(intake_by_year.loc[years[0]]),
+        "intake_last_year": float(intake_by_year.loc[years[-1]]),
+        "hard_to_fill_start": float(lab0["hard_to_fill"].sum()),
+        "hard_to_fill_end": float(lab1["hard_to_fill"].sum()),
+        "hard_to_fill_end_by_sector": {s: float(v) for s, v in zip(lab1["sector"], lab1["hard_to_fill"], strict=True)},
+        "tightness_end_by_sector": {
+            s: (None if pd.isna(v) else float(v)) for s, v in zip(lab1["sector"], lab1["tightness"], strict=True)
+        },
+        "llo_trajectories": float(llo["starts"].sum()),
+        "vetoed_closures": int((ev["event"] == "vetoed").sum()),
+        "bundled_programmes": int((ev["event"] == "bundled").sum()),
+        "policy_cost_eur": float(pol.loc[pol["quantity"] == "cost_eur", "value"].sum()),
+        "coverage_min_end": float(cov_end["share_within_reach"].min()),
+        "coverage_end_by_sector": {s: float(v) for s, v in zip(cov_end["sector"], cov_end["share_within_reach"],
+                                                                strict=True)},
+        "mean_intake_travel_minutes": float(frames["travel"]["intake_travel_minutes"].mean()),
+        "mbo_municipal_revenue_eur": float(frames["institutions"]["municipal_revenue_eur"].sum()),
+    }

@@ -9,8 +9,9 @@ import pandas as pd
 
 from sim.config import Config
 from sim.io.loaders import load_region
-from sim.io.writer import base_manifest, summarise, write_run
+from sim.io.writer import base_manifest, write_run
 from sim.model import RegionModel
+from sim.results import summary
 
 
 def simulate(cfg: Config, progress: bool = False) -> RegionModel:
@@ -31,9 +32,9 @@ def simulate(cfg: Config, progress: bool = False) -> RegionModel:
 
 def tables_and_summary(model: RegionModel) -> tuple[dict[str, pd.DataFrame], dict]:
     """The results tables of a finished model and its headline summary (real persons)."""
-    frames: dict[str, pd.DataFrame] = model.results.frames()
+    frames = model.results.frames()
     k = 1.0 / model.cfg.scale
-    return frames, summarise(frames, model.persons_start * k, model.pop.n * k)
+    return frames, summary(frames, model.persons_start * k, model.pop.n * k)
 
 
 def output_folder(cfg: Config) -> Path:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from baseline import CASES, STORE, run_case
 
 STORED = json.loads(STORE.read_text())

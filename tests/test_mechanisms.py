@@ -16,7 +16,7 @@ SHORT = {"region": "zeeland", "scale": 0.05, "years": 1}
 # --- matching -------------------------------------------------------------------------------------
 def total_hires(small_cfg, efficiency: float) -> float:
     model = simulate(small_cfg(**SHORT, **{"model.labour.matching_efficiency": efficiency}))
-    return float(model.results.labour["hires"].sum())
+    return float(model.results.arrays["hires"].sum())
 
 
 def test_higher_matching_efficiency_more_hires(small_cfg):

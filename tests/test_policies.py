@@ -15,22 +15,22 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import small_overrides
+from mesa.time import Priority
 
+from sim.calendar import JUNE
 from sim.codes import SECTOR_INDEX, SECTORS
 from sim.compare import HEADLINE, paired_differences
 from sim.config import ConfigError, compose
-from sim.io.writer import summarise
 from sim.model import RegionModel
 from sim.policies import POLICIES
 from sim.policies.numerus_fixus import NumerusFixus
-from sim.runner import simulate
+from sim.runner import simulate, tables_and_summary
 
 SEEDS = (1, 2, 3)
 SCALE, YEARS, START = 0.05, 6, 2025
 # raise the bar so that closures happen in a short run: < 25 new students in one year closes
 BASE = {"region": "zeeland", "scale": SCALE, "years": YEARS,
         "model__education__viability_min_intake": 25, "model__education__viability_years": 1}
-JUNE = 5  # the numerus fixus sets its caps in June
 
 
 @dataclass
@@ -51,8 +51,7 @@ def arm(small_cfg):
             key = (policy, extra, seed)
             if key not in cache:
                 model = simulate(small_cfg(f"policy={policy}", *extra, **BASE, seed=seed))
-                frames = model.results.frames()
-                cache[key] = Run(model, frames, summarise(frames, model.persons_start / SCALE, model.pop.n / SCALE))
+                cache[key] = Run(model, *tables_and_summary(model))
             out.append(cache[key])
         return out
 
@@ -215,12 +214,10 @@ def capped_runs(small_cfg):
         nf = next(p for p in model.policies if isinstance(p, NumerusFixus))
         caps: dict[int, tuple[np.ndarray, np.ndarray]] = {}
 
-        def step(month: int, nf=nf, caps=caps, orig=nf.step) -> None:
-            orig(month)
-            if month % 12 == JUNE:
-                caps[month // 12] = (nf.model.education.fixus_cap.copy(), nf.capped.copy())
+        def record(nf=nf, caps=caps) -> None:  # runs right after the lever's June event
+            caps[nf.model.year_index] = (nf.model.hooks.education.fixus_cap.copy(), nf.capped.copy())
 
-        nf.step = step
+        model.every_year(record, JUNE, priority=Priority.LOW)
         model.run()
         out.append((model, caps))
     return out
@@ -267,7 +264,7 @@ def test_lob_steering_moves_intake_away_from_poor_prospects(arm):
               "policy.numerus_fixus.lob_steering=true", "policy.numerus_fixus.prospects_weight=3")
     share_base = share_lob = 0.0
     for b, a in zip(base, lob, strict=True):
-        assert a.model.education.prospects_weight == 3 != b.model.education.prospects_weight
+        assert a.model.hooks.education.prospects_weight == 3 != b.model.hooks.education.prospects_weight
         assert rows(a, "numerus_fixus", "capped_programmes").sum() == 0
         for y in range(START, START + YEARS):
             poor = poor_sectors(b, y)
@@ -337,7 +334,7 @@ def test_bundling_longer_travel_than_keeping_programmes_open(arm):
 # --- 8. procurement ---------------------------------------------------------------------------------
 def test_procurement_more_mbo_revenue(arm):
     base, pr = arm("none"), arm("[procurement]")
-    assert pr[0].model.procurement_mbo_share > base[0].model.procurement_mbo_share
+    assert pr[0].model.training.mbo_share() > base[0].model.training.mbo_share()
     assert total(pr, "mbo_municipal_revenue_eur") > total(base, "mbo_municipal_revenue_eur") > 0
     for r in pr:
         by_year = r.frames["institutions"].groupby("school_year")["municipal_revenue_eur"].sum()

@@ -17,9 +17,9 @@ REGION_LABELS = {"achterhoek": "Achterhoek", "zeeland": "Zeeland", "zuid_limburg
 # --- conservation -------------------------------------------------------------------------------
 def test_persons_conserved_every_month(zeeland_model):
     m = zeeland_model
-    persons = m.results.persons
-    entries = m.demography.entries.sum(axis=1)
-    exits = m.demography.exits.sum(axis=1)
+    persons = m.demography.persons
+    entries = sum(m.demography.entries.values())
+    exits = sum(m.demography.exits.values())
     assert persons.shape == (m.n_months + 1,)
     assert persons[0] == m.persons_start
     assert persons[-1] == m.pop.n

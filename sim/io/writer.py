@@ -50,42 +50,6 @@ def git_commit() -> str | None:
         return None
 
 
-def summarise(frames: dict[str, pd.DataFrame], persons_start: float, persons_end: float) -> dict[str, Any]:
-    """Headline figures of a run (real persons)."""
-    lab, edu, ev = frames["labour"], frames["education"], frames["events"]
-    first, last = lab["date"].min(), lab["date"].max()
-    lab0, lab1 = lab[lab["date"] == first], lab[lab["date"] == last]
-    years = sorted(edu["school_year"].unique())
-    open_by_year = edu.groupby("school_year")["open"].sum()
-    intake_by_year = edu.groupby("school_year")["intake"].sum()
-    llo, pol, cov = frames["llo"], frames["policy"], frames["coverage"]
-    cov_end = cov[(cov["school_year"] == cov["school_year"].max()) & (cov["level"] == 0)]
-    return {
-        "persons_start": float(persons_start),
-        "persons_end": float(persons_end),
-        "programmes_open_start": int(open_by_year.iloc[0]),
-        "programmes_open_end": int(open_by_year.iloc[-1]),
-        "closures": int((ev["event"] == "closed").sum()),
-        "intake_first_year": float(intake_by_year.loc[years[0]]),
-        "intake_last_year": float(intake_by_year.loc[years[-1]]),
-        "hard_to_fill_start": float(lab0["hard_to_fill"].sum()),
-        "hard_to_fill_end": float(lab1["hard_to_fill"].sum()),
-        "hard_to_fill_end_by_sector": {s: float(v) for s, v in zip(lab1["sector"], lab1["hard_to_fill"], strict=True)},
-        "tightness_end_by_sector": {
-            s: (None if pd.isna(v) else float(v)) for s, v in zip(lab1["sector"], lab1["tightness"], strict=True)
-        },
-        "llo_trajectories": float(llo["starts"].sum()),
-        "vetoed_closures": int((ev["event"] == "vetoed").sum()),
-        "bundled_programmes": int((ev["event"] == "bundled").sum()),
-        "policy_cost_eur": float(pol.loc[pol["quantity"] == "cost_eur", "value"].sum()),
-        "coverage_min_end": float(cov_end["share_within_reach"].min()),
-        "coverage_end_by_sector": {s: float(v) for s, v in zip(cov_end["sector"], cov_end["share_within_reach"],
-                                                                strict=True)},
-        "mean_intake_travel_minutes": float(frames["travel"]["intake_travel_minutes"].mean()),
-        "mbo_municipal_revenue_eur": float(frames["institutions"]["municipal_revenue_eur"].sum()),
-    }
-
-
 def markdown_table(df: pd.DataFrame) -> str:
     """A DataFrame as a GitHub-flavoured Markdown table."""
     head = "| " + " | ".join(map(str, df.columns)) + " |"

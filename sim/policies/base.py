@@ -1,9 +1,12 @@
 """What a policy lever is: a module composed into the model, never a branch inside a process.
 
 A lever reads its parameters from ``configs/policy/<name>.yaml`` (validated by its dataclass),
-``attach``es itself to a built model by changing the hooks the processes expose (thresholds,
-factors, veto handlers, reach, …), may act each month in ``step``, and reports its costs and
-effects as rows (year, lever, quantity, value) that end up in ``policy.parquet``.
+``attach``es itself to a built model by changing the knobs declared in ``model.hooks``
+(:mod:`sim.hooks`: thresholds, factors, closure handlers, reach, …) and schedules its own
+events through the model's event schedule (``model.every_year``, ``every_month``,
+``at_month``). It reads model state, never a results table, and reports its costs and effects
+as rows (year, lever, quantity, value) that end up in ``policy.parquet``. By default a lever
+reports once a school year, in September after the intake (:meth:`Policy.yearly`).
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from sim.config import ConfigError
+from mesa.time import Priority
 
-SEPTEMBER = 8
+from sim.calendar import SEPTEMBER
+from sim.config import ConfigError
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -28,17 +32,17 @@ class Policy:
         self.model: RegionModel | None = None
 
     def attach(self, model: RegionModel) -> None:
+        """Change the knobs of ``model.hooks`` and schedule the lever's events. The default
+        schedules :meth:`yearly` each September, after the intake (override :meth:`schedule`)."""
         self.model = model
         self.rng = model.streams[f"policy.{self.name}"]
+        self.schedule(model)
 
-    def step(self, month: int) -> None:
-        """Called at the start of every month, before the processes; by default it calls
-        ``yearly`` each September, after the intake, when the school year's figures are known."""
-        if month % 12 == SEPTEMBER:
-            self.yearly()
+    def schedule(self, model: RegionModel) -> None:
+        model.every_year(self.yearly, SEPTEMBER, priority=Priority.LOW)
 
     def yearly(self) -> None:
-        """Once a school year: record the lever's costs and effects."""
+        """Once a school year, after the intake: record the lever's costs and effects."""
 
     def record(self, quantity: str, value: float, year: int | None = None) -> None:
         model = self.model

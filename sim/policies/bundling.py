@@ -14,6 +14,8 @@ from sim.config import ConfigError
 from sim.geography import travel_minutes
 from sim.policies.base import Policy, check_nonneg
 
+CLOSURE_PRIORITY = 20  # after minimal coverage (10): see sim.hooks
+
 
 @dataclass
 class BundlingParams:
@@ -39,7 +41,7 @@ class Bundling(Policy):
         self.site_minutes = travel_minutes(coords, coords, model.cfg.model.travel)
         np.fill_diagonal(self.site_minutes, 0.0)
         self.bundled_this_year = 0
-        model.closure_handlers.append(self.bundle)
+        model.hooks.add_closure_handler(CLOSURE_PRIORITY, self.name, self.bundle)
 
     def bundle(self, members: np.ndarray) -> tuple[str, str] | None:
         edu, prm = self.model.education, self.params
@@ -58,8 +60,9 @@ class Bundling(Policy):
         # the partner: the nearest, then the largest
         order = np.lexsort((-p.base_intake[partners], self.site_minutes[m, partners]))
         partner = partners[order[0]]
+        cap = edu.intake_cap
         p.open[members] = False
-        edu.intake_cap[partner] += edu.intake_cap[members].sum()
+        self.model.hooks.education.extra_capacity[partner] += cap[members].sum()
         self.bundled_this_year += 1
         return "bundled", f"merged into {p.programme_id[partner]}"
 

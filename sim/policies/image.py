@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from sim.calendar import MONTHS_PER_YEAR
 from sim.codes import SECTOR_INDEX, SECTORS
 from sim.config import ConfigError
 from sim.policies.base import Policy, check_nonneg
@@ -36,17 +37,18 @@ class Image(Policy):
     name = "image"
     Params = ImageParams
 
-    def step(self, month: int) -> None:
-        model, prm = self.model, self.params
-        if month != (prm.start_year - model.cfg.start_year) * 12:
-            return
-        edu, lab = model.education, model.labour
+    def schedule(self, model) -> None:
+        model.at_month(self.shock, (self.params.start_year - model.cfg.start_year) * MONTHS_PER_YEAR)
+
+    def shock(self) -> None:
+        """At the start of January of ``start_year``: the sector image and employership change."""
+        prm, hooks = self.params, self.model.hooks
         for s, v in prm.image_change.items():
-            edu.sector_image[SECTOR_INDEX[s]] += v
+            hooks.education.sector_image[SECTOR_INDEX[s]] += v
             self.record(f"image_change_{s}", v)
         for s, v in prm.employership_change.items():
             i = SECTOR_INDEX[s]
-            edu.sector_employership[i] += v
-            lab.separation_factor[i] *= max(1 - prm.retention_per_employership * v, 0.0)
+            hooks.education.sector_employership[i] += v
+            hooks.labour.separation_factor[i] *= max(1 - prm.retention_per_employership * v, 0.0)
             self.record(f"employership_change_{s}", v)
         self.record("cost_eur", 0.0)

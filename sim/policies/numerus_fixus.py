@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from mesa.time import Priority
 
+from sim.calendar import JUNE
+from sim.hooks import NO_CAP
 from sim.policies.base import Policy, check_nonneg, check_share
-
-JUNE = 5  # before July's doorstroom and September's intake
 
 
 @dataclass
@@ -35,25 +36,22 @@ class NumerusFixus(Policy):
 
     def attach(self, model) -> None:
         super().attach(model)
-        edu = model.education
-        self.capped = np.zeros(edu.programmes.n, dtype=bool)
+        self.capped = np.zeros(model.education.programmes.n, dtype=bool)
         if self.params.lob_steering:
-            edu.prospects_weight = self.params.prospects_weight
+            model.hooks.education.prospects_weight = self.params.prospects_weight
 
-    def step(self, month: int) -> None:
-        if month % 12 != JUNE:
-            return
-        model, edu = self.model, self.model.education
-        lab = model.results.labour  # recorded months only: the 12 before this one
-        lo = max(month - 12, 0)
-        vac = lab["vacancies"][lo:month].sum(0)
-        short = lab["ww_short"][lo:month].sum(0)
-        tightness = vac / np.maximum(short, 1)
+    def schedule(self, model) -> None:
+        model.every_year(self.set_caps, JUNE, priority=Priority.LOW)
+
+    def set_caps(self) -> None:
+        """Each June, for the coming school year: cap the programmes of sectors with poor prospects."""
+        model = self.model
+        tightness = model.labour.uwv_tightness_last_year()  # the months recorded in the last 12
         poor = tightness < self.params.poor_prospects_below
-        p = edu.programmes
+        p = model.education.programmes
         self.capped = poor[p.sector]
         cap = np.maximum(np.floor(p.base_intake * self.params.cap_share), 1).astype(np.int64)
-        edu.fixus_cap = np.where(self.capped, cap, np.iinfo(np.int64).max)
+        model.hooks.education.fixus_cap[:] = np.where(self.capped, cap, NO_CAP)
         self.record("capped_programmes", int((self.capped & p.open).sum()))
         self.record("sectors_with_poor_prospects", int(poor.sum()))
         self.record("cost_eur", 0.0)

@@ -24,9 +24,9 @@ class Procurement(Policy):
 
     def attach(self, model) -> None:
         super().attach(model)
-        model.procurement_mbo_share = self.params.mbo_share
+        model.hooks.municipality.mbo_procurement_share = self.params.mbo_share
 
     def yearly(self) -> None:
-        edu = self.model.education
-        self.record("mbo_revenue_eur", float(edu.municipal_revenue_eur[self.model.year_index].sum()))
+        revenue = self.model.training.institution_revenue_eur[self.model.year_index]
+        self.record("mbo_revenue_eur", float(revenue.sum()))
         self.record("cost_eur", 0.0)

@@ -15,9 +15,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.agents.population import Population
-from sim.codes import N_SECTORS, Benefit, Status
+from sim.codes import ENTRY_REASONS, EXIT_REASONS, N_SECTORS, N_STATUS, UNSET, Benefit, Status
 from sim.config import _parse_band
-from sim.processes.education import UNSET
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -38,6 +37,16 @@ def single_year_table(bands: np.ndarray, scale: float) -> np.ndarray:
     """(municipalities × 20 five-year bands) -> (municipalities × 100 single years), at scale."""
     per_year = np.repeat(bands / 5.0, 5, axis=1) * scale
     return cumulative_round(per_year, axis=1)
+
+
+def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
+    """Map each age (0..pension_age) to a 5-year band from 15; returns (band per age, labels)."""
+    edges = list(range(15, pension_age, 5))
+    labels = [f"{lo}-{min(lo + 4, pension_age - 1)}" for lo in edges]
+    band = np.zeros(pension_age + 1, dtype=np.int64)
+    for i, lo in enumerate(edges):
+        band[lo : lo + 5] = i
+    return band, labels
 
 
 def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:
@@ -61,11 +70,20 @@ class Demography:
         d = cfg.demography
         self.migration = np.where(rates < 0, rates * d.out_migration_factor, rates * d.in_migration_factor)
         self.growth_after = cfg.demography.cohort_growth_after_data
+        self.band_of_age, self.band_labels = age_bands(self.pcfg.pension_age)
+        r = model.results
+        r.add_dim("age_band", len(self.band_labels), {"age_band": np.asarray(self.band_labels, dtype=object)})
         # entries and exits by reason, per month (persons at model scale)
-        from sim.codes import ENTRY_REASONS, EXIT_REASONS
-
-        self.entries = np.zeros((model.n_months, len(ENTRY_REASONS)), dtype=np.int64)
-        self.exits = np.zeros((model.n_months, len(EXIT_REASONS)), dtype=np.int64)
+        self.entries = {reason: r.declare("demography", f"entries_{reason}", ("month",), "persons")
+                        for reason in ENTRY_REASONS}
+        self.exits = {reason: r.declare("demography", f"exits_{reason}", ("month",), "persons")
+                      for reason in EXIT_REASONS}
+        self.persons = r.declare("demography", "persons_month_end", ("month_end",), "persons",
+                                 doc="residents at the end of each month; [0] = at the start")
+        self.status_counts = r.declare("demography", "status_counts", ("month", "status"), "persons",
+                                       doc="residents by status at the end of each month")
+        self.population = r.declare("demography", "persons", ("year", "municipality", "age_band", "status"),
+                                    "persons", doc="residents at the end of January")
 
     # --- inputs -----------------------------------------------------------------------------
     def cohort(self, year: int) -> np.ndarray:
@@ -178,10 +196,24 @@ class Demography:
         if cand.size:
             pop.benefit[rng.choice(cand, size=min(need, cand.size), replace=False)] = Benefit.MUNICIPALITY
 
+    # --- results ----------------------------------------------------------------------------
+    def record_start(self) -> None:
+        self.persons[0] = self.model.pop.n
+
+    def record_month(self, month: int) -> None:
+        """Residents at the end of the month; by home, age band and status at the end of January."""
+        pop = self.model.pop
+        self.persons[month + 1] = pop.n
+        self.status_counts[month] = np.bincount(pop.status, minlength=N_STATUS)
+        if month % 12 == 0:
+            n_m, n_b = self.model.n_municipalities, len(self.band_labels)
+            key = (pop.municipality.astype(np.int64) * n_b + self.band_of_age[pop.age]) * N_STATUS + pop.status
+            self.population[month // 12] = np.bincount(key, minlength=n_m * n_b * N_STATUS).reshape(
+                n_m, n_b, N_STATUS
+            )
+
     # --- each January -----------------------------------------------------------------------
     def january(self) -> None:
-        from sim.codes import ENTRY_REASONS, EXIT_REASONS
-
         model, pop, rng = self.model, self.model.pop, self.rng
         month = model.month_index
         pop.age += 1
@@ -191,9 +223,9 @@ class Demography:
         leave = (rate < 0) & (rng.random(pop.n) < -rate)
         die &= ~retire
         leave &= ~(retire | die)
-        self.exits[month, EXIT_REASONS.index("retirement")] = np.count_nonzero(retire)
-        self.exits[month, EXIT_REASONS.index("death")] = np.count_nonzero(die)
-        self.exits[month, EXIT_REASONS.index("out_migration")] = np.count_nonzero(leave)
+        self.exits["retirement"][month] = np.count_nonzero(retire)
+        self.exits["death"][month] = np.count_nonzero(die)
+        self.exits["out_migration"][month] = np.count_nonzero(leave)
         pop.keep(~(retire | die | leave))
         # in-migration where the band's net rate is positive
         ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)
@@ -217,10 +249,10 @@ class Demography:
             school = new[pop.age[new] < model.cfg.model.education.vo_leave_age]
             pop.status[school] = Status.SCHOOL
             self.assign_adult_states(new[pop.status[new] == UNSET], rng)
-        self.entries[month, ENTRY_REASONS.index("in_migration")] = total_in
+        self.entries["in_migration"][month] = total_in
         cohort = self.cohort(model.year)
         n_c = int(cohort.sum())
         new = pop.append(n_c, age=ENTRY_AGE, municipality=np.repeat(np.arange(cohort.size), cohort),
                          status=Status.SCHOOL)
         pop.aptitude[new] = self.draw_aptitude(rng, n_c)
-        self.entries[month, ENTRY_REASONS.index("cohort")] = n_c
+        self.entries["cohort"][month] = n_c

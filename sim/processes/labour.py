@@ -47,10 +47,6 @@ class LabourMarket:
         # commute_weight[home, work]: how much a vacancy in `work` counts for a seeker in `home`
         tt = model.travel_mm
         self.commute_weight = np.exp(-tt / self.cfg.commute_decay_minutes)
-        self.matching_efficiency = self.cfg.matching_efficiency
-        # levers act through these (neutral by default): BBL places and separations per sector
-        self.bbl_place_factor = np.ones(N_SECTORS)
-        self.separation_factor = np.ones(N_SECTORS)
         self.rng_sep = model.streams["labour.separations"]
         self.rng_match = model.streams["labour.matching"]
         self.rng_benefit = model.streams["labour.benefits"]
@@ -59,6 +55,23 @@ class LabourMarket:
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
         self.abandoned = np.zeros(N_SECTORS, dtype=np.int64)
+        # the UWV signal of the last 12 months: vacancies and short-WW job seekers per sector
+        # (a ring buffer by month of year; levers such as the numerus fixus read it)
+        self.recent_vacancies = np.zeros((12, N_SECTORS), dtype=np.int64)
+        self.recent_ww_short = np.zeros((12, N_SECTORS), dtype=np.int64)
+        r = model.results
+        ms = ("month", "sector")
+        self.measures = {
+            "employed": r.declare("labour", "employed", ms, "persons", doc="jobs filled at the end of the month"),
+            "vacancies": r.declare("labour", "vacancies", ms, "persons", doc="open vacancies at the end of the month"),
+            "hard_to_fill": r.declare("labour", "hard_to_fill", ms, "persons",
+                                      doc="vacancies open hard_to_fill_months or longer"),
+            "job_seekers": r.declare("labour", "job_seekers", ms, "persons", doc="unemployed by sector"),
+            "ww_short": r.declare("labour", "ww_short", ms, "persons", doc="job seekers on WW for < 6 months"),
+            "hires": r.declare("labour", "hires", ms, "persons", doc="hires during the month"),
+            "separations": r.declare("labour", "separations", ms, "persons", doc="jobs ended during the month"),
+            "abandoned": r.declare("labour", "abandoned", ms, "persons", doc="vacancies given up during the month"),
+        }
 
     # --- state derived from persons -------------------------------------------------------
     def headcount(self) -> np.ndarray:
@@ -114,10 +127,11 @@ class LabourMarket:
     def _separate(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_sep
         p_leave = cfg.layoff_rate + cfg.to_inactive_rate
-        p_max = p_leave * self.separation_factor.max()
+        separation_factor = self.model.hooks.labour.separation_factor
+        p_max = p_leave * separation_factor.max()
         cand = bernoulli_subset(rng, pop.n, p_max)
         cand = cand[pop.status[cand] == Status.EMPLOYED]
-        u = rng.random(cand.size) * p_max / self.separation_factor[pop.sector[cand]]
+        u = rng.random(cand.size) * p_max / separation_factor[pop.sector[cand]]
         cand, u = cand[u < p_leave], u[u < p_leave]
         laid = u < cfg.layoff_rate
         laid_off, to_inactive = cand[laid], cand[~laid]
@@ -175,7 +189,8 @@ class LabourMarket:
         s_eff = w.sum(0)
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
-            m = self.matching_efficiency * s_eff**alpha * v_sector ** (1 - alpha)
+            efficiency = cfg.matching_efficiency * self.model.hooks.labour.matching_factor
+            m = efficiency * s_eff**alpha * v_sector ** (1 - alpha)
             m = np.minimum(np.minimum(m, v_sector), s_eff)
             rate = np.where(s_eff > 0, m / s_eff, 0.0)
         p = w * rate[None, :]
@@ -231,7 +246,30 @@ class LabourMarket:
         """BBL places employers offer per sector this school year (persons at model scale)."""
         head = self.headcount().sum(1)
         cycle = bbl_place_index(self.model.cfg.economy, self.model.year)
-        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100 * self.bbl_place_factor * cycle).astype(np.int64)
+        factor = self.model.hooks.labour.bbl_place_factor
+        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100 * factor * cycle).astype(np.int64)
+
+    def uwv_tightness_last_year(self) -> np.ndarray:
+        """Vacancies per short-WW job seeker per sector, each summed over the months recorded in
+        the last 12 (vacancies ÷ max(WW, 1)): the UWV spanningsindicator of the past year."""
+        return self.recent_vacancies.sum(0) / np.maximum(self.recent_ww_short.sum(0), 1)
+
+    # --- results --------------------------------------------------------------------------
+    def record_month(self, month: int) -> None:
+        """The month's measures, at its end."""
+        pop, m = self.model.pop, self.measures
+        m["employed"][month] = self.head.sum(1)
+        m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
+        m["hard_to_fill"][month] = self.hard_to_fill()
+        unemp = pop.status == Status.UNEMPLOYED
+        m["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
+        short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
+        m["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
+        m["hires"][month] = self.hires
+        m["separations"][month] = self.separations
+        m["abandoned"][month] = self.abandoned
+        self.recent_vacancies[month % 12] = m["vacancies"][month]
+        self.recent_ww_short[month % 12] = m["ww_short"][month]
 
 
 def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -27,12 +27,17 @@ class Llo:
     def __init__(self, model: RegionModel) -> None:
         self.model = model
         self.cfg = model.cfg.model.llo
-        self.reach = self.cfg.reach  # levers (governance, vouchers) raise it
         self.rng = model.streams["llo"]
-        n = model.n_months
-        self.starts = np.zeros((n, len(SOURCES), N_SECTORS), dtype=np.int64)
-        self.starts_at_mbo = np.zeros((n, len(SOURCES), N_SECTORS), dtype=np.int64)
-        self.completions = np.zeros((n, N_SECTORS), dtype=np.int64)
+        r = model.results
+        r.add_dim("llo_source", len(SOURCES), {"source": np.asarray(SOURCES, dtype=object)})
+        dims = ("llo_source", "month", "sector")
+        self.starts = r.declare("llo", "starts", dims, "persons", doc="trajectories started, by target sector")
+        self.starts_at_mbo = r.declare("llo", "starts_at_mbo", dims, "persons",
+                                       doc="of those, followed at an mbo programme")
+        self.completions = r.declare("llo", "retrained_into", ("month", "sector"), "persons",
+                                     doc="completed trajectories into the sector (qualification changed)")
+        self.starts_by_programme = r.declare("llo", "llo_starts", ("school_year", "programme"), "persons",
+                                             doc="trajectories started at the programme in the calendar year")
 
     def declining_sectors(self, month: int) -> np.ndarray:
         d = self.model.demand_index
@@ -53,7 +58,7 @@ class Llo:
                       & (pop.status[done] != Status.MBO_BBL)]
         pop.programme[at_mbo] = -1
         # new trajectories: latent need × reach, annual probabilities turned monthly
-        reach = min(self.reach, 1.0)
+        reach = min(cfg.reach * self.model.hooks.llo.reach_factor, 1.0)
         h_emp = 1 - (1 - cfg.need_declining_sector * reach) ** (1 / 12)
         h_unemp = 1 - (1 - cfg.need_unemployed * reach) ** (1 / 12)
         declining = self.declining_sectors(month)
@@ -93,9 +98,9 @@ class Llo:
         prog = self.model.education.nearest_open_programme(persons[mbo], target[mbo])
         placed = persons[mbo][prog >= 0]
         pop.programme[placed] = prog[prog >= 0]
-        self.model.education.llo_starts[self.model.year_index] += np.bincount(
+        self.starts_by_programme[self.model.year_index] += np.bincount(
             prog[prog >= 0], minlength=self.model.education.programmes.n
         )
-        self.starts[month, SOURCES.index(source)] += np.bincount(target, minlength=N_SECTORS)
-        self.starts_at_mbo[month, SOURCES.index(source)] += np.bincount(target[mbo][prog >= 0], minlength=N_SECTORS)
+        self.starts[SOURCES.index(source), month] += np.bincount(target, minlength=N_SECTORS)
+        self.starts_at_mbo[SOURCES.index(source), month] += np.bincount(target[mbo][prog >= 0], minlength=N_SECTORS)
         return prog[prog >= 0]

@@ -46,8 +46,13 @@ class LloVouchers(Policy):
         self.left_eur = 0.0
         self.issued = 0.0
 
-    def step(self, month: int) -> None:
+    def schedule(self, model) -> None:
+        model.every_month(self.monthly)
+
+    def monthly(self) -> None:
+        """Every month: eligible adults apply; vouchers are issued while the year's budget lasts."""
         model, prm, pop = self.model, self.params, self.model.pop
+        month = model.month_index
         scale = model.cfg.scale
         if month % 12 == 0:
             if month > 0:

@@ -42,17 +42,17 @@ class Partnership(Policy):
 
     def attach(self, model) -> None:
         super().attach(model)
-        edu, lab, prm = model.education, model.labour, self.params
-        p = edu.programmes
+        hooks, prm = model.hooks, self.params
+        p = model.education.programmes
         self.organised = np.zeros(len(SECTORS))
         for s, v in prm.organised.items():
             self.organised[SECTOR_INDEX[s]] = v
         o_prog = self.organised[p.sector]
-        edu.viability_threshold *= 1 - prm.threshold_reduction * self.organised
-        edu.fixed_cost_factor *= 1 - prm.fixed_cost_reduction * o_prog
-        edu.student_cost_factor *= 1 - prm.student_cost_reduction * o_prog
-        edu.intake_cap = np.ceil(edu.intake_cap * (1 + prm.capacity_increase * o_prog)).astype(np.int64)
-        lab.bbl_place_factor *= 1 + prm.bbl_place_increase * self.organised
+        hooks.education.viability_factor *= 1 - prm.threshold_reduction * self.organised
+        hooks.education.fixed_cost_factor *= 1 - prm.fixed_cost_reduction * o_prog
+        hooks.education.student_cost_factor *= 1 - prm.student_cost_reduction * o_prog
+        hooks.education.capacity_factor *= 1 + prm.capacity_increase * o_prog
+        hooks.labour.bbl_place_factor *= 1 + prm.bbl_place_increase * self.organised
 
     def yearly(self) -> None:
         edu = self.model.education
@@ -60,7 +60,7 @@ class Partnership(Policy):
         p = edu.programmes
         partnered = self.organised[p.sector] > 0
         without = edu.cfg.programme_fixed_cost_eur * (p.open | (edu.enrolled[y] > 0))
-        saving = float(((1 - edu.fixed_cost_factor) * without)[partnered].sum())
+        saving = float(((1 - self.model.hooks.education.fixed_cost_factor) * without)[partnered].sum())
         self.record("partnered_programmes_open", int((p.open & partnered).sum()))
         self.record("cost_saving_eur", saving)
         self.record("cost_eur", 0.0)

@@ -14,6 +14,8 @@ from sim.codes import SECTOR_INDEX, SECTORS
 from sim.config import ConfigError
 from sim.policies.base import Policy, check_share
 
+CLOSURE_PRIORITY = 30  # after bundling (20): the order of v0.1
+
 
 @dataclass
 class CoverageParams:
@@ -37,7 +39,7 @@ class MinimalCoverage(Policy):
         self.sectors = {SECTOR_INDEX[s] for s in self.params.sectors}
         self.protected = np.zeros(model.education.programmes.n, dtype=bool)
         self.vetoes_this_year = 0
-        model.closure_handlers.append(self.veto)
+        model.hooks.add_closure_handler(CLOSURE_PRIORITY, self.name, self.veto)
 
     def veto(self, members: np.ndarray) -> tuple[str, str] | None:
         edu = self.model.education

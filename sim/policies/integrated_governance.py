@@ -27,10 +27,10 @@ class IntegratedGovernance(Policy):
 
     def attach(self, model) -> None:
         super().attach(model)
-        prm = self.params
-        model.llo.reach *= prm.llo_reach_factor
-        model.labour.matching_efficiency *= prm.matching_factor
-        model.education.overhead_factor *= 1 - prm.overhead_reduction
+        prm, hooks = self.params, model.hooks
+        hooks.llo.reach_factor *= prm.llo_reach_factor
+        hooks.labour.matching_factor *= prm.matching_factor
+        hooks.education.overhead_factor *= 1 - prm.overhead_reduction
 
     def yearly(self) -> None:
         edu = self.model.education

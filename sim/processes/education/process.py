@@ -1,0 +1,196 @@
+"""The education process: state, measures and the yearly events, wired from the modules of this package."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.codes import N_SECTORS, SECTORS, Route, Status
+from sim.geography import travel_minutes
+from sim.processes.economy import bbl_place_index
+from sim.processes.education import choice, finance, placement, progression, provision
+from sim.processes.education.allocation import allocate
+from sim.processes.education.programmes import build_programmes
+from sim.sampling import first_within_capacity
+
+if TYPE_CHECKING:
+    from sim.model import RegionModel
+
+
+class Education:
+    """mbo education: the programmes, September intake, July progression, April reviews.
+
+    Levers act only through ``model.hooks.education`` (:mod:`sim.hooks`)."""
+
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        self.cfg = model.cfg.model.education
+        self.programmes, self.institution_names = build_programmes(model.data, self.cfg, model.cfg.scale)
+        p = self.programmes
+        r = model.results
+        r.add_dim("programme", p.n, p.labels(self.institution_names))
+        r.add_dim("institution", len(self.institution_names),
+                  {"institution": np.asarray(self.institution_names, dtype=object)})
+        coords = [model.data.site_coordinates[s] for s in p.site]
+        homes = list(zip(model.data.municipalities["centre_lat"], model.data.municipalities["centre_lon"], strict=True))
+        self.travel_hp = travel_minutes(homes, coords, model.cfg.model.travel)  # (municipality, programme)
+        self.sector_onehot = np.zeros((p.n, N_SECTORS))
+        self.sector_onehot[np.arange(p.n), p.sector] = 1.0
+        self.asc = np.log(np.maximum(p.base_intake, 1e-3))
+        self.base_image = np.array([self.cfg.sector_image[s] for s in SECTORS], dtype=float)
+        self.base_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
+        self.sector_constant = np.array([self.cfg.sector_constant[s] for s in SECTORS], dtype=float)
+        self.rng_choice = model.streams["education.choice"]
+        self.rng_progress = model.streams["education.progression"]
+        # per-school-year measures (model scale), filled in place
+        sp, si = ("school_year", "programme"), ("school_year", "institution")
+        self.open_at_intake = r.declare("education", "open", sp, "bool", dtype=bool,
+                                        doc="programme open at the September intake")
+        self.intake = r.declare("education", "intake", sp, "persons", doc="new students in September")
+        self.enrolled = r.declare("education", "enrolled", sp, "persons", doc="students right after the intake")
+        self.graduates = r.declare("education", "graduates", sp, "persons", doc="graduates in the July ending it")
+        self.dropouts = r.declare("education", "dropouts", sp, "persons", doc="dropouts in the July ending it")
+        self.funding_eur = r.declare("education", "funding_eur", si, "eur", dtype=float)
+        self.cost_eur = r.declare("education", "cost_eur", si, "eur", dtype=float)
+        self.coverage = r.declare("education", "share_within_reach", ("school_year", "sector", "level"), "share",
+                                  dtype=float, doc="school leavers with an open programme within reach")
+        self.nearest_minutes = r.declare("education", "minutes_to_nearest", ("school_year", "municipality", "sector"),
+                                         "minutes", dtype=float, inf_as_nan=True)
+        self.intake_travel_minutes = r.declare("education", "intake_travel_minutes", ("school_year",), "minutes",
+                                               dtype=float)
+        self.events = r.declare_records("education", "events", ("month", "programme", "event", "reason"))
+        # state
+        n_years = model.n_years + 1
+        self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
+        self.programme_cost_eur = np.zeros((n_years, p.n))
+        self.intakes_recorded = 0  # school years with a simulated intake so far
+
+    # --- what levers change --------------------------------------------------------------------
+    @property
+    def intake_cap(self) -> np.ndarray:
+        """Teaching capacity: new students a programme can take a year (model scale)."""
+        h = self.model.hooks.education
+        return np.ceil(self.programmes.capacity * h.capacity_factor).astype(np.int64) + h.extra_capacity
+
+    def places(self) -> np.ndarray:
+        """New students each programme can take this school year: its teaching capacity, at most
+        a numerus fixus, none when closed."""
+        cap = np.minimum(self.intake_cap, self.model.hooks.education.fixus_cap)
+        return np.where(self.programmes.open, cap, 0).astype(np.int64)
+
+    def sector_utility(self) -> np.ndarray:
+        """The sector nest's own terms: constant, image, employership, job prospects."""
+        ch, h = self.cfg.choice, self.model.hooks.education
+        x = (self.sector_constant + ch.image * (self.base_image + h.sector_image)
+             + ch.employership * (self.base_employership + h.sector_employership))
+        weight = ch.prospects if h.prospects_weight is None else h.prospects_weight
+        lab, pop = self.model.labour, self.model.pop
+        v = lab.vacancies.sum(axis=(1, 2)).astype(float)
+        u = pop.count("sector", N_SECTORS, where=pop.status == Status.UNEMPLOYED)
+        return x + weight * choice.prospects(v, u)
+
+    # --- placing students ---------------------------------------------------------------------
+    def choose(self, persons: np.ndarray, available: np.ndarray) -> np.ndarray:
+        """Nested-logit programme choice of ``persons`` among ``available`` programmes (−1: none)."""
+        if persons.size == 0:
+            return np.empty(0, dtype=np.int64)
+        pop, p, ch = self.model.pop, self.programmes, self.cfg.choice
+        tt = self.travel_hp[pop.municipality[persons]]
+        gap = np.abs(p.level[None, :] - pop.aptitude[persons][:, None])
+        v = choice.programme_utility(self.asc, tt, gap, p.route == Route.BBL, ch)
+        ok = choice.reachable(tt, available, self.model.cfg.model.travel.max_travel_minutes)
+        return choice.choose(self.rng_choice, v, ok, p.sector, self.sector_onehot, self.sector_utility(),
+                             ch.nest_scale)
+
+    def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
+        pop, p = self.model.pop, self.programmes
+        pop.programme[persons] = programme
+        pop.study_year[persons] = 0
+        pop.months_in_state[persons] = 0
+        bbl = p.route[programme] == Route.BBL
+        pop.status[persons] = np.where(bbl, Status.MBO_BBL, Status.MBO_BOL)
+        b = persons[bbl]
+        pop.sector[b] = p.sector[programme[bbl]]
+        site = p.site_municipality[programme[bbl]]
+        pop.work_municipality[b] = np.where(site >= 0, site, pop.municipality[b])
+
+    def initialise_students(self) -> None:
+        placement.place_base_year_students(self)
+
+    def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
+                               route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:
+        return provision.nearest_open_programme(self, persons, sector, level, route, exact_level)
+
+    def youth_by_municipality(self) -> np.ndarray:
+        return provision.youth_by_municipality(self)
+
+    def measure_coverage(self, open_: np.ndarray, youth: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        return provision.measure_coverage(self, open_, youth)
+
+    def enrolment(self) -> np.ndarray:
+        pop = self.model.pop
+        students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
+        return pop.count("programme", self.programmes.n, where=students)
+
+    def log_event(self, programme: int, event: str, reason: str) -> None:
+        """Record a programme event; its attributes are joined when the events table is written."""
+        self.events.append({"month": self.model.month_index, "programme": int(programme), "event": event,
+                            "reason": reason})
+
+    # --- yearly -------------------------------------------------------------------------------
+    def intake_september(self) -> None:
+        """Secondary-school leavers split into mbo and other education; mbo entrants enrol."""
+        model, pop, cfg, p = self.model, self.model.pop, self.cfg, self.programmes
+        y = model.year_index
+        # ages are on 1 January: those who turn vo_leave_age this calendar year leave now
+        leavers = np.flatnonzero((pop.status == Status.SCHOOL) & (pop.age >= cfg.vo_leave_age - 1))
+        to_mbo = self.rng_choice.random(leavers.size) < cfg.mbo_share
+        other = leavers[~to_mbo]
+        pop.status[other] = Status.OTHER_EDUCATION
+        pop.study_year[other] = 0
+        pop.months_in_state[other] = 0
+        cand = leavers[to_mbo]
+        prog = allocate(self.rng_choice, cand.size, np.maximum(self.places() - self.continuing[y], 0),
+                        model.labour.bbl_places(), p.route, p.sector,
+                        lambda pending, available: self.choose(cand[pending], available))
+        placed = prog >= 0
+        if placed.any():
+            self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
+        self.enrol(cand[placed], prog[placed])
+        no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
+        pop.status[no_place] = Status.UNEMPLOYED
+        pop.months_in_state[no_place] = 0
+        taken = np.bincount(prog[placed], minlength=p.n) + self.continuing[y]
+        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0))
+        self.intake[y] = np.bincount(prog[placed], minlength=p.n) + adults + self.continuing[y]
+        self.open_at_intake[y] = p.open
+        self.enrolled[y] = self.enrolment()
+        self.intakes_recorded += 1
+        self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(p.open)
+        finance.account(self, y)
+
+    def _adult_bbl_entry(self, places: np.ndarray) -> np.ndarray:
+        """Employed adults start a BBL programme in their own sector (the job is the BBL place),
+        within the programmes' remaining ``places``."""
+        pop, cfg = self.model.pop, self.cfg
+        lo, hi = cfg.adult_bbl_ages
+        cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
+                              & (pop.llo_months_left == 0))
+        rate = cfg.adult_bbl_rate * bbl_place_index(self.model.cfg.economy, self.model.year)
+        start = cand[self.rng_choice.random(cand.size) < rate]
+        level = np.clip(pop.qual_level[start] + 1, 2, 4)
+        prog = self.nearest_open_programme(start, pop.sector[start], level, route=Route.BBL)
+        start, prog = start[prog >= 0], prog[prog >= 0]
+        admit = first_within_capacity(self.rng_choice, prog, places)
+        start, prog = start[admit], prog[admit]
+        work = pop.work_municipality[start].copy()
+        self.enrol(start, prog)
+        pop.work_municipality[start] = work  # they keep their job where it is
+        return np.bincount(prog, minlength=self.programmes.n)
+
+    def end_of_school_year(self) -> None:
+        progression.end_of_school_year(self)
+
+    def review(self, institution: int) -> None:
+        provision.review(self, institution)

@@ -1,0 +1,78 @@
+"""July, the end of the school year: dropout, progression, graduation and doorstroom in mbo;
+leaving other education (havo/vwo, hbo, wo)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from sim.codes import HIGHER_EDUCATION_LEVEL, N_SECTORS, Status
+from sim.processes.education.provision import nearest_open_programme
+from sim.sampling import first_within_capacity
+
+if TYPE_CHECKING:
+    from sim.processes.education.process import Education
+
+
+def end_of_school_year(edu: Education) -> None:
+    """July: dropout, progression and graduation in mbo; leaving other education."""
+    model, pop, cfg, p, rng = edu.model, edu.model.pop, edu.cfg, edu.programmes, edu.rng_progress
+    y = model.year_index - 1  # the school year that started last September
+    # other education first (so that mbo-4 graduates entering hbo now start at year 0)
+    # (havo/vwo, hbo, wo): leave after other_education_years
+    oe = np.flatnonzero(pop.status == Status.OTHER_EDUCATION)
+    pop.study_year[oe] += 1
+    leave = oe[pop.study_year[oe] >= cfg.other_education_years]
+    pop.status[leave] = Status.UNEMPLOYED
+    pop.qual_level[leave] = np.maximum(pop.qual_level[leave], HIGHER_EDUCATION_LEVEL)
+    shares = model.data.employment_shares
+    pop.qual_sector[leave] = rng.choice(N_SECTORS, size=leave.size, p=shares)
+    pop.sector[leave] = pop.qual_sector[leave]
+    pop.months_in_state[leave] = 0
+    students = np.flatnonzero((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
+    prog = pop.programme[students]
+    level = p.level[prog]
+    drop = rng.random(students.size) < np.asarray(cfg.dropout_rate)[level - 1]
+    dropouts = students[drop]
+    bbl_drop = dropouts[pop.status[dropouts] == Status.MBO_BBL]
+    bol_drop = dropouts[pop.status[dropouts] == Status.MBO_BOL]
+    if y >= 0:
+        edu.dropouts[y] = np.bincount(prog[drop], minlength=p.n)
+    pop.status[bbl_drop] = Status.EMPLOYED  # keeps the job, without the diploma
+    pop.status[bol_drop] = Status.UNEMPLOYED
+    pop.programme[dropouts] = -1
+    pop.months_in_state[dropouts] = 0
+    stay = students[~drop]
+    pop.study_year[stay] += 1
+    years = np.asarray(cfg.programme_years)
+    done = pop.study_year[stay] >= years[p.level[pop.programme[stay]] - 1]
+    grads = stay[done]
+    gprog = pop.programme[grads]
+    if y >= 0:
+        edu.graduates[y] = np.bincount(gprog, minlength=p.n)
+    pop.qual_sector[grads] = p.sector[gprog]
+    pop.qual_level[grads] = np.maximum(pop.qual_level[grads], p.level[gprog])
+    bbl = pop.status[grads] == Status.MBO_BBL
+    pop.status[grads[bbl]] = Status.EMPLOYED
+    bol = grads[~bbl]
+    to_he = (p.level[pop.programme[bol]] == 4) & (rng.random(bol.size) < cfg.to_higher_education_l4)
+    he = bol[to_he]
+    pop.status[he] = Status.OTHER_EDUCATION
+    pop.study_year[he] = max(cfg.other_education_years - 4, 0)
+    rest = bol[~to_he]
+    # doorstroom: some BOL graduates continue at the next level in the same sector
+    glevel = p.level[pop.programme[rest]]
+    go_on = (glevel < 4) & (rng.random(rest.size) < np.asarray([*cfg.continue_next_level, 0.0])[glevel - 1])
+    cont = rest[go_on]
+    nxt = nearest_open_programme(edu, cont, p.sector[pop.programme[cont]], glevel[go_on] + 1, exact_level=True)
+    cont, nxt = cont[nxt >= 0], nxt[nxt >= 0]
+    admit = first_within_capacity(rng, nxt, edu.places())  # they come first, within the places
+    cont, nxt = cont[admit], nxt[admit]
+    seekers = np.setdiff1d(rest, cont, assume_unique=True)
+    pop.status[seekers] = Status.UNEMPLOYED
+    pop.sector[seekers] = p.sector[pop.programme[seekers]]
+    pop.programme[grads] = -1
+    pop.months_in_state[grads] = 0
+    edu.enrol(cont, nxt)
+    edu.continuing[model.year_index] += np.bincount(nxt, minlength=p.n)  # counted in September

@@ -1,0 +1,44 @@
+"""Municipal training purchases: each January every municipality spends its re-integration budget
+on training trajectories for its social-assistance (bijstand) clients, from the mbo as partner
+for a share, else from the cheapest (private) provider. The municipalities are Mesa agents
+(:class:`sim.agents.organisations.Municipality`) that decide; this process records."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from sim.agents.organisations import Municipality
+
+if TYPE_CHECKING:
+    from sim.model import RegionModel
+
+
+class TrainingPurchases:
+    def __init__(self, model: RegionModel) -> None:
+        self.model = model
+        r = model.results
+        ym = ("year", "municipality")
+        self.clients = r.declare("municipalities", "clients", ym, "persons", dtype=float, scaled=False,
+                                 doc="residents on bijstand in January")
+        self.budget_eur = r.declare("municipalities", "budget_eur", ym, "eur", dtype=float)
+        self.trajectories = r.declare("municipalities", "trajectories", ym, "persons", dtype=float, scaled=False)
+        self.mbo_revenue_eur = r.declare("municipalities", "mbo_revenue_eur", ym, "eur", dtype=float)
+        self.institution_revenue_eur = r.declare("municipalities", "municipal_revenue_eur",
+                                                 ("school_year", "institution"), "eur", dtype=float,
+                                                 doc="training bought from each institution in January")
+
+    def mbo_share(self) -> float:
+        """Share of trajectories bought from the mbo (a lever may change the procurement stance)."""
+        share = self.model.hooks.municipality.mbo_procurement_share
+        return self.model.cfg.model.municipality.mbo_procurement_share if share is None else share
+
+    def january(self) -> None:
+        model = self.model
+        y = model.year_index
+        for m in model.agents_by_type[Municipality]:
+            clients, budget, trajectories, revenue = m.buy_training(self.mbo_share())
+            self.clients[y, m.index] = clients
+            self.budget_eur[y, m.index] = budget
+            self.trajectories[y, m.index] = trajectories
+            self.mbo_revenue_eur[y, m.index] = float(revenue.sum())
+            self.institution_revenue_eur[y] += revenue
