@@ -14,7 +14,7 @@ from sim.codes import SECTOR_INDEX, SECTORS
 from sim.config import ConfigError
 from sim.policies.base import Policy, check_share
 
-CLOSURE_PRIORITY = 30  # after bundling (20): the order of v0.1
+CLOSURE_PRIORITY = 10  # before bundling (20): see sim.hooks
 
 
 @dataclass
