@@ -7,7 +7,7 @@ from collections.abc import Callable
 
 import numpy as np
 
-from sim.codes import N_SECTORS, Route
+from sim.codes import Route
 from sim.sampling import first_within_capacity
 
 Chooser = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -44,7 +44,7 @@ def allocate(rng: np.random.Generator, n_persons: int, places: np.ndarray, bbl_p
         admitted = got[admit]
         result[pending[admitted]] = choice[admitted]
         remaining_cap -= np.bincount(choice[admitted], minlength=n_prog)
-        bbl_left -= np.bincount(programme_sector[choice[admitted]][is_bbl[choice[admitted]]], minlength=N_SECTORS)
+        bbl_left -= np.bincount(programme_sector[choice[admitted]][is_bbl[choice[admitted]]], minlength=bbl_left.size)
         rejected = np.ones(pending.size, dtype=bool)
         rejected[admitted] = False
         rejected &= choice >= 0  # those with nothing available stop trying
