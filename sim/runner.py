@@ -9,7 +9,8 @@ import pandas as pd
 
 from sim.config import Config
 from sim.io.loaders import load_region
-from sim.io.writer import base_manifest, write_run
+from sim.io.safe import check_replaceable
+from sim.io.writer import base_manifest, is_complete, write_run
 from sim.model import RegionModel
 from sim.results import summary
 
@@ -42,11 +43,16 @@ def output_folder(cfg: Config) -> Path:
 
 
 def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
-    """Simulate ``cfg`` and write its results folder; returns the folder."""
+    """Simulate ``cfg`` and write its results folder; returns the folder.
+
+    A folder in the way that is not an mbo-sim folder is refused before simulating. If another
+    process completes the same run meanwhile, its folder is kept and this run's tables dropped."""
+    out = Path(out_dir) if out_dir is not None else output_folder(cfg)
+    check_replaceable(out)
     t0 = time.perf_counter()
     model = simulate(cfg, progress=cfg.progress)
     frames, summary = tables_and_summary(model)
     manifest = base_manifest(cfg, model.data.checksums)
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
-    out = Path(out_dir) if out_dir is not None else output_folder(cfg)
-    return write_run(out, frames, summary, manifest, plot=cfg.write_plots)
+    write_run(out, frames, summary, manifest, plot=cfg.write_plots, skip=lambda: is_complete(out, cfg))
+    return out

@@ -1,17 +1,17 @@
 """Writing one run's results: tables, summary, manifest and plots, all or nothing.
 
-Everything is written into a temporary sibling folder that is renamed into place when complete,
-so an interrupted or failed run never leaves a half-written results folder behind.
+Everything is written into a temporary sibling folder that is swapped into place when complete
+(:mod:`sim.io.safe`), so an interrupted or failed run never leaves a half-written results folder
+behind, an earlier complete folder stays until the new one is in place, and a folder that is not
+an mbo-sim folder is never replaced.
 """
 
 from __future__ import annotations
 
 import json
-import os
 import platform
-import shutil
 import subprocess
-import tempfile
+from collections.abc import Callable
 from dataclasses import asdict
 from importlib import metadata
 from pathlib import Path
@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from sim.io.safe import atomic_folder
 
 PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "hydra-core",
             "omegaconf", "networkx")
@@ -82,21 +84,12 @@ def is_complete(out_dir: Path, cfg) -> bool:
     return manifest.get("status") == "complete" and identity(now) == identity(manifest.get("config") or {})
 
 
-def remove_stale_temp(out_dir: Path) -> None:
-    """Remove temp folders a killed earlier attempt at this run left behind."""
-    for stale in Path(out_dir).parent.glob(f".{Path(out_dir).name}.tmp-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str, Any],
-              manifest: dict[str, Any], plot: bool) -> Path:
-    """Write everything into ``out_dir`` atomically (temp folder, then rename)."""
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temp(out_dir)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; results are for everyone who can read the folder
-    try:
+              manifest: dict[str, Any], plot: bool, skip: Callable[[], bool] | None = None) -> bool:
+    """Write everything into ``out_dir`` atomically; False if ``skip()`` said, at the last moment,
+    that another process had meanwhile written this run."""
+
+    def fill(tmp: Path) -> None:
         for name in TABLES:
             frames[name].to_parquet(tmp / f"{name}.parquet", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary, indent=2, default=_json_default))
@@ -104,15 +97,10 @@ def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str,
             from sim.plots import plot_run
 
             plot_run(frames, tmp / "plots", title=manifest.get("run_name", ""))
-        manifest = {**manifest, "status": "complete"}
-        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=_json_default))
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir
+        done = {**manifest, "generator": "mbo-sim", "status": "complete"}
+        (tmp / "manifest.json").write_text(json.dumps(done, indent=2, default=_json_default))
+
+    return atomic_folder(Path(out_dir), fill, skip=skip)
 
 
 def base_manifest(cfg, checksums: dict[str, str]) -> dict[str, Any]:
