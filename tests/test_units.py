@@ -19,7 +19,7 @@ from scipy import stats
 from sim.agents.population import FIELDS, Population
 from sim.codes import NO_SECTOR
 from sim.policies import POLICIES
-from sim.processes.education import _gravity  # the one line to change when _gravity moves
+from sim.processes.education.placement import gravity as _gravity  # the one line to change when it moves
 from sim.sampling import bernoulli_subset, first_within_capacity, thinned_subset
 from sim.streams import Streams
 
