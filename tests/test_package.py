@@ -32,8 +32,13 @@ NO_INDEX = ("Could not find a version that satisfies", "No matching distribution
             "Network is unreachable", "Temporary failure in name resolution", "ProxyError", "ConnectTimeout")
 
 
-def _pip(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args], cwd=cwd,
+def _env() -> dict[str, str]:
+    """The environment of a command outside the checkout: no PYTHONPATH (nor a venv of the tests)."""
+    return {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+
+
+def _pip(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "pip", "--disable-pip-version-check", *args], cwd=cwd, env=_env(),
                           capture_output=True, text=True, timeout=TIMEOUT)
 
 
@@ -46,7 +51,7 @@ def installed(tmp_path_factory) -> Path:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO_ROOT / name, src / name)
     shutil.copytree(REPO_ROOT / "sim", src / "sim", ignore=shutil.ignore_patterns("__pycache__"))
-    res = _pip("wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(src))
+    res = _pip("wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(src), cwd=root)
     if res.returncode != 0 and any(s in res.stdout + res.stderr for s in NO_INDEX):
         pytest.skip(f"cannot build the wheel: pip cannot reach an index for the build backend:\n{res.stderr[-800:]}")
     assert res.returncode == 0, res.stderr[-3000:]
@@ -55,18 +60,18 @@ def installed(tmp_path_factory) -> Path:
     venv = root / "venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=TIMEOUT)
     py = venv / "bin" / "python"
+    res = _pip("--python", str(py), "install", "--no-deps", "--no-index", str(wheel), cwd=root)
+    assert res.returncode == 0 and (venv / "bin" / "mbo-sim").is_file(), res.stdout[-3000:] + res.stderr[-3000:]
+    # only now the dependencies: pip installing into the venv never sees (nor touches) this environment
     purelib = Path(subprocess.check_output([py, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
                                            text=True).strip())
     deps = dict.fromkeys([sysconfig.get_paths()["purelib"], sysconfig.get_paths()["platlib"]])
     (purelib / "_mbo_sim_test_dependencies.pth").write_text("".join(f"{p}\n" for p in deps))
-    res = _pip("--python", str(py), "install", "--no-deps", "--no-index", "--quiet", str(wheel))
-    assert res.returncode == 0, res.stderr[-3000:]
     return venv / "bin"
 
 
 def _run(bin_dir: Path, cmd: list[str], cwd: Path) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    env["HYDRA_FULL_ERROR"] = "1"
+    env = {**_env(), "HYDRA_FULL_ERROR": "1"}
     return subprocess.run([str(bin_dir / cmd[0]), *cmd[1:]], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=TIMEOUT)
 
