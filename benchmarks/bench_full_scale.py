@@ -16,9 +16,10 @@ import statistics
 import sys
 import time
 
-from sim.config import compose
+from sim.hydra_config import compose
 from sim.io.loaders import load_region
 from sim.model import RegionModel
+from sim.regions import REGIONS
 
 
 def time_run(region: str, scale: float, years: int, seed: int) -> tuple[float, int, int]:
@@ -34,7 +35,7 @@ def time_run(region: str, scale: float, years: int, seed: int) -> tuple[float, i
 
 def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--regions", nargs="+", default=["achterhoek", "zeeland", "zuid_limburg"])
+    ap.add_argument("--regions", nargs="+", default=list(REGIONS), choices=REGIONS)
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--years", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)

@@ -42,7 +42,7 @@ import numpy as np
 from mesa.time import Priority, Schedule
 
 from sim.codes import N_SECTORS, Status
-from sim.config import compose
+from sim.hydra_config import compose
 from sim.io.loaders import load_region
 from sim.model import RegionModel
 

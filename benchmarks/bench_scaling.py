@@ -21,7 +21,7 @@ import time
 
 import numpy as np
 
-from sim.config import compose
+from sim.hydra_config import compose
 from sim.io.loaders import load_region
 from sim.model import RegionModel
 

@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -39,11 +40,12 @@ import pandas as pd
 from scipy.optimize import minimize
 
 from sim.codes import N_SECTORS, SECTORS, Status
-from sim.config import CONFIG_DIR, REGIONS, compose
+from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import load_region
 from sim.io.writer import markdown_table
 from sim.model import RegionModel
 from sim.processes.demography import DATA_YEAR
+from sim.regions import REGIONS
 from sim.results import uwv_class
 
 FITTED = ("model.education.mbo_share", "model.education.adult_bbl_rate", "model.labour.matching_efficiency",
@@ -102,7 +104,7 @@ def _band_counts(model: RegionModel) -> np.ndarray:
     return np.bincount(band, minlength=len(model.demography.band_labels)).astype(float)
 
 
-def targets(region: str, data_dir: str = "data") -> dict:
+def targets(region: str, data_dir: str | None = None) -> dict:
     data = load_region(region, data_dir)
     inst = data.institutions
     cfg = compose([f"region={region}", "scale=1"])
@@ -178,8 +180,20 @@ def _simplex(x0: np.ndarray) -> np.ndarray:
     return np.vstack([x0, *(x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0)))])
 
 
+def calibration_dir(config_dir: Path = CONFIG_DIR) -> Path:
+    """The folder the fitted values are written to: ``calibration/`` of the package's configs (in a
+    source checkout ``configs/calibration/``). Refuses clearly when it is not writable."""
+    path = Path(config_dir) / "calibration"
+    if not os.access(path, os.W_OK):
+        raise PermissionError(
+            f"cannot write the fitted values: {path} is not writable (an installed package?); "
+            "run `mbo-sim-calibrate --fit` from a source checkout with an editable install (pip install -e .)"
+        )
+    return path
+
+
 def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR) -> Path:
-    path = Path(config_dir) / "calibration" / f"{region}.yaml"
+    path = calibration_dir(config_dir) / f"{region}.yaml"
     lines = [
         "# @package _global_",
         f"# Fitted by `mbo-sim-calibrate --fit` on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",
@@ -274,6 +288,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="the check averages seeds 1..n (the fit uses 1..2)")
     ap.add_argument("--out", default="results/calibration")
     args = ap.parse_args(argv)
+    if args.fit:
+        try:
+            calibration_dir()  # before the (long) fit
+        except PermissionError as exc:
+            print(f"mbo-sim-calibrate: error: {exc}", file=sys.stderr)
+            return 2
     tables = []
     for region in args.regions:
         if args.fit:

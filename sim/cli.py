@@ -2,7 +2,7 @@
 
     mbo-sim                                   # Zeeland, baseline, no policy, every resident
     mbo-sim region=achterhoek seed=3 scale=0.5
-    mbo-sim -m +experiment=baseline_regions   # a named experiment (a sweep; see experiments/)
+    mbo-sim -m +experiment=baseline_regions   # a named experiment (a sweep; see sim/configs/experiment/)
 """
 
 from __future__ import annotations
@@ -13,7 +13,8 @@ from pathlib import Path
 import hydra
 from omegaconf import DictConfig
 
-from sim.config import CONFIG_DIR, ConfigError, register_schema, to_config
+from sim.config import ConfigError
+from sim.hydra_config import CONFIG_DIR, register_schema, to_config
 from sim.io.loaders import DataError
 
 register_schema()

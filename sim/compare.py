@@ -18,7 +18,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from sim.config import Config, compose
+from sim.config import Config
+from sim.hydra_config import compose
 from sim.runner import simulate, tables_and_summary
 
 HEADLINE = (

@@ -1,24 +1,23 @@
 """The configuration schema: typed dataclasses that Hydra composes into and that the model takes.
 
-Hydra (see :mod:`sim.cli`) composes ``configs/`` onto :class:`Config`, so an unknown key or a
-value of the wrong type is rejected while composing. Range checks live in ``__post_init__``
-and name the full key of the offending value. Every real-world number lives in the YAML files
-under ``configs/`` with its source; the defaults here are only placeholders for the types.
+Hydra (see :mod:`sim.hydra_config`, the glue, and :mod:`sim.cli`) composes ``sim/configs/`` onto
+:class:`Config`, so an unknown key or a value of the wrong type is rejected while composing. Range
+checks live in ``__post_init__`` and name the full key of the offending value; the policy levers
+check their own parameters (:func:`sim.hydra_config.to_config` calls them). Every real-world
+number lives in the YAML files under ``configs/`` with its source; the defaults here are only
+placeholders for the types. This module imports nothing of the model, the agents or the policies.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
-from omegaconf import MISSING, OmegaConf
+from omegaconf import MISSING
 
 from sim.codes import SECTORS
-
-REGIONS = ("achterhoek", "zeeland", "zuid_limburg")
-CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+from sim.regions import REGIONS
 
 
 class ConfigError(ValueError):
@@ -364,7 +363,7 @@ class Config:
     scale: float = 1.0
     start_year: int = 2025
     years: int = 20
-    data_dir: str = "data"
+    data_dir: str | None = None  # None: the data shipped with the package (sim/data); else relative to the cwd
     output_dir: str = "results/runs"
     run_name: str | None = None
     experiment_name: str | None = None  # set by experiments/<name>.yaml; names results/<name>/
@@ -390,9 +389,6 @@ class Config:
             raise ConfigError(f"seed = {self.seed}: must be >= 0")
         if self.replicate < 0:
             raise ConfigError(f"replicate = {self.replicate}: must be >= 0")
-        from sim.policies import build_policies  # late: the policies import this module
-
-        build_policies(self.policy)  # each lever checks its parameters
 
     @property
     def run_seed(self) -> int:
@@ -418,64 +414,3 @@ class Config:
             f"{self.years}y" if self.years != 20 else "",
         ]
         return "-".join([name, *(e for e in extras if e)])
-
-
-def _reject_unknown_keys(node: Any, schema: type, path: str) -> None:
-    """Keys added with Hydra's ``+key=value`` bypass the schema's struct check: refuse them."""
-    from dataclasses import fields, is_dataclass
-    from typing import get_type_hints
-
-    from omegaconf import DictConfig
-
-    if not isinstance(node, DictConfig):
-        return
-    hints = get_type_hints(schema)
-    allowed = {f.name for f in fields(schema)}
-    for key in node.keys():
-        full = f"{path}.{key}" if path else str(key)
-        if key not in allowed:
-            raise ConfigError(f"{full}: unknown key; allowed keys here: {sorted(allowed)}")
-        sub = hints.get(key)
-        if is_dataclass(sub):
-            _reject_unknown_keys(node[key], sub, full)
-
-
-def to_config(cfg: Any) -> Config:
-    """Turn a composed DictConfig into a validated :class:`Config` (range errors name the key)."""
-    if isinstance(cfg, Config):
-        return cfg
-    _reject_unknown_keys(cfg, Config, "")
-    try:
-        obj = OmegaConf.to_object(cfg)
-    except ConfigError:
-        raise
-    except Exception as exc:  # omegaconf validation errors carry the full key
-        raise ConfigError(str(exc).strip()) from None
-    if not isinstance(obj, Config):  # composed without the schema
-        obj = Config(**obj)
-    return obj
-
-
-def compose(overrides: list[str] | None = None, config_dir: str | Path | None = None) -> Config:
-    """Compose ``configs/config.yaml`` with Hydra-style overrides, without running an app.
-
-    The programmatic twin of the ``mbo-sim`` command, for tests and notebooks.
-    """
-    from hydra import compose as hydra_compose
-    from hydra import initialize_config_dir
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    register_schema()
-    try:
-        with initialize_config_dir(config_dir=str(config_dir or CONFIG_DIR), version_base="1.3"):
-            cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
-    except (HydraException, OmegaConfBaseException) as exc:
-        raise ConfigError(str(exc).strip()) from None
-    return to_config(cfg)
-
-
-def register_schema() -> None:
-    from hydra.core.config_store import ConfigStore
-
-    ConfigStore.instance().store(name="schema", node=Config)

@@ -30,6 +30,7 @@ from matplotlib.collections import PolyCollection  # noqa: E402
 from scipy import stats  # noqa: E402
 
 from sim.codes import SECTORS  # noqa: E402
+from sim.io.loaders import resolve_data_dir  # noqa: E402
 from sim.io.writer import markdown_table  # noqa: E402
 
 FACTORS = ("region", "demography", "economy", "policy", "scale", "years", "start_year")
@@ -354,7 +355,7 @@ def experiment_question(name: str) -> str:
     return " ".join(lines)
 
 
-def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path = "data") -> Path:
+def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path | None = None) -> Path:
     """Write summary.parquet and report/ for the experiment folder; returns the report folder."""
     exp_dir = Path(exp_dir)
     runs = load_runs(exp_dir)
@@ -378,7 +379,7 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path =
                *plot_tightness_bands(lab, out)]
     forest = plot_forest(effects, out)
     figures += [forest] if forest else []
-    figures += plot_coverage_maps(access, runs, sector, Path(data_dir), out)
+    figures += plot_coverage_maps(access, runs, sector, resolve_data_dir(data_dir), out)
     write_markdown(exp_dir, runs, closed, effects, figures, out)
     return out
 
@@ -423,7 +424,7 @@ class ReportCallback(Callback):
 
     def on_multirun_end(self, config, **kwargs: Any) -> None:
         exp_dir = Path(str(config.output_dir)).parent
-        out = build(exp_dir, data_dir=str(config.data_dir))
+        out = build(exp_dir, data_dir=config.data_dir)
         print(f"report: {out / 'report.md'}")
 
 
@@ -431,7 +432,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="mbo-sim-report", description=__doc__.splitlines()[0])
     ap.add_argument("experiment_dir", help="results/<experiment>")
     ap.add_argument("--sector", choices=SECTORS, default=None, help="sector of the coverage map")
-    ap.add_argument("--data-dir", default="data")
+    ap.add_argument("--data-dir", default=None, help="default: the data shipped with the package")
     args = ap.parse_args(argv)
     try:
         out = build(args.experiment_dir, args.sector, args.data_dir)

@@ -61,7 +61,7 @@ def summary_hash(summary: dict) -> str:
 
 def run_case(overrides: list[str]) -> dict[str, str]:
     """Run one case and return the hash of each results table and of the summary."""
-    from sim.config import compose
+    from sim.hydra_config import compose
     from sim.runner import simulate, tables_and_summary
 
     cfg = compose([*SMALL, f"data_dir={REPO_ROOT / 'data'}", *overrides])

@@ -15,13 +15,15 @@ from pathlib import Path
 
 import pytest
 
-from sim.config import Config, compose
+from sim.config import Config
+from sim.hydra_config import compose
+from sim.regions import REGISTRY
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-DATA_DIR = REPO_ROOT / "data"
+DATA_DIR = REPO_ROOT / "data"  # a link to sim/data, the data shipped with the package
 
 # municipalities per region (data/municipalities.csv)
-MUNICIPALITY_COUNTS = {"achterhoek": 8, "zeeland": 13, "zuid_limburg": 16}
+MUNICIPALITY_COUNTS = {r.name: r.municipalities for r in REGISTRY}
 
 SMALL = {"scale": 0.05, "years": 4}
 

@@ -14,7 +14,8 @@ import pandas as pd
 import pytest
 from conftest import DATA_DIR, run_cli
 
-from sim.config import ConfigError, compose
+from sim.config import ConfigError
+from sim.hydra_config import compose
 from sim.io.loaders import DataError, load_region
 
 FAST = ["years=1", "scale=0.02", "progress=false", "write_plots=false"]

@@ -11,8 +11,9 @@ from conftest import DATA_DIR
 
 from sim import calibration
 from sim.codes import SECTORS
-from sim.config import CONFIG_DIR, compose
+from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import load_region
+from sim.regions import REGIONS
 
 
 def test_cohort_ratio_follows_the_age_bands():
@@ -27,7 +28,7 @@ def test_cohort_ratio_follows_the_age_bands():
     assert calibration._cohort_ratio(bands, 2025, 2025) == 1.0
 
 
-@pytest.mark.parametrize("region", ["achterhoek", "zeeland", "zuid_limburg"])
+@pytest.mark.parametrize("region", REGIONS)
 def test_targets_come_from_the_data(region):
     data = load_region(region, DATA_DIR)
     tgt = calibration.targets(region, str(DATA_DIR))

@@ -11,9 +11,9 @@ from conftest import DATA_DIR, MUNICIPALITY_COUNTS
 
 from sim.io.loaders import FILES
 from sim.io.writer import TABLES
+from sim.regions import REGION_LABELS, REGIONS
 from sim.runner import run
 
-REGIONS = ("achterhoek", "zeeland", "zuid_limburg")
 E2E = {"scale": 0.03, "years": 3}
 PLOT_REGION = "zeeland"  # plots are slow: written for one region only
 
@@ -29,7 +29,6 @@ SUMMARY_KEYS = ["persons_start", "persons_end", "programmes_open_start", "progra
                 "intake_first_year", "intake_last_year", "hard_to_fill_start", "hard_to_fill_end",
                 "hard_to_fill_end_by_sector", "tightness_end_by_sector"]
 PLOTS = 4
-REGION_LABELS = {"achterhoek": "Achterhoek", "zeeland": "Zeeland", "zuid_limburg": "Zuid-Limburg"}
 
 
 @pytest.fixture(scope="module")

@@ -112,7 +112,7 @@ def _expected_jobs(raw_params: dict[str, str], reps: int) -> int:
 def _compose(overrides: list[str], hydra_cfg: bool = True):
     from hydra import compose, initialize_config_dir
 
-    from sim.config import CONFIG_DIR, register_schema
+    from sim.hydra_config import CONFIG_DIR, register_schema
 
     register_schema()
     with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
@@ -129,7 +129,7 @@ def test_experiment_composes(name):
     from omegaconf import OmegaConf
 
     from sim.cli import sweep_size
-    from sim.config import to_config
+    from sim.hydra_config import to_config
 
     text = (EXPERIMENTS_DIR / f"{name}.yaml").read_text()
     header = [ln for ln in text.splitlines() if ln.startswith("#")]

@@ -20,7 +20,8 @@ from mesa.time import Priority
 from sim.calendar import JUNE
 from sim.codes import SECTOR_INDEX, SECTORS
 from sim.compare import HEADLINE, paired_differences
-from sim.config import ConfigError, compose
+from sim.config import ConfigError
+from sim.hydra_config import compose
 from sim.model import RegionModel
 from sim.policies import POLICIES
 from sim.policies.numerus_fixus import NumerusFixus

@@ -11,8 +11,7 @@ from conftest import DATA_DIR
 from sim.agents.population import FIELDS
 from sim.codes import Status
 from sim.processes.demography import DATA_YEAR, ENTRY_AGE
-
-REGION_LABELS = {"achterhoek": "Achterhoek", "zeeland": "Zeeland", "zuid_limburg": "Zuid-Limburg"}
+from sim.regions import REGION_LABELS
 
 
 # --- conservation -------------------------------------------------------------------------------

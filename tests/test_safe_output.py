@@ -104,7 +104,7 @@ CONCURRENT = """
 import sys
 sys.path.insert(0, {tests!r})
 from conftest import small_overrides
-from sim.config import compose
+from sim.hydra_config import compose
 from sim.runner import run
 cfg = compose(small_overrides(scale=0.03, years=2, output_dir={out!r}, run_name="same"))
 print(run(cfg))

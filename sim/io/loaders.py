@@ -1,21 +1,25 @@
 """Loading and checking the input data files of one region.
 
 Every loader names the file, the column and what is allowed when a file is missing or
-malformed, through :class:`DataError`. Files live in ``data/`` (see ``data/SOURCES.md``).
+malformed, through :class:`DataError`. The data shipped with the package live in ``sim/data/``
+(``data/`` in a checkout; see ``SOURCES.md`` there); ``data_dir`` points the model at another folder.
 """
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from importlib.resources import files
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from sim.codes import SECTOR_INDEX, SECTORS
+from sim.regions import REGION_LABELS
 
-REGION_LABELS = {"achterhoek": "Achterhoek", "zeeland": "Zeeland", "zuid_limburg": "Zuid-Limburg"}
+PACKAGE_DATA_DIR = Path(str(files("sim") / "data"))  # the data shipped with the package
+FILES_DOC = PACKAGE_DATA_DIR / "SOURCES.md"
 AGE_BANDS_0_TO_94 = [f"{a}-{a + 4}" for a in range(0, 95, 5)]
 AGE_BANDS = [*AGE_BANDS_0_TO_94, "95+"]
 
@@ -33,13 +37,22 @@ class DataError(ValueError):
     """An input data file is missing or malformed; the message names the file and the problem."""
 
 
+def resolve_data_dir(data_dir: str | Path | None) -> Path:
+    """The folder the data are read from: the package's shipped data when ``data_dir`` is None,
+    else ``data_dir`` (a relative path is relative to the working directory)."""
+    return PACKAGE_DATA_DIR if data_dir is None else Path(data_dir)
+
+
 def _read_csv(path: Path, required: dict[str, str]) -> pd.DataFrame:
     """Read a CSV (``#`` lines are comments) and check its columns and their types.
 
     ``required`` maps column name to kind: "str", "int", "float" or "bool".
     """
     if not path.is_file():
-        raise DataError(f"data file {path} is missing (see data/SOURCES.md for what it holds)")
+        raise DataError(
+            f"data file {path.name} not found in {path.parent.resolve()}: set data_dir=/path/to/folder, or leave "
+            f"data_dir unset (null) for the data shipped in {PACKAGE_DATA_DIR} ({FILES_DOC} describes each file)"
+        )
     try:
         df = pd.read_csv(path, comment="#", skipinitialspace=True)
     except Exception as exc:  # pandas raises several parser error types
@@ -97,8 +110,8 @@ class RegionData:
         return list(self.municipalities["municipality"])
 
 
-def load_region(region: str, data_dir: str | Path = "data") -> RegionData:
-    data_dir = Path(data_dir)
+def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
+    data_dir = resolve_data_dir(data_dir)
     if region not in REGION_LABELS:
         raise DataError(f"unknown region {region!r}; allowed: {sorted(REGION_LABELS)}")
     label = REGION_LABELS[region]

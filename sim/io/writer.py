@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.io.loaders import resolve_data_dir
 from sim.io.safe import atomic_folder
 
 PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "hydra-core",
@@ -112,5 +113,6 @@ def base_manifest(cfg, checksums: dict[str, str]) -> dict[str, Any]:
         "packages": package_versions(),
         "python": platform.python_version(),
         "git_commit": git_commit(),
+        "data_dir": str(resolve_data_dir(cfg.data_dir).resolve()),  # the folder actually read
         "data_sha256": checksums,
     }

@@ -1,0 +1,78 @@
+"""The Hydra glue: where the configs are, the schema, and composing a validated :class:`Config`.
+
+The config files ship inside the package (``sim/configs/``, with the named experiments in
+``sim/configs/experiment/``), so an installed wheel finds them as a source checkout does. This
+module may import both the schema (:mod:`sim.config`) and the policy levers, which check their
+own parameters here, once the :class:`Config` is built.
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields, is_dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from omegaconf import DictConfig, OmegaConf
+
+from sim.config import Config, ConfigError
+from sim.policies import build_policies
+
+CONFIG_DIR = Path(str(files("sim") / "configs"))
+
+
+def _reject_unknown_keys(node: Any, schema: type, path: str) -> None:
+    """Keys added with Hydra's ``+key=value`` bypass the schema's struct check: refuse them."""
+    if not isinstance(node, DictConfig):
+        return
+    hints = get_type_hints(schema)
+    allowed = {f.name for f in fields(schema)}
+    for key in node.keys():
+        full = f"{path}.{key}" if path else str(key)
+        if key not in allowed:
+            raise ConfigError(f"{full}: unknown key; allowed keys here: {sorted(allowed)}")
+        sub = hints.get(key)
+        if is_dataclass(sub):
+            _reject_unknown_keys(node[key], sub, full)
+
+
+def to_config(cfg: Any) -> Config:
+    """Turn a composed DictConfig into a validated :class:`Config` (range errors name the key)."""
+    if isinstance(cfg, Config):
+        return cfg
+    _reject_unknown_keys(cfg, Config, "")
+    try:
+        obj = OmegaConf.to_object(cfg)
+    except ConfigError:
+        raise
+    except Exception as exc:  # omegaconf validation errors carry the full key
+        raise ConfigError(str(exc).strip()) from None
+    if not isinstance(obj, Config):  # composed without the schema
+        obj = Config(**obj)
+    build_policies(obj.policy)  # each lever checks its parameters (ConfigError naming the key)
+    return obj
+
+
+def compose(overrides: list[str] | None = None, config_dir: str | Path | None = None) -> Config:
+    """Compose ``configs/config.yaml`` with Hydra-style overrides, without running an app.
+
+    The programmatic twin of the ``mbo-sim`` command, for tests and notebooks.
+    """
+    from hydra import compose as hydra_compose
+    from hydra import initialize_config_dir
+    from hydra.errors import HydraException
+    from omegaconf.errors import OmegaConfBaseException
+
+    register_schema()
+    try:
+        with initialize_config_dir(config_dir=str(config_dir or CONFIG_DIR), version_base="1.3"):
+            cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
+    except (HydraException, OmegaConfBaseException) as exc:
+        raise ConfigError(str(exc).strip()) from None
+    return to_config(cfg)
+
+
+def register_schema() -> None:
+    from hydra.core.config_store import ConfigStore
+
+    ConfigStore.instance().store(name="schema", node=Config)
