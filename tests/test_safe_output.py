@@ -117,7 +117,7 @@ def test_two_processes_writing_the_same_run_leave_one_complete_folder(tmp_path):
     procs = [subprocess.Popen([sys.executable, "-c", code], cwd=tmp_path, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.PIPE, text=True) for _ in range(3)]
     results = [p.communicate(timeout=300) for p in procs]
-    for p, (out, err) in zip(procs, results, strict=True):
+    for p, (_, err) in zip(procs, results, strict=True):
         assert p.returncode == 0, err
     folder = tmp_path / "same"
     manifest = json.loads((folder / "manifest.json").read_text())
