@@ -1,4 +1,4 @@
-"""mbo-sim-data (sim/io/cbs.py) against small recorded CBS responses; the network is never used."""
+"""mbo-sim-data (sim/datatools/) against small recorded CBS responses; the network is never used."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import requests
 
-from sim.io import cbs
+from sim.datatools import cbs, cli
 from sim.io.loaders import DataError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -63,7 +63,7 @@ def read_output(path: Path) -> tuple[str, pd.DataFrame]:
 
 def test_refresh_from_recording_writes_both_files(data_dir, capsys):
     before = folder_state(data_dir)
-    assert cbs.main(["--data-dir", str(data_dir), "--from-recording", str(RECORDING)], today=TODAY) == 0
+    assert cli.main(["--data-dir", str(data_dir), "--from-recording", str(RECORDING)], today=TODAY) == 0
     out = capsys.readouterr().out
 
     source, pop = read_output(data_dir / cbs.POPULATION_FILE)
@@ -144,7 +144,7 @@ def test_default_fetch_goes_through_cbsodata(data_dir, monkeypatch):
 
     monkeypatch.setattr(cbsodata, "get_data", get_data)
     monkeypatch.setattr(cbsodata, "get_meta", lambda table_id, name, **kwargs: recorded(table_id, meta=name))
-    assert cbs.main(["--data-dir", str(data_dir)], today=TODAY) == 0
+    assert cli.main(["--data-dir", str(data_dir)], today=TODAY) == 0
     assert (data_dir / cbs.POPULATION_FILE).is_file() and (data_dir / cbs.FORECAST_FILE).is_file()
     assert [t for t, _ in seen] == ["85984NED", "85171NED"] and all("timeout" in kw for _, kw in seen)
 
@@ -156,7 +156,7 @@ def test_network_failure_falls_back_and_writes_nothing(data_dir, monkeypatch, ca
     monkeypatch.setattr(cbsodata, "get_data", down)
     monkeypatch.setattr(cbsodata, "get_meta", down)
     before = folder_state(data_dir)
-    assert cbs.main(["--data-dir", str(data_dir)], today=TODAY) == 0
+    assert cli.main(["--data-dir", str(data_dir)], today=TODAY) == 0
     out = capsys.readouterr().out
     assert "not reachable" in out and "shipped snapshot" in out
     assert folder_state(data_dir) == before
@@ -171,13 +171,13 @@ def test_network_failure_after_first_table_writes_nothing(data_dir):
         return recorded(table_id, **kwargs)
 
     before = folder_state(data_dir)
-    assert cbs.main(["--data-dir", str(data_dir)], fetch=fetch, today=TODAY) == 0
+    assert cli.main(["--data-dir", str(data_dir)], fetch=fetch, today=TODAY) == 0
     assert folder_state(data_dir) == before
 
 
 def test_offline_flag_touches_nothing(data_dir, capsys):
     before = folder_state(data_dir)
-    assert cbs.main(["--data-dir", str(data_dir), "--offline"]) == 0  # cbsodata would raise AssertionError
+    assert cli.main(["--data-dir", str(data_dir), "--offline"]) == 0  # cbsodata would raise AssertionError
     assert "shipped snapshot" in capsys.readouterr().out
     assert folder_state(data_dir) == before
 
@@ -208,7 +208,7 @@ def test_malformed_recording_fails_and_writes_nothing(data_dir, recording, capsy
     before = folder_state(data_dir)
     with pytest.raises(DataError, match=expected):
         cbs.refresh(data_dir, cbs.DEFAULT_TABLES, fetch=cbs.recording_fetch(recording), today=TODAY)
-    assert cbs.main(["--data-dir", str(data_dir), "--from-recording", str(recording)], today=TODAY) == 1
+    assert cli.main(["--data-dir", str(data_dir), "--from-recording", str(recording)], today=TODAY) == 1
     err = capsys.readouterr().err
     assert table in err and fld in err and "No files were written" in err
     assert folder_state(data_dir) == before

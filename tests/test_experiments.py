@@ -145,7 +145,7 @@ def test_experiment_composes(name):
     assert cfg.output_dir == f"results/{name}/runs"
     assert str(cfg.hydra.mode) == "RunMode.MULTIRUN"
     assert cfg.hydra.launcher._target_.endswith("JoblibLauncher")
-    assert "sim.report.ReportCallback" == cfg.hydra.callbacks.report._target_
+    assert "sim.analysis.callback.ReportCallback" == cfg.hydra.callbacks.report._target_
     # the replicate sweep follows `reps` through an interpolation, resolved when the sweep is read
     params = OmegaConf.to_container(cfg.hydra.sweeper.params, resolve=False)
     assert "${reps}" in params["replicate"]

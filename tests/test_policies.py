@@ -17,9 +17,9 @@ import pytest
 from conftest import small_overrides
 from mesa.time import Priority
 
+from sim.analysis.compare import HEADLINE, compare_arms
 from sim.calendar import JUNE
 from sim.codes import SECTOR_INDEX, SECTORS
-from sim.compare import HEADLINE, paired_differences
 from sim.config import ConfigError
 from sim.hydra_config import compose
 from sim.model import RegionModel
@@ -410,10 +410,10 @@ def test_badly_typed_lever_parameters_raise_config_error(overrides, key):
 
 
 # --- (c) paired comparison --------------------------------------------------------------------------
-def test_paired_differences_table(arm):
+def test_compare_arms_table(arm):
     seeds = (1, 2)
     base = small_overrides(**BASE)
-    table = paired_differences(base, ["policy=[minimal_coverage]"], seeds)
+    table = compare_arms(base, ["policy=[minimal_coverage]"], seeds)
     assert list(table["metric"]) == list(HEADLINE)
     assert (table["n"] == len(seeds)).all()
     assert (table["ci_low"] <= table["diff_mean"]).all() and (table["diff_mean"] <= table["ci_high"]).all()

@@ -3,7 +3,7 @@
 The same seeds run with and without a lever; every process draws from its own named stream
 (sim.streams), so only what the lever touches differs. For each headline metric the paired
 differences (arm − base) over replications give a mean and a 95 % confidence interval
-(Student t).
+(Student t, :func:`sim.analysis.stats.paired_differences`).
 
     mbo-sim-compare --base region=zeeland scale=0.1 --arm policy=[minimal_coverage] --reps 10
 """
@@ -14,10 +14,9 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
+from sim.analysis.stats import paired_differences
 from sim.config import Config
 from sim.hydra_config import compose
 from sim.runner import simulate, tables_and_summary
@@ -30,35 +29,24 @@ HEADLINE = (
 
 
 def summary_of(cfg: Config) -> dict:
-    """Simulate and summarise one run without writing files."""
-    model = simulate(cfg)
-    return tables_and_summary(model)[1]
+    """Simulate one run without writing files; its headline summary, as the runtime writes it to summary.json."""
+    return tables_and_summary(simulate(cfg))[1]
 
 
-def paired_differences(base: Sequence[str], arm: Sequence[str], seeds: Sequence[int],
-                       metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
+def compare_arms(base: Sequence[str], arm: Sequence[str], seeds: Sequence[int],
+                 metrics: Sequence[str] = HEADLINE) -> pd.DataFrame:
     """Run ``base`` and ``base + arm`` overrides for each seed; returns one row per metric with
     the mean of each arm, the mean paired difference and its 95 % confidence interval."""
-    rows = []
+    summaries: dict[str, list[dict]] = {"base": [], "arm": []}
     for seed in seeds:
-        b = summary_of(compose([*base, f"seed={seed}", "progress=false", "write_plots=false"]))
-        a = summary_of(compose([*base, *arm, f"seed={seed}", "progress=false", "write_plots=false"]))
-        rows.append({"seed": seed, **{f"base.{m}": b[m] for m in metrics}, **{f"arm.{m}": a[m] for m in metrics}})
-    runs = pd.DataFrame(rows)
-    return difference_table(runs, metrics)
-
-
-def difference_table(runs: pd.DataFrame, metrics: Sequence[str]) -> pd.DataFrame:
-    out = []
-    n = len(runs)
-    for m in metrics:
-        d = (runs[f"arm.{m}"] - runs[f"base.{m}"]).to_numpy(dtype=float)
-        mean = float(d.mean())
-        half = float(stats.t.ppf(0.975, n - 1) * d.std(ddof=1) / np.sqrt(n)) if n > 1 else np.nan
-        out.append({"metric": m, "base_mean": float(runs[f"base.{m}"].mean()),
-                    "arm_mean": float(runs[f"arm.{m}"].mean()),
-                    "diff_mean": mean, "ci_low": mean - half, "ci_high": mean + half, "n": n})
-    return pd.DataFrame(out)
+        shared = [f"seed={seed}", "progress=false", "write_plots=false"]
+        summaries["base"].append(summary_of(compose([*base, *shared])))
+        summaries["arm"].append(summary_of(compose([*base, *arm, *shared])))
+    runs = {k: pd.DataFrame(v, index=pd.Index(list(seeds), name="seed"))[list(metrics)] for k, v in summaries.items()}
+    table = paired_differences(runs["base"], runs["arm"], metrics)
+    table.insert(1, "base_mean", [float(runs["base"][m].mean()) for m in metrics])
+    table.insert(2, "arm_mean", [float(runs["arm"][m].mean()) for m in metrics])
+    return table
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -68,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--reps", type=int, default=10, help="replications: seeds 1..reps")
     ap.add_argument("--out", default=None, help="CSV file for the table")
     args = ap.parse_args(argv)
-    table = paired_differences(args.base, args.arm, range(1, args.reps + 1))
+    table = compare_arms(args.base, args.arm, range(1, args.reps + 1))
     with pd.option_context("display.width", 160):
         print(table.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     if args.out:

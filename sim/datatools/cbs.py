@@ -1,4 +1,4 @@
-"""Refresh municipal population figures from CBS open data (command ``mbo-sim-data``).
+"""Refresh municipal population figures from CBS open data (``mbo-sim-data``, see :mod:`sim.datatools.cli`).
 
 For the municipalities listed in ``data/municipalities.csv`` (by GM code) the command fetches
 
@@ -27,7 +27,6 @@ DIR`` reads ``DIR/<table>.json`` for data and ``DIR/<table>.<meta>.json`` for me
 
 from __future__ import annotations
 
-import argparse
 import csv
 import datetime as dt
 import io
@@ -35,7 +34,6 @@ import json
 import math
 import os
 import re
-import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -409,7 +407,7 @@ def write_all(outputs: dict[Path, str], data_dir: Path) -> None:
                 os.unlink(tmp)
 
 
-# --------------------------------------------------------------------------- refresh and CLI
+# --------------------------------------------------------------------------- refresh
 
 
 @dataclass
@@ -473,50 +471,3 @@ def _compare_with_snapshot(data_dir: Path, rows: list[dict]) -> str:
     differ = [r["gm_code"] for r in rows if old.get(r["gm_code"]) != r["population"]]
     return (f"{KWB_TABLE}: {len(rows)} municipalities, total {sum(r['population'] for r in rows):,}; "
             f"{len(differ)} differ from population_2024 in {path.name}{f' {differ[:8]}' if differ else ''}")
-
-
-def _snapshot_note(data_dir: Path) -> str:
-    return (f"the shipped snapshot in {data_dir}/ is used ({FILES['municipalities']}, {FILES['population']}); "
-            "no files changed.")
-
-
-def main(argv: Sequence[str] | None = None, *, fetch: Fetch | None = None, today: dt.date | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="mbo-sim-data",
-        description="Refresh municipal population totals (85984NED) and forecast totals (85171NED/85173NED) from "
-                    "CBS open data into data/; check 83502NED. Falls back to the shipped snapshot when offline.",
-    )
-    parser.add_argument("--tables", nargs="+", default=list(DEFAULT_TABLES), choices=ALL_TABLES, metavar="TABLE",
-                        help=f"CBS tables to refresh (default: {' '.join(DEFAULT_TABLES)}; or 85173NED)")
-    parser.add_argument("--data-dir", default="data", help="folder with municipalities.csv; outputs go here")
-    mode = parser.add_mutually_exclusive_group()
-    mode.add_argument("--offline", action="store_true", help="do not contact CBS; keep the shipped snapshot")
-    mode.add_argument("--from-recording", metavar="DIR",
-                      help="read recorded responses DIR/<table>.json and DIR/<table>.<meta>.json instead of CBS")
-    args = parser.parse_args(argv)
-    data_dir = Path(args.data_dir)
-
-    if args.offline:
-        print(f"--offline: CBS not contacted; {_snapshot_note(data_dir)}")
-        return 0
-    origin = "CBS open data (cbsodata)"
-    if args.from_recording:
-        fetch = recording_fetch(args.from_recording)
-        origin = f"recording {args.from_recording}"
-    try:
-        result = refresh(data_dir, args.tables, fetch or cbsodata_fetch, today=today, origin=origin)
-    except NetworkUnavailable as exc:
-        print(f"CBS open data not reachable ({exc}); {_snapshot_note(data_dir)}")
-        return 0
-    except DataError as exc:
-        print(f"mbo-sim-data: error: {exc}\nNo files were written.", file=sys.stderr)
-        return 1
-    for msg in result.messages:
-        print(msg)
-    for path in result.written:
-        print(f"wrote {path}")
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,0 +1,88 @@
+"""The experiment report's tables, aggregated over runs: programme survival, closures by milestone
+year, policy effects (paired differences).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from sim.analysis.load import arm_factors, read_table, reference_arm
+from sim.analysis.stats import DIFFERENCE_COLUMNS, kaplan_meier, paired_differences
+from sim.codes import SECTORS
+
+EFFECT_METRICS = ("closures", "coverage_min_end", "hard_to_fill_end", "llo_trajectories", "policy_cost_eur")
+CLOSURE_EVENTS = ("closed", "bundled")
+MILESTONES = (2030, 2035, 2045)
+
+
+def survival(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """Kaplan–Meier programme survival per region, arm and sector (closure or bundling ends a
+    programme; censored at the horizon), pooled over replications, with 95 % bands."""
+    edu = read_table(exp_dir, runs, "education")
+    ev = read_table(exp_dir, runs, "events")
+    out = []
+    for (region, arm), grp in runs.groupby(["region", "arm"]):
+        r0 = grp.iloc[0]
+        horizon = 12 * int(r0.years)
+        start = pd.Timestamp(f"{int(r0.start_year)}-01-01")
+        progs = edu[(edu["run"].isin(grp["run"])) & (edu["school_year"] == int(r0.start_year))]
+        ends = ev[ev["run"].isin(grp["run"]) & ev["event"].isin(CLOSURE_EVENTS)]
+        ends = ends.groupby(["run", "programme_id"])["date"].min()
+        for sector in SECTORS:
+            p = progs[progs["sector"] == sector]
+            if p.empty:
+                continue
+            key = list(zip(p["run"], p["programme_id"], strict=True))
+            end = ends.reindex(key)
+            closed = end.notna().to_numpy()
+            months = np.where(closed, (end.dt.year - start.year) * 12 + end.dt.month - start.month + 0.5, horizon)
+            t = np.arange(0, horizon + 1, 3, dtype=float)
+            out.append(pd.DataFrame({"region": region, "arm": arm, "sector": sector, "month": t,
+                                     **kaplan_meier(months, closed, t), "programmes": len(p)}))
+    return pd.concat(out, ignore_index=True)
+
+
+def closures_by_year(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """Share of replications in which each programme has closed by each milestone year."""
+    ev = read_table(exp_dir, runs, "events")
+    ev = ev[ev["event"].isin(CLOSURE_EVENTS)]
+    n_reps = runs.groupby(["region", "arm"])["replicate"].nunique()
+    rows = []
+    for (region, arm, pid), g in ev.groupby(["region", "arm", "programme_id"]):
+        first = g.groupby("run")["date"].min().dt.year
+        row = {"region": region, "arm": arm, "programme_id": pid, "sector": g["sector"].iloc[0],
+               "level": int(g["level"].iloc[0]), "location": g["location"].iloc[0]}
+        for year in MILESTONES:
+            row[f"closed_by_{year}"] = float((first <= year).sum() / n_reps[(region, arm)])
+        rows.append(row)
+    cols = ["region", "arm", "programme_id", "sector", "level", "location", *[f"closed_by_{y}" for y in MILESTONES]]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def paired_effects(runs: pd.DataFrame, metrics: tuple[str, ...] = EFFECT_METRICS) -> pd.DataFrame:
+    """Policy effects: paired differences with a 95 % CI (:func:`~sim.analysis.stats.paired_differences`).
+
+    Where the policy varies and ``none`` is one of its values, each policy arm is compared with
+    ``none`` under the same other factors (region, demography, economy, …) and replicate; else
+    each arm with the reference arm of the same region and replicate."""
+    varying = arm_factors(runs)
+    if "policy" in varying and (runs["policy"] == "none").any():
+        keys = ["region", *(f for f in varying if f != "policy"), "replicate"]
+        base_rows = runs[runs["policy"] == "none"]
+        others = runs[runs["policy"] != "none"]
+    else:
+        keys = ["region", "replicate"]
+        base_rows = runs[runs["arm"] == reference_arm(runs)]
+        others = runs[runs["arm"] != reference_arm(runs)]
+    base = base_rows.set_index(keys)
+    columns = ["region", "arm", "reference", *DIFFERENCE_COLUMNS]
+    parts = []
+    for (region, arm), grp in others.groupby(["region", "arm"]):
+        g = grp.set_index(keys)
+        common = g.index.intersection(base.index)
+        ref = " / ".join(dict.fromkeys(base.loc[common, "arm"])) if len(common) else ""
+        parts.append(paired_differences(base, g, metrics).assign(region=region, arm=arm, reference=ref)[columns])
+    return pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=columns)

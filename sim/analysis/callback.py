@@ -1,0 +1,23 @@
+"""Hydra callback that builds the experiment report when a sweep ends.
+
+Named in ``experiments/_common.yaml`` (``hydra.callbacks.report``), so every named experiment
+ends with :func:`sim.analysis.report.build` on ``results/<experiment>/``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+
+from sim.analysis.report import build
+
+
+class ReportCallback(Callback):
+    """Hydra callback: aggregate the experiment when its sweep ends."""
+
+    def on_multirun_end(self, config, **kwargs: Any) -> None:
+        exp_dir = Path(str(config.output_dir)).parent
+        out = build(exp_dir, data_dir=config.data_dir)
+        print(f"report: {out / 'report.md'}")

@@ -1,0 +1,67 @@
+"""Reading the runs of an experiment: ``results/<experiment>/runs/<run>/`` as the runtime wrote them.
+
+A run counts when its ``manifest.json`` says complete. Its headline metrics are read from the
+``summary.json`` the runtime wrote; nothing here recomputes them.
+
+Arms are the factors that vary across runs other than region and replicate (policy, demography,
+economy, ...), joined by `` / `` (``all`` when none varies).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+FACTORS = ("region", "demography", "economy", "policy", "scale", "years", "start_year")
+
+
+def arm_factors(runs: pd.DataFrame) -> list[str]:
+    """The factors other than region that take more than one value across ``runs``."""
+    return [f for f in FACTORS if f != "region" and runs[f].nunique() > 1]
+
+
+def load_runs(exp_dir: Path) -> pd.DataFrame:
+    """One row per complete run: folder, factors, replicate, seed, arm and scalar headline metrics."""
+    rows = []
+    for manifest_path in sorted((exp_dir / "runs").glob("*/manifest.json")):
+        manifest = json.loads(manifest_path.read_text())
+        if manifest.get("status") != "complete":
+            continue
+        cfg = manifest["config"]
+        summary = json.loads((manifest_path.parent / "summary.json").read_text())
+        policy = "+".join(sorted(cfg.get("policy") or {})) or "none"
+        row: dict[str, Any] = {
+            "run": manifest_path.parent.name, "region": cfg["region"]["name"],
+            "demography": cfg["demography"]["name"], "economy": cfg["economy"]["name"], "policy": policy,
+            "scale": cfg["scale"], "years": cfg["years"], "start_year": cfg["start_year"],
+            "replicate": cfg.get("replicate", 0), "seed": manifest["seed"],
+        }
+        row.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
+        rows.append(row)
+    if not rows:
+        raise FileNotFoundError(f"no complete runs under {exp_dir / 'runs'}")
+    df = pd.DataFrame(rows)
+    varying = arm_factors(df)
+    df["arm"] = df[varying].astype(str).agg(" / ".join, axis=1) if varying else "all"
+    return df
+
+
+def read_table(exp_dir: Path, runs: pd.DataFrame, table: str) -> pd.DataFrame:
+    """One results table (e.g. ``labour``) of every run in ``runs``, tagged with run, region, arm, replicate."""
+    parts = []
+    for r in runs.itertuples():
+        df = pd.read_parquet(exp_dir / "runs" / r.run / f"{table}.parquet")
+        parts.append(df.assign(run=r.run, region=r.region, arm=r.arm, replicate=r.replicate))
+    return pd.concat(parts, ignore_index=True)
+
+
+def reference_arm(runs: pd.DataFrame) -> str:
+    """The arm the others are compared with: the first with policy ``none``, else the first arm."""
+    arms = list(dict.fromkeys(runs["arm"]))
+    for a in arms:
+        if "none" in a.split(" / "):
+            return a
+    return arms[0]
