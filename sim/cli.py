@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 
@@ -14,14 +15,16 @@ import hydra
 from omegaconf import DictConfig
 
 from sim.config import ConfigError
-from sim.hydra_config import CONFIG_DIR, register_schema, to_config
+from sim.hydra_config import CONFIG_DIR, check_overrides, register_schema, to_config
 from sim.io.loaders import DataError
+from sim.io.safe import UnsafeOutput
 
 register_schema()
 
 
 @hydra.main(version_base="1.3", config_path=str(CONFIG_DIR), config_name="config")
 def app(dcfg: DictConfig) -> None:
+    out = None
     try:
         cfg = to_config(dcfg)
         from sim.io.writer import is_complete
@@ -34,10 +37,33 @@ def app(dcfg: DictConfig) -> None:
             out = run(cfg)
             print(f"results: {out}")
             print(f"plots:   {out / 'plots'}" if cfg.write_plots else "plots:   (not written)")
-    except (ConfigError, DataError) as exc:
-        print(f"mbo-sim: error: {exc}", file=sys.stderr)
-        sys.exit(2)
+    except (ConfigError, DataError, UnsafeOutput) as exc:
+        fail(str(exc), 2)
+    except KeyboardInterrupt:
+        fail(f"interrupted; nothing written{f' to {out}' if out else ''} (an earlier complete run there is kept)",
+             EXIT_SIGINT)
+    except Terminated:
+        fail(f"terminated; nothing written{f' to {out}' if out else ''} (an earlier complete run there is kept)",
+             EXIT_SIGTERM)
+    except OSError as exc:  # disk full, permissions, ...: the temporary folder is already gone
+        fail(f"could not write the results{f' to {out}' if out else ''}: {exc}", 1)
     _report_sweep_progress(Path(cfg.output_dir))
+
+
+EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + signal number, as a shell reports a killed command
+
+
+class Terminated(BaseException):
+    """SIGTERM, raised where the process is so that every ``finally`` and clean-up runs."""
+
+
+def _on_sigterm(signum, frame) -> None:
+    raise Terminated
+
+
+def fail(message: str, code: int) -> None:
+    print(f"mbo-sim: error: {message}", file=sys.stderr)
+    sys.exit(code)
 
 
 def _report_sweep_progress(runs_dir: Path) -> None:
@@ -91,6 +117,11 @@ def sweep_size(params: dict[str, str]) -> int:
 
 
 def main() -> None:
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        check_overrides([a for a in sys.argv[1:] if "=" in a and not a.startswith("-")])
+    except ConfigError as exc:
+        fail(str(exc), 2)
     app()
 
 

@@ -154,6 +154,28 @@ class PopulationConfig:
             _check_share(f"model.population.level_shares_adults[{i}]", v)
 
 
+MAX_RUN_NAME = 200
+
+
+def check_run_name(name: str) -> None:
+    """A run name is one safe folder name inside ``output_dir``: no path separators, not empty,
+    not ``.``/``..`` or hidden (mbo-sim's temporary folders are hidden), no control characters,
+    at most 200 characters."""
+    bad = None
+    if not name or name in (".", ".."):
+        bad = "must be a folder name, not empty, '.' or '..'"
+    elif "/" in name or "\\" in name:
+        bad = "must be a single folder name without '/' or '\\' (use output_dir for the folder it goes in)"
+    elif name.startswith("."):
+        bad = "must not start with '.' (hidden folders are mbo-sim's temporary folders)"
+    elif any(ord(c) < 32 or ord(c) == 127 for c in name):
+        bad = "must not contain control characters"
+    elif len(name) > MAX_RUN_NAME:
+        bad = f"must be at most {MAX_RUN_NAME} characters (it has {len(name)})"
+    if bad:
+        raise ConfigError(f"run_name = {name!r}: {bad}")
+
+
 def _parse_band(key: str, band: str) -> tuple[int, int]:
     try:
         lo, hi = (int(x) for x in band.split("-"))
@@ -381,6 +403,8 @@ class Config:
             section.validate()
         if not isinstance(self.scale, int | float) or not 0 < self.scale <= 1:
             raise ConfigError(f"scale = {self.scale!r}: must be in (0, 1] (1 = every resident)")
+        if self.run_name is not None:
+            check_run_name(self.run_name)
         if not 2021 <= self.start_year <= 2040:
             raise ConfigError(f"start_year = {self.start_year}: must be in [2021, 2040] (data are from 2021)")
         if not 1 <= self.years <= 60:

@@ -53,6 +53,47 @@ def to_config(cfg: Any) -> Config:
     return obj
 
 
+def _levers(value: Any) -> list[str]:
+    """The lever names of a ``policy`` override value (a name or a list of names)."""
+    if isinstance(value, list | tuple):
+        return [str(v) for v in value]
+    return [str(value)]
+
+
+def check_overrides(overrides: list[str]) -> None:
+    """Refuse, with one line naming the key, what Hydra would accept silently or report badly:
+    a lever listed twice (``policy=[pps,pps]``) and a lever parameter whose lever is not selected
+    (``policy.minimal_coverage.share=0.5`` without ``policy=minimal_coverage``)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    try:
+        parsed = OverridesParser.create().parse_overrides(list(overrides))
+    except Exception:  # Hydra reports its own syntax errors, naming the override
+        return
+    selected: set[str] = {"none"}  # the default of the policy group
+    decided_elsewhere = False  # an experiment sets the levers of its sweep
+    for o in parsed:
+        if o.key_or_group == "experiment":
+            decided_elsewhere = True
+        if o.key_or_group != "policy":
+            continue
+        choices = list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]
+        selected = set()
+        for choice in choices:
+            names = _levers(choice)
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise ConfigError(f"{o.input_line}: lever {twice[0]!r} is listed twice; list each lever once")
+            selected.update(names)
+    if decided_elsewhere:
+        return
+    for o in parsed:
+        parts = o.key_or_group.split(".")
+        if parts[0] == "policy" and len(parts) > 2 and not o.is_add() and parts[1] not in selected:
+            raise ConfigError(f"{o.key_or_group}: lever {parts[1]!r} is not selected; select it with "
+                              f"policy={parts[1]} (several: 'policy=[{parts[1]},...]') and set its parameters after it")
+
+
 def compose(overrides: list[str] | None = None, config_dir: str | Path | None = None) -> Config:
     """Compose ``configs/config.yaml`` with Hydra-style overrides, without running an app.
 
@@ -64,6 +105,7 @@ def compose(overrides: list[str] | None = None, config_dir: str | Path | None = 
     from omegaconf.errors import OmegaConfBaseException
 
     register_schema()
+    check_overrides(list(overrides or []))
     try:
         with initialize_config_dir(config_dir=str(config_dir or CONFIG_DIR), version_base="1.3"):
             cfg = hydra_compose(config_name="config", overrides=list(overrides or []))
