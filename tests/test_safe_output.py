@@ -6,8 +6,10 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pandas as pd
@@ -125,3 +127,25 @@ def test_two_processes_writing_the_same_run_leave_one_complete_folder(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same"]
     assert len(list(folder.glob("*.parquet"))) == 12
 
+
+
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGINT, 130), (signal.SIGTERM, 143)])
+def test_interrupt_exits_cleanly_and_keeps_the_earlier_run(tmp_path, sig, code):
+    """Ctrl-C or SIGTERM during a run: exit 130/143, no temporary folder, the earlier complete
+    folder of that run untouched."""
+    args = ["region=zuid_limburg", "scale=1.0", "years=60", "write_plots=false", "progress=false",
+            f"output_dir={tmp_path}", "run_name=long"]
+    earlier = atomic_folder(tmp_path / "long", lambda tmp: (tmp / "manifest.json").write_text("{}"))
+    assert earlier
+    before = snapshot(tmp_path / "long")
+    env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HYDRA_FULL_ERROR": "0"}
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", *args], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(4.0)  # start-up and building the state take ~2 s; the 60-year run takes far longer
+    assert proc.poll() is None, "the run ended before it could be interrupted"
+    proc.send_signal(sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == code, err[-2000:]
+    assert "Traceback" not in err and ("interrupted" in err or "terminated" in err)
+    assert leftovers(tmp_path) == []
+    assert snapshot(tmp_path / "long") == before
