@@ -24,19 +24,19 @@ class ConfigError(ValueError):
     """A configuration value is not allowed; the message names the key and what is allowed."""
 
 
-def _check_share(key: str, value: float) -> None:
+def check_share(key: str, value: float) -> None:
     if not isinstance(value, int | float) or math.isnan(value) or not 0.0 <= value <= 1.0:
         raise ConfigError(f"{key} = {value!r}: must be a rate/share in [0, 1]")
 
 
-def _check_positive(key: str, value: float, allow_zero: bool = False) -> None:
+def check_positive(key: str, value: float, allow_zero: bool = False) -> None:
     ok = value >= 0 if allow_zero else value > 0
     if not isinstance(value, int | float) or math.isnan(value) or not ok:
         bound = ">= 0" if allow_zero else "> 0"
         raise ConfigError(f"{key} = {value!r}: must be {bound}")
 
 
-def _check_sector_dict(key: str, d: dict[str, float], *, complete: bool) -> None:
+def check_sector_dict(key: str, d: dict[str, float], *, complete: bool) -> None:
     unknown = sorted(set(d) - set(SECTORS))
     if unknown:
         raise ConfigError(f"{key}: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")
@@ -59,9 +59,9 @@ class RegionConfig:
     def validate(self) -> None:
         if self.name not in REGIONS:
             raise ConfigError(f"region.name = {self.name!r}: unknown region; allowed: {list(REGIONS)}")
-        _check_positive("region.participation_factor", self.participation_factor)
-        _check_share("region.unemployment_rate", self.unemployment_rate)
-        _check_share("region.social_assistance_share", self.social_assistance_share)
+        check_positive("region.participation_factor", self.participation_factor)
+        check_share("region.unemployment_rate", self.unemployment_rate)
+        check_share("region.social_assistance_share", self.social_assistance_share)
         if not 2010 <= self.enrolment_source_year <= 2040:
             raise ConfigError(f"region.enrolment_source_year = {self.enrolment_source_year}: must be in [2010, 2040]")
 
@@ -80,9 +80,9 @@ class DemographyConfig:
                 f"demography.cohort_growth_after_data = {self.cohort_growth_after_data}: "
                 "must be an annual rate in [-0.2, 0.2]"
             )
-        _check_positive("demography.out_migration_factor", self.out_migration_factor, allow_zero=True)
-        _check_positive("demography.in_migration_factor", self.in_migration_factor, allow_zero=True)
-        _check_positive("demography.mortality_factor", self.mortality_factor, allow_zero=True)
+        check_positive("demography.out_migration_factor", self.out_migration_factor, allow_zero=True)
+        check_positive("demography.in_migration_factor", self.in_migration_factor, allow_zero=True)
+        check_positive("demography.mortality_factor", self.mortality_factor, allow_zero=True)
 
 
 @dataclass
@@ -100,15 +100,15 @@ class EconomyConfig:
     bbl_sensitivity: float = 0.0
 
     def validate(self) -> None:
-        _check_sector_dict("economy.sector_growth", self.sector_growth, complete=True)
+        check_sector_dict("economy.sector_growth", self.sector_growth, complete=True)
         for s, g in self.sector_growth.items():
             if not -0.2 <= g <= 0.2:
                 raise ConfigError(f"economy.sector_growth.{s} = {g}: must be in [-0.2, 0.2] per year")
-        _check_positive("economy.care_elasticity_75plus", self.care_elasticity_75plus, allow_zero=True)
-        _check_share("economy.shock_depth", self.shock_depth)
+        check_positive("economy.care_elasticity_75plus", self.care_elasticity_75plus, allow_zero=True)
+        check_share("economy.shock_depth", self.shock_depth)
         if not 0 <= self.bbl_sensitivity * self.shock_depth <= 1:
             raise ConfigError("economy.bbl_sensitivity: bbl_sensitivity × shock_depth must be in [0, 1]")
-        _check_positive("economy.shock_years", self.shock_years, allow_zero=True)
+        check_positive("economy.shock_years", self.shock_years, allow_zero=True)
 
 
 @dataclass
@@ -120,7 +120,7 @@ class TravelConfig:
 
     def validate(self) -> None:
         for k in ("detour_factor", "speed_kmh", "intra_municipal_minutes", "max_travel_minutes"):
-            _check_positive(f"model.travel.{k}", getattr(self, k))
+            check_positive(f"model.travel.{k}", getattr(self, k))
 
 
 @dataclass
@@ -136,22 +136,22 @@ class PopulationConfig:
     def validate(self) -> None:
         if not 55 <= self.pension_age <= 75:
             raise ConfigError(f"model.population.pension_age = {self.pension_age}: must be in [55, 75]")
-        _check_share("model.population.mortality_q50", self.mortality_q50)
-        _check_positive("model.population.mortality_slope", self.mortality_slope, allow_zero=True)
+        check_share("model.population.mortality_q50", self.mortality_q50)
+        check_positive("model.population.mortality_slope", self.mortality_slope, allow_zero=True)
         for band, rate in self.net_migration.items():
             _parse_band(f"model.population.net_migration.{band}", band)
             if not -0.2 <= rate <= 0.2:
                 raise ConfigError(f"model.population.net_migration.{band} = {rate}: must be in [-0.2, 0.2]")
         for band, rate in self.employment_rate_by_age.items():
             _parse_band(f"model.population.employment_rate_by_age.{band}", band)
-            _check_share(f"model.population.employment_rate_by_age.{band}", rate)
-        _check_share("model.population.qualified_in_own_sector", self.qualified_in_own_sector)
+            check_share(f"model.population.employment_rate_by_age.{band}", rate)
+        check_share("model.population.qualified_in_own_sector", self.qualified_in_own_sector)
         if len(self.level_shares_adults) != 6 or abs(sum(self.level_shares_adults) - 1) > 1e-6:
             raise ConfigError(
                 "model.population.level_shares_adults: must be 6 shares (levels 0..5) summing to 1"
             )
         for i, v in enumerate(self.level_shares_adults):
-            _check_share(f"model.population.level_shares_adults[{i}]", v)
+            check_share(f"model.population.level_shares_adults[{i}]", v)
 
 
 MAX_RUN_NAME = 200
@@ -235,8 +235,8 @@ class EducationConfig:
     def validate(self) -> None:
         if not 15 <= self.vo_leave_age <= 18:
             raise ConfigError(f"model.education.vo_leave_age = {self.vo_leave_age}: must be in [15, 18]")
-        _check_share("model.education.mbo_share", self.mbo_share)
-        _check_share("model.education.to_higher_education_l4", self.to_higher_education_l4)
+        check_share("model.education.mbo_share", self.mbo_share)
+        check_share("model.education.to_higher_education_l4", self.to_higher_education_l4)
         if len(self.aptitude_level_shares) != 4 or abs(sum(self.aptitude_level_shares) - 1) > 1e-6:
             raise ConfigError("model.education.aptitude_level_shares: must be 4 shares summing to 1")
         if len(self.programme_years) != 4 or any(y < 1 or y > 4 for y in self.programme_years):
@@ -244,37 +244,37 @@ class EducationConfig:
         if len(self.dropout_rate) != 4:
             raise ConfigError("model.education.dropout_rate: must be 4 rates (levels 1-4)")
         for i, r in enumerate(self.dropout_rate):
-            _check_share(f"model.education.dropout_rate[{i}]", r)
+            check_share(f"model.education.dropout_rate[{i}]", r)
         for band, r in self.initial_other_education_rate_by_age.items():
             _parse_band(f"model.education.initial_other_education_rate_by_age.{band}", band)
-            _check_share(f"model.education.initial_other_education_rate_by_age.{band}", r)
+            check_share(f"model.education.initial_other_education_rate_by_age.{band}", r)
         for key in ("enrolment_level_shares", "initial_delay_shares"):
             shares = getattr(self, key)
             if abs(sum(shares) - 1) > 1e-6:
                 raise ConfigError(f"model.education.{key}: shares must sum to 1")
             for i, v in enumerate(shares):
-                _check_share(f"model.education.{key}[{i}]", v)
+                check_share(f"model.education.{key}[{i}]", v)
         if len(self.enrolment_level_shares) != 4:
             raise ConfigError("model.education.enrolment_level_shares: must be 4 shares (levels 1-4)")
-        _check_share("model.education.initial_max_enrolment_share", self.initial_max_enrolment_share)
+        check_share("model.education.initial_max_enrolment_share", self.initial_max_enrolment_share)
         if len(self.continue_next_level) != 3:
             raise ConfigError("model.education.continue_next_level: must be 3 shares (levels 1, 2, 3 -> next)")
         for i, v in enumerate(self.continue_next_level):
-            _check_share(f"model.education.continue_next_level[{i}]", v)
-        _check_share("model.education.adult_bbl_rate", self.adult_bbl_rate)
+            check_share(f"model.education.continue_next_level[{i}]", v)
+        check_share("model.education.adult_bbl_rate", self.adult_bbl_rate)
         if len(self.adult_bbl_ages) != 2 or not 16 <= self.adult_bbl_ages[0] <= self.adult_bbl_ages[1] <= 67:
             raise ConfigError("model.education.adult_bbl_ages: must be [min, max] with 16 <= min <= max <= 67")
         if not 0 <= self.bbl_extra_years <= 10:
             raise ConfigError(f"model.education.bbl_extra_years = {self.bbl_extra_years}: must be in [0, 10]")
-        _check_sector_dict("model.education.sector_image", self.sector_image, complete=True)
-        _check_sector_dict("model.education.sector_employership", self.sector_employership, complete=True)
-        _check_sector_dict("model.education.sector_constant", self.sector_constant, complete=True)
-        _check_positive("model.education.viability_min_intake", self.viability_min_intake, allow_zero=True)
-        _check_positive("model.education.viability_years", self.viability_years)
-        _check_positive("model.education.capacity_factor", self.capacity_factor)
+        check_sector_dict("model.education.sector_image", self.sector_image, complete=True)
+        check_sector_dict("model.education.sector_employership", self.sector_employership, complete=True)
+        check_sector_dict("model.education.sector_constant", self.sector_constant, complete=True)
+        check_positive("model.education.viability_min_intake", self.viability_min_intake, allow_zero=True)
+        check_positive("model.education.viability_years", self.viability_years)
+        check_positive("model.education.capacity_factor", self.capacity_factor)
         for key in ("funding_per_student_eur", "programme_fixed_cost_eur", "cost_per_student_eur",
                     "institution_overhead_eur"):
-            _check_positive(f"model.education.{key}", getattr(self, key), allow_zero=True)
+            check_positive(f"model.education.{key}", getattr(self, key), allow_zero=True)
 
 
 @dataclass
@@ -311,15 +311,15 @@ class LabourConfig:
             "abandon_rate",
             "initial_vacancy_fill_rate",
         ):
-            _check_share(f"model.labour.{k}", getattr(self, k))
-        _check_positive("model.labour.matching_efficiency", self.matching_efficiency)
-        _check_positive("model.labour.commute_decay_minutes", self.commute_decay_minutes)
-        _check_positive("model.labour.hard_to_fill_months", self.hard_to_fill_months)
+            check_share(f"model.labour.{k}", getattr(self, k))
+        check_positive("model.labour.matching_efficiency", self.matching_efficiency)
+        check_positive("model.labour.commute_decay_minutes", self.commute_decay_minutes)
+        check_positive("model.labour.hard_to_fill_months", self.hard_to_fill_months)
         if self.vacancy_max_age_months <= self.hard_to_fill_months:
             raise ConfigError(
                 "model.labour.vacancy_max_age_months: must exceed model.labour.hard_to_fill_months"
             )
-        _check_positive("model.labour.bbl_places_per_100_jobs", self.bbl_places_per_100_jobs, True)
+        check_positive("model.labour.bbl_places_per_100_jobs", self.bbl_places_per_100_jobs, True)
         if not 15 <= self.seek_max_age <= 75:
             raise ConfigError(f"model.labour.seek_max_age = {self.seek_max_age}: must be in [15, 75]")
 
@@ -339,7 +339,7 @@ class LloConfig:
         if not 15 <= self.min_age < self.max_age <= 75:
             raise ConfigError("model.llo.min_age/max_age: need 15 <= min_age < max_age <= 75")
         for k in ("need_declining_sector", "need_unemployed", "reach", "mbo_share", "level_up"):
-            _check_share(f"model.llo.{k}", getattr(self, k))
+            check_share(f"model.llo.{k}", getattr(self, k))
         if not 1 <= self.duration_months <= 48:
             raise ConfigError(f"model.llo.duration_months = {self.duration_months}: must be in [1, 48]")
 
@@ -354,13 +354,13 @@ class MunicipalityConfig:
     mbo_procurement_share: float = 0.3
 
     def validate(self) -> None:
-        _check_positive("model.municipality.ww_months", self.ww_months)
-        _check_share("model.municipality.bijstand_share", self.bijstand_share)
-        _check_share("model.municipality.initial_ww_share", self.initial_ww_share)
-        _check_share("model.municipality.mbo_procurement_share", self.mbo_procurement_share)
-        _check_positive("model.municipality.reintegration_budget_per_client_eur",
+        check_positive("model.municipality.ww_months", self.ww_months)
+        check_share("model.municipality.bijstand_share", self.bijstand_share)
+        check_share("model.municipality.initial_ww_share", self.initial_ww_share)
+        check_share("model.municipality.mbo_procurement_share", self.mbo_procurement_share)
+        check_positive("model.municipality.reintegration_budget_per_client_eur",
                         self.reintegration_budget_per_client_eur, allow_zero=True)
-        _check_positive("model.municipality.training_price_eur", self.training_price_eur)
+        check_positive("model.municipality.training_price_eur", self.training_price_eur)
 
 
 @dataclass

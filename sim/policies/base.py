@@ -17,7 +17,9 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from mesa.time import Priority
 
 from sim.calendar import SEPTEMBER
-from sim.config import ConfigError
+from sim.config import ConfigError, check_positive, check_sector_dict, check_share
+
+__all__ = ["Policy", "check_nonneg", "check_sector_dict", "check_share", "parse_params"]
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -75,11 +77,5 @@ def parse_params(name: str, cls: type, params: dict[str, Any]) -> Any:
     return obj
 
 
-def check_share(key: str, value: float) -> None:
-    if not isinstance(value, int | float) or not 0.0 <= value <= 1.0:
-        raise ConfigError(f"{key} = {value!r}: must be a share in [0, 1]")
-
-
 def check_nonneg(key: str, value: float) -> None:
-    if not isinstance(value, int | float) or value < 0:
-        raise ConfigError(f"{key} = {value!r}: must be >= 0")
+    check_positive(key, value, allow_zero=True)

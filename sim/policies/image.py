@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sim.calendar import MONTHS_PER_YEAR
-from sim.codes import SECTOR_INDEX, SECTORS
+from sim.codes import SECTOR_INDEX
 from sim.config import ConfigError
-from sim.policies.base import Policy, check_nonneg
+from sim.policies.base import Policy, check_nonneg, check_sector_dict
 
 
 @dataclass
@@ -24,9 +24,7 @@ class ImageParams:
             raise ConfigError(f"{key}.start_year = {self.start_year}: must be a calendar year")
         for name in ("image_change", "employership_change"):
             d = getattr(self, name)
-            unknown = sorted(set(d) - set(SECTORS))
-            if unknown:
-                raise ConfigError(f"{key}.{name}: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")
+            check_sector_dict(f"{key}.{name}", d, complete=False)
             for s, v in d.items():
                 if not -5 <= v <= 5:
                     raise ConfigError(f"{key}.{name}.{s} = {v}: must be in [-5, 5] utility units")

@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.codes import SECTOR_INDEX, SECTORS
-from sim.config import ConfigError
-from sim.policies.base import Policy, check_share
+from sim.policies.base import Policy, check_sector_dict, check_share
 
 CLOSURE_PRIORITY = 10  # before bundling (20): see sim.hooks
 
@@ -25,9 +24,7 @@ class CoverageParams:
 
     def validate(self, key: str) -> None:
         check_share(f"{key}.share", self.share)
-        unknown = sorted(set(self.sectors) - set(SECTORS))
-        if unknown:
-            raise ConfigError(f"{key}.sectors: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")
+        check_sector_dict(f"{key}.sectors", dict.fromkeys(self.sectors), complete=False)
 
 
 class MinimalCoverage(Policy):

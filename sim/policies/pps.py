@@ -11,8 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from sim.codes import SECTOR_INDEX, SECTORS
-from sim.config import ConfigError
-from sim.policies.base import Policy, check_nonneg, check_share
+from sim.policies.base import Policy, check_nonneg, check_sector_dict, check_share
 
 
 @dataclass
@@ -25,9 +24,7 @@ class PartnershipParams:
     capacity_increase: float = 0.5
 
     def validate(self, key: str) -> None:
-        unknown = sorted(set(self.organised) - set(SECTORS))
-        if unknown:
-            raise ConfigError(f"{key}.organised: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")
+        check_sector_dict(f"{key}.organised", self.organised, complete=False)
         for s, v in self.organised.items():
             check_share(f"{key}.organised.{s}", v)
         for k in ("threshold_reduction", "fixed_cost_reduction", "student_cost_reduction"):
