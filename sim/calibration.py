@@ -4,24 +4,25 @@
     mbo-sim-calibrate --fit              # refit, write configs/calibration/<region>.yaml, then check
 
 Procedure. The base year is the first simulated year (January–December of start_year, with the
-September intake). Four parameters per region are fitted by Nelder–Mead (scipy.optimize) on
-the sum of squared relative gaps of three targets, with common random numbers (one seed):
+September intake). Per region, two rounds of:
 
-- ``model.education.mbo_share`` → mbo enrolment on 1 October (source: the institutions' students)
-- ``model.education.adult_bbl_rate`` → the BBL share of that enrolment
-- ``model.labour.initial_vacancy_rate`` → vacancies per unemployed job seeker, base-year mean
-  (CBS: 105–143 vacancies per 100 unemployed nationally in Q4 2021–Q3 2022; target 1.24)
-- ``model.labour.matching_efficiency`` → a steady base year: unemployment in December equal to
-  January (absolute gap)
+1. the choice fit (:mod:`sim.choice_calibration`): the mbo share and one constant per programme
+   for school leavers (and per BBL programme for adults) so that the expected September intake of
+   every programme equals its base-year intake — its base-year students ÷ the study years an
+   intake survives (stock–flow consistent). Sector constants are then redundant and set to 0;
+2. Nelder–Mead (scipy.optimize) on three parameters with those constants, on the sum of squared
+   gaps of three targets, with common random numbers (seeds 1–2):
 
-The enrolment target is the institutions' enrolment in its source year (region config
-``enrolment_source_year``) carried to the start year in proportion to the 16-22-year-olds.
+   - ``model.education.adult_bbl_rate`` → the BBL share of the October enrolment
+   - ``model.labour.initial_vacancy_rate`` → vacancies per unemployed job seeker, base-year mean
+     (CBS: 105–143 vacancies per 100 unemployed nationally in Q4 2021–Q3 2022; target 1.24)
+   - ``model.labour.matching_efficiency`` → a steady base year: unemployment in December equal to
+     January (absolute gap)
 
-Then the sector constants of programme choice (``model.education.sector_constant``) are set by
-the standard fixed-point iteration for alternative-specific constants (Train 2009, ch. 2.8):
-c_s ← c_s + ln(target share_s / model share_s) on the sector shares of the September intake
-(source: each programme's base intake = its base enrolment ÷ programme length), and the four
-parameters are refitted once more with the new constants.
+and a last choice fit with the final values. The enrolment target of the check table is the
+institutions' enrolment in its source year (region config ``enrolment_source_year``) carried to
+the start year in proportion to the 16-22-year-olds; the model's base-year students are the
+institutions' figures as they are (not carried).
 
 Figures that hold by construction (population by age band, employment by sector, sector split
 of the initial students) are reported too, so that the table covers every calibrated figure.
@@ -39,6 +40,7 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 
+from sim.choice_calibration import fit_programme_constants
 from sim.codes import N_SECTORS, SECTORS, Status
 from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import load_region
@@ -48,21 +50,23 @@ from sim.processes.demography import DATA_YEAR
 from sim.regions import REGIONS
 from sim.results import uwv_class
 
-FITTED = ("model.education.mbo_share", "model.education.adult_bbl_rate", "model.labour.matching_efficiency",
-          "model.labour.initial_vacancy_rate")
+FITTED = ("model.education.adult_bbl_rate", "model.labour.matching_efficiency", "model.labour.initial_vacancy_rate")
 # plausible ranges: about half of a cohort goes to mbo nationally (OCW), regions differ with their
 # vmbo share; a fit that ends on a bound is reported as such (the figure cannot be matched)
-BOUNDS = ((0.3, 0.75), (0.0, 0.05), (0.02, 2.0), (0.005, 0.15))
+BOUNDS = ((0.0, 0.05), (0.02, 2.0), (0.005, 0.15))
 # target -> relative (True) or absolute (False) gap in the loss
-LOSS_TERMS = {"enrolment_total": True, "bbl_share": True, "tightness": True, "unemployment_drift": False}
+LOSS_TERMS = {"bbl_share": True, "tightness": True, "unemployment_drift": False}
 TIGHTNESS_TARGET = 1.24  # CBS: mean of 105, 133, 143, 121 vacancies per 100 unemployed (Q4 2021–Q3 2022)
 TOLERANCE = 0.05
 
 
-def base_year(region: str, overrides: list[str], scale: float, seed: int) -> dict:
-    """Run the base year and measure every calibrated figure (real persons)."""
+def base_year(region: str, overrides: list[str], scale: float, seed: int, education: dict | None = None) -> dict:
+    """Run the base year and measure every calibrated figure (real persons); ``education`` sets
+    fields of ``model.education`` that overrides cannot carry (the per-programme constants)."""
     cfg = compose([f"region={region}", f"scale={scale}", f"seed={seed}", "years=1", "progress=false",
                    *overrides])
+    for key, value in (education or {}).items():
+        setattr(cfg.model.education, key, value)
     model = RegionModel(cfg, load_region(region, cfg.data_dir))
     k = 1 / scale
     pop_start = model.demography.band_labels, _band_counts(model) * k
@@ -89,9 +93,10 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int) -> dic
     }
 
 
-def base_year_mean(region: str, overrides: list[str], scale: float, seeds: tuple[int, ...]) -> dict:
+def base_year_mean(region: str, overrides: list[str], scale: float, seeds: tuple[int, ...],
+                   education: dict | None = None) -> dict:
     """``base_year`` averaged over seeds (the figures of one run carry sampling noise)."""
-    results = [base_year(region, overrides, scale, s) for s in seeds]
+    results = [base_year(region, overrides, scale, s, education) for s in seeds]
     out = dict(results[0])
     for key, value in results[0].items():
         if isinstance(value, float | np.floating | np.ndarray) and not isinstance(value, tuple):
@@ -141,33 +146,39 @@ def _cohort_ratio(bands: np.ndarray, source_year: int, start_year: int, ages: tu
 
 def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxiter: int = 80
         ) -> tuple[dict[str, float], float]:
-    """Fit the parameters of ``region``; returns the values (config keys) and the final loss."""
-    tgt = targets(region)
-    constants = np.zeros(N_SECTORS)
+    """Fit the parameters of ``region``; returns the values (config keys) and the final loss.
 
-    def const_overrides() -> list[str]:
-        return [f"model.education.sector_constant.{s}={c:.6g}" for s, c in zip(SECTORS, constants, strict=True)]
+    Two rounds of: the choice fit (programme constants of school leavers and adults, and the
+    mbo share, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
+    and the adult BBL rate with those constants."""
+    tgt = targets(region)
+    choice = None
+
+    def fitted() -> dict:
+        return {} if choice is None else {"mbo_share": choice.mbo_share, "programme_constants":
+                                          choice.programme_constants, "adult_constants": choice.adult_constants,
+                                          "sector_constant": dict.fromkeys(SECTORS, 0.0)}
 
     def loss(x: np.ndarray) -> float:
         x = np.clip(x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
-        res = base_year_mean(region, [*_overrides(x), *const_overrides()], scale, seeds)
+        res = base_year_mean(region, _overrides(x), scale, seeds, fitted())
         return float(sum(((res[k] - tgt[k]) / (tgt[k] if rel else 1.0)) ** 2 for k, rel in LOSS_TERMS.items()))
 
     cfg = compose([f"region={region}"])
-    x = np.array([cfg.model.education.mbo_share, cfg.model.education.adult_bbl_rate,
-                  cfg.model.labour.matching_efficiency, cfg.model.labour.initial_vacancy_rate])
+    x = np.array([cfg.model.education.adult_bbl_rate, cfg.model.labour.matching_efficiency,
+                  cfg.model.labour.initial_vacancy_rate])
     best = None
     for _round in range(2):
+        choice = fit_programme_constants(region, _overrides(x), seeds)
         best = minimize(loss, x, method="Nelder-Mead",
                         options={"maxiter": maxiter, "xatol": 1e-3, "fatol": 1e-5, "initial_simplex": _simplex(x)})
         x = np.clip(best.x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
-        for _ in range(4):  # alternative-specific constants, fixed-point iteration
-            res = base_year_mean(region, [*_overrides(x), *const_overrides()], scale, seeds)
-            ratio = tgt["intake_by_sector"] / np.maximum(res["intake_by_sector"], 1e-6)
-            constants = constants + np.log(np.clip(ratio, 0.2, 5.0))
-            constants -= constants.mean()
+    choice = fit_programme_constants(region, _overrides(x), seeds)
     values = dict(zip(FITTED, (float(v) for v in x), strict=True))
-    values.update({f"model.education.sector_constant.{s}": float(c) for s, c in zip(SECTORS, constants, strict=True)})
+    values["model.education.mbo_share"] = choice.mbo_share
+    values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
+    values.update({f"model.education.programme_constants.{k}": v for k, v in choice.programme_constants.items()})
+    values.update({f"model.education.adult_constants.{k}": v for k, v in choice.adult_constants.items()})
     return values, float(best.fun)
 
 
@@ -176,7 +187,7 @@ def _overrides(x: np.ndarray) -> list[str]:
 
 
 def _simplex(x0: np.ndarray) -> np.ndarray:
-    steps = np.maximum(np.abs(x0) * 0.2, [0.05, 0.002, 0.05, 0.005])
+    steps = np.maximum(np.abs(x0) * 0.2, [0.002, 0.05, 0.005])
     return np.vstack([x0, *(x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0)))])
 
 

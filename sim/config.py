@@ -73,6 +73,9 @@ class DemographyConfig:
     out_migration_factor: float = 1.0  # multiplies the negative net migration rates by age (leaving)
     in_migration_factor: float = 1.0  # multiplies the positive net migration rates by age (arriving)
     mortality_factor: float = 1.0
+    # true: every cohort the size of the base data's mean 10-19-year-old cohort (per municipality),
+    # for ages 0-29, and no migration: a steady state for checking stock-flow consistency
+    stationary: bool = False
 
     def validate(self) -> None:
         if not -0.2 <= self.cohort_growth_after_data <= 0.2:
@@ -223,6 +226,8 @@ class EducationConfig:
     sector_image: dict[str, float] = field(default_factory=dict)
     sector_employership: dict[str, float] = field(default_factory=dict)
     sector_constant: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SECTORS, 0.0))
+    programme_constants: dict[str, float] = field(default_factory=dict)  # fitted, by programme id
+    adult_constants: dict[str, float] = field(default_factory=dict)  # fitted, by BBL programme id
     choice: ChoiceConfig = field(default_factory=ChoiceConfig)
     viability_min_intake: int = 10
     viability_years: int = 3

@@ -110,3 +110,22 @@ def test_allocation_stops_when_nothing_is_available():
                       np.array([Route.BOL, Route.BOL]), np.array([0, 0]), chooser)
     assert (result == 0).sum() == 3 and (result == -1).sum() == 7
     assert len(calls) == 2 and not calls[-1].any()  # second round: nothing left, everyone stops
+
+
+def test_probabilities_are_what_choose_draws_from():
+    """The analytic probabilities (used by the calibration) match the frequencies of the draws."""
+    from sim.processes.education.choice import probabilities
+
+    rng = np.random.default_rng(6)
+    sector = np.array([0, 0, 1, 2, 2])
+    v_row = np.array([0.2, -0.4, 0.5, 0.0, 0.3])
+    ok_row = np.array([True, True, True, False, True])
+    x = np.array([0.1, -0.2, 0.4])
+    v = np.repeat(v_row[None, :], N, axis=0)
+    ok = np.repeat(ok_row[None, :], N, axis=0)
+    p = probabilities(v[:1], ok[:1], onehot(sector, 3), x, 0.6)[0]
+    assert p.sum() == pytest.approx(1.0) and p[3] == 0.0
+    c = choose(rng, v, ok, sector, onehot(sector, 3), x, nest_scale=0.6)
+    freq = np.bincount(c, minlength=5) / N
+    assert np.abs(freq - p).max() < 4 * np.sqrt(p.max() * (1 - p.min()) / N)
+    assert (probabilities(v[:1], np.zeros_like(ok[:1]), onehot(sector, 3), x, 0.6) == 0).all()

@@ -49,6 +49,17 @@ def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
     return band, labels
 
 
+STATIONARY_AGES = 30  # ages 0-29 get equal cohorts under demography.stationary
+
+
+def stationary_youth(table: np.ndarray) -> np.ndarray:
+    """The single-year table with every age below STATIONARY_AGES set to the municipality's mean
+    cohort of ages 10-19: constant cohorts through school, mbo and the first working years."""
+    out = table.copy()
+    out[:, :STATIONARY_AGES] = np.rint(table[:, 10:20].mean(1))[:, None].astype(np.int64)
+    return out
+
+
 def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:
     """Per single year of age, the rate of the band that contains it (0 elsewhere)."""
     out = np.zeros(max_age + 1)
@@ -64,6 +75,8 @@ class Demography:
         cfg = model.cfg
         self.pcfg = cfg.model.population
         self.table = single_year_table(model.data.population_bands, cfg.scale)  # ages in 2021
+        if cfg.demography.stationary:
+            self.table = stationary_youth(self.table)
         self.rng = model.streams["demography"]
         self.mortality_factor = cfg.demography.mortality_factor
         rates = band_rates(dict(self.pcfg.net_migration))
@@ -119,7 +132,10 @@ class Demography:
         model = self.model
         shift = model.cfg.start_year - DATA_YEAR
         ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)
-        counts = self.table[:, ages - shift]  # (M, n_ages)
+        # ages in 2021; those born after the 2021 data (start years after 2036) are the cohorts
+        # that enter at 15 after the data, as in January of each year (no deaths before the start)
+        counts = np.stack([self.table[:, a - shift] if a >= shift else self.cohort(model.cfg.start_year - a + ENTRY_AGE)
+                           for a in ages], axis=1)  # (M, n_ages)
         n = int(counts.sum())
         pop = Population(0)
         m_idx, a_idx = np.nonzero(counts)

@@ -43,6 +43,26 @@ def reachable(travel: np.ndarray, available: np.ndarray, max_minutes: float) -> 
     return ok
 
 
+def probabilities(v: np.ndarray, ok: np.ndarray, sector_onehot: np.ndarray, sector_utility: np.ndarray,
+                  nest_scale: float) -> np.ndarray:
+    """The nested-logit choice probabilities (persons × programmes) that :func:`choose` draws
+    from: P(sector) × P(programme | sector); rows with an empty choice set are all zero."""
+    lam = nest_scale
+    v = np.where(ok, v, -np.inf)
+    vmax = np.max(np.where(ok, v, -1e300), axis=1, keepdims=True)
+    e = np.where(ok, np.exp((v - vmax) / lam), 0.0)
+    nest_sum = e @ sector_onehot  # (n, S)
+    has = nest_sum > 0
+    with np.errstate(divide="ignore"):
+        iv = lam * np.log(nest_sum) + vmax
+    u = np.where(has, sector_utility[None, :] + iv, -np.inf)
+    u_max = np.max(np.where(has, u, -1e300), axis=1, keepdims=True)
+    w = np.where(has, np.exp(u - u_max), 0.0)
+    p_sector = w / np.maximum(w.sum(1, keepdims=True), 1e-300)
+    within = e / np.maximum(nest_sum @ sector_onehot.T, 1e-300)
+    return within * (p_sector @ sector_onehot.T)
+
+
 def choose(rng: np.random.Generator, v: np.ndarray, ok: np.ndarray, programme_sector: np.ndarray,
            sector_onehot: np.ndarray, sector_utility: np.ndarray, nest_scale: float) -> np.ndarray:
     """Draw one programme per person from a nested logit.

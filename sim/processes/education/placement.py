@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import UNSET, Route
+from sim.processes.education.programmes import survival
 
 if TYPE_CHECKING:
     from sim.processes.education.process import Education
@@ -48,15 +49,17 @@ def place_base_year_students(edu: Education) -> None:
     delay = np.asarray(cfg.initial_delay_shares, dtype=float)
     max_age = 16 + years.max() + len(delay) + cfg.bbl_extra_years
     ages = np.arange(16, max_age + 1)
-    # expected students per programme, age and study year (students of study year y are
-    # 16 + y + delay years old on 1 January; BBL students bbl_extra_years older)
+    # expected students per programme, age and study year: the stock of a steady intake, study
+    # year y holding base_intake × survival_y (students of study year y are 16 + y + delay years
+    # old on 1 January; BBL students bbl_extra_years older)
+    surv = survival(cfg)[p.level - 1]  # (P, study years)
     by_year = np.zeros((p.n, ages.size, years.max()))
     rows = np.arange(p.n)
     for y in range(years.max()):
         active = years > y
         for d, share in enumerate(delay):
             a = 16 + y + d + np.where(p.route == Route.BBL, cfg.bbl_extra_years, 0)
-            by_year[rows[active], a[active] - 16, y] += (p.base_enrolment / years * share)[active]
+            by_year[rows[active], a[active] - 16, y] += (p.base_intake * surv[:, y] * share)[active]
     demand = by_year.sum(2)
     year_cum = np.cumsum(by_year, axis=2) / np.maximum(demand[:, :, None], 1e-12)
     tt = edu.travel_hp

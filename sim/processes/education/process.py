@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, SECTORS, Route, Status
+from sim.config import ConfigError
 from sim.geography import travel_minutes
 from sim.processes.economy import bbl_place_index
 from sim.processes.education import choice, finance, placement, progression, provision
@@ -37,7 +38,13 @@ class Education:
         self.travel_hp = travel_minutes(homes, coords, model.cfg.model.travel)  # (municipality, programme)
         self.sector_onehot = np.zeros((p.n, N_SECTORS))
         self.sector_onehot[np.arange(p.n), p.sector] = 1.0
-        self.asc = np.log(np.maximum(p.base_intake, 1e-3))
+        # programme constants: λ·ln(base intake), so that within a sector's nest (where utility is
+        # divided by λ) shares are proportional to base intake, plus the fitted correction of each
+        # programme (model.education.programme_constants, from the calibration) that makes the
+        # expected base-year intake of every programme equal its target
+        lam = self.cfg.choice.nest_scale
+        self.asc = lam * np.log(np.maximum(p.base_intake, 1e-3)) + self.fitted("programme_constants")
+        self.adult_weight = p.base_intake * np.exp(self.fitted("adult_constants"))
         self.base_image = np.array([self.cfg.sector_image[s] for s in SECTORS], dtype=float)
         self.base_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
         self.sector_constant = np.array([self.cfg.sector_constant[s] for s in SECTORS], dtype=float)
@@ -65,6 +72,16 @@ class Education:
         self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.intakes_recorded = 0  # school years with a simulated intake so far
+
+    def fitted(self, key: str) -> np.ndarray:
+        """A fitted per-programme constant of the config (0 where none is given)."""
+        fitted = getattr(self.cfg, key)
+        ids = list(self.programmes.programme_id)
+        unknown = sorted(set(fitted) - set(ids))
+        if unknown:
+            raise ConfigError(f"model.education.{key}: unknown programme id(s) {unknown[:3]}"
+                              f"{' …' if len(unknown) > 3 else ''}; refit with `mbo-sim-calibrate --fit`")
+        return np.array([fitted.get(pid, 0.0) for pid in ids], dtype=float)
 
     # --- what levers change --------------------------------------------------------------------
     @property
@@ -170,17 +187,45 @@ class Education:
         self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(p.open)
         finance.account(self, y)
 
-    def _adult_bbl_entry(self, places: np.ndarray) -> np.ndarray:
-        """Employed adults start a BBL programme in their own sector (the job is the BBL place),
-        within the programmes' remaining ``places``."""
+    def adult_bbl_candidates(self) -> tuple[np.ndarray, float]:
+        """Employed adults who may start a BBL programme this September, and the rate at which they do."""
         pop, cfg = self.model.pop, self.cfg
         lo, hi = cfg.adult_bbl_ages
         cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
                               & (pop.llo_months_left == 0))
-        rate = cfg.adult_bbl_rate * bbl_place_index(self.model.cfg.economy, self.model.year)
+        return cand, cfg.adult_bbl_rate * bbl_place_index(self.model.cfg.economy, self.model.year)
+
+    def adult_bbl_groups(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Adults grouped by home, sector and the lowest level that raises their qualification
+        (at least 2): returns the group of each person, and per group its row of programme
+        probabilities (groups × programmes; all zero where nothing fits)."""
+        pop, p = self.model.pop, self.programmes
+        level = np.clip(pop.qual_level[persons] + 1, 2, 4).astype(np.int64)
+        key = (pop.municipality[persons].astype(np.int64) * 16 + pop.sector[persons]) * 5 + level
+        keys, group = np.unique(key, return_inverse=True)
+        m, s, lv = keys // 80, (keys // 5) % 16, keys % 5
+        ok = (p.open & (p.route == Route.BBL))[None, :] & (p.sector[None, :] == s[:, None]) \
+            & (p.level[None, :] >= lv[:, None])
+        tt = self.travel_hp[m]
+        near = ok & (tt <= self.model.cfg.model.travel.max_travel_minutes)
+        ok = np.where(near.any(1, keepdims=True), near, ok)  # within reach if any, else anywhere
+        w = np.where(ok, self.adult_weight[None, :] * np.exp(self.cfg.choice.travel_per_10_minutes * tt / 10.0), 0.0)
+        total = w.sum(1, keepdims=True)
+        return group.ravel(), keys, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+    def _adult_bbl_entry(self, places: np.ndarray) -> np.ndarray:
+        """Employed adults start a BBL programme in their own sector (the job is the BBL place),
+        at a level above their qualification, within the programmes' remaining ``places``. Among
+        the fitting programmes within reach they choose in proportion to base-year intake × a
+        fitted constant × the travel-time weight of school choice."""
+        pop = self.model.pop
+        cand, rate = self.adult_bbl_candidates()
         start = cand[self.rng_choice.random(cand.size) < rate]
-        level = np.clip(pop.qual_level[start] + 1, 2, 4)
-        prog = self.nearest_open_programme(start, pop.sector[start], level, route=Route.BBL)
+        group, _, prob = self.adult_bbl_groups(start)
+        cum = np.cumsum(prob, axis=1)
+        u = self.rng_choice.random(start.size)
+        prog = (u[:, None] >= cum[group]).sum(1)
+        prog = np.where(cum[group, -1] > 0, np.minimum(prog, self.programmes.n - 1), -1) if start.size else prog
         start, prog = start[prog >= 0], prog[prog >= 0]
         admit = first_within_capacity(self.rng_choice, prog, places)
         start, prog = start[admit], prog[admit]

@@ -51,6 +51,15 @@ class Programmes:
         }
 
 
+def survival(cfg: EducationConfig) -> np.ndarray:
+    """(levels 1-4 × study years) share of an intake still enrolled in each study year: each July
+    a student drops out with the level's dropout rate (0 beyond the programme's length)."""
+    d = np.asarray(cfg.dropout_rate, dtype=float)
+    years = np.asarray(cfg.programme_years)
+    y = np.arange(years.max())
+    return np.where(y[None, :] < years[:, None], (1 - d[:, None]) ** y[None, :], 0.0)
+
+
 def _slug(text: str) -> str:
     return "".join(ch if ch.isalnum() else "-" for ch in text.lower()).strip("-")
 
@@ -62,7 +71,6 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
     names = list(dict.fromkeys(inst["institution"]))
     muni_index = {n: i for i, n in enumerate(data.municipality_names)}
     level_shares = np.asarray(cfg.enrolment_level_shares, dtype=float)
-    years = np.asarray(cfg.programme_years)
     rows: list[tuple] = []
     for r in inst.itertuples():
         levels = np.arange(r.min_level, r.max_level + 1)
@@ -78,7 +86,9 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
                 rows.append((pid, names.index(r.institution), r.site, muni_index.get(r.site, -1),
                              SECTOR_INDEX[r.sector], level, int(route), enrol))
     ids, inst_i, site, site_m, sector, level, route, enrol = (np.asarray(c) for c in zip(*rows, strict=True))
-    base_intake = enrol / years[level - 1]
+    # stock and flow agree: a stock S sustained by a yearly intake I with the configured dropout
+    # holds I × Σ_y survival_y students, so I = S / Σ_y survival_y
+    base_intake = enrol / survival(cfg).sum(1)[level - 1]
     return (
         Programmes(
             programme_id=ids, institution=inst_i.astype(np.int64), site=site,
