@@ -16,7 +16,8 @@ start a BBL programme. In the base-year September state (the model run to the en
   model's draws follow), summed over the leavers' home municipalities and aptitudes.
 
 Capacity limits are left out of the expectation (programmes take up to 1.5 × their base intake).
-The constants are written to ``configs/calibration/<region>.yaml`` with the other fitted values.
+The programme constants subsume the sector constants, which the fit sets to 0. The constants are
+written to ``configs/calibration/<region>.yaml`` with the other fitted values.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.codes import Route, Status
+from sim.codes import SECTORS, Route, Status
 from sim.hydra_config import compose
 from sim.model import RegionModel
 from sim.processes.education import choice
@@ -101,7 +102,9 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
     models, states = [], []
     for seed in seeds:
         cfg = compose([f"region={region}", "scale=1", f"seed={seed}", "years=1", "progress=false", *overrides,
-                       "model.education.programme_constants={}", "model.education.adult_constants={}"])
+                       *(f"model.education.sector_constant.{s}=0" for s in SECTORS)])
+        cfg.model.education.programme_constants = {}  # (an override {} would merge, not clear)
+        cfg.model.education.adult_constants = {}
         model = RegionModel(cfg)
         model.run_for(8)  # to the end of August: July's doorstroom is known
         models.append(model)

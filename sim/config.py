@@ -211,11 +211,9 @@ class EducationConfig:
     vo_leave_age: int = 16
     mbo_share: float = 0.5
     aptitude_level_shares: list[float] = field(default_factory=lambda: [0.05, 0.2, 0.3, 0.45])
-    programme_years: list[int] = field(default_factory=lambda: [1, 2, 3, 3])
     dropout_rate: list[float] = field(default_factory=lambda: [0.2, 0.12, 0.07, 0.05])
     to_higher_education_l4: float = 0.35
     other_education_years: int = 6
-    enrolment_level_shares: list[float] = field(default_factory=lambda: [0.04, 0.19, 0.25, 0.52])
     initial_delay_shares: list[float] = field(default_factory=lambda: [0.55, 0.25, 0.12, 0.08])
     bbl_extra_years: int = 2
     continue_next_level: list[float] = field(default_factory=lambda: [0.6, 0.45, 0.25])
@@ -244,8 +242,6 @@ class EducationConfig:
         check_share("model.education.to_higher_education_l4", self.to_higher_education_l4)
         if len(self.aptitude_level_shares) != 4 or abs(sum(self.aptitude_level_shares) - 1) > 1e-6:
             raise ConfigError("model.education.aptitude_level_shares: must be 4 shares summing to 1")
-        if len(self.programme_years) != 4 or any(y < 1 or y > 4 for y in self.programme_years):
-            raise ConfigError("model.education.programme_years: must be 4 lengths (levels 1-4) in 1..4")
         if len(self.dropout_rate) != 4:
             raise ConfigError("model.education.dropout_rate: must be 4 rates (levels 1-4)")
         for i, r in enumerate(self.dropout_rate):
@@ -253,14 +249,10 @@ class EducationConfig:
         for band, r in self.initial_other_education_rate_by_age.items():
             _parse_band(f"model.education.initial_other_education_rate_by_age.{band}", band)
             check_share(f"model.education.initial_other_education_rate_by_age.{band}", r)
-        for key in ("enrolment_level_shares", "initial_delay_shares"):
-            shares = getattr(self, key)
-            if abs(sum(shares) - 1) > 1e-6:
-                raise ConfigError(f"model.education.{key}: shares must sum to 1")
-            for i, v in enumerate(shares):
-                check_share(f"model.education.{key}[{i}]", v)
-        if len(self.enrolment_level_shares) != 4:
-            raise ConfigError("model.education.enrolment_level_shares: must be 4 shares (levels 1-4)")
+        if abs(sum(self.initial_delay_shares) - 1) > 1e-6:
+            raise ConfigError("model.education.initial_delay_shares: shares must sum to 1")
+        for i, v in enumerate(self.initial_delay_shares):
+            check_share(f"model.education.initial_delay_shares[{i}]", v)
         check_share("model.education.initial_max_enrolment_share", self.initial_max_enrolment_share)
         if len(self.continue_next_level) != 3:
             raise ConfigError("model.education.continue_next_level: must be 3 shares (levels 1, 2, 3 -> next)")
@@ -369,6 +361,27 @@ class MunicipalityConfig:
 
 
 @dataclass
+class InstitutionConfig:
+    """How institutions decide in the April review: money (funding, reserve) and teachers."""
+
+    bbl_funding_weight: float = 0.5  # a BBL student counts this much of a BOL student in funding
+    reserve_initial_share: float = 0.3  # initial reserve as a share of the institution's yearly cost
+    reserve_floor_share: float = 0.1  # the reserve an institution keeps untouched (share of yearly cost)
+    carry_share: float = 0.25  # share of the reserve above the floor it spends a year carrying weak opleidingen
+    students_per_teacher: float = 18.0
+    teacher_exit_rate: float = 0.06  # teachers leaving each year (retirement, other jobs)
+    teacher_competition: float = 0.3  # hiring success falls by this per unit of sector tightness above its base level
+    coordination: bool = True  # two institutions with the same weak qualification: the weaker stops first
+
+    def validate(self) -> None:
+        for k in ("bbl_funding_weight", "reserve_floor_share", "carry_share", "teacher_exit_rate"):
+            check_share(f"model.institutions.{k}", getattr(self, k))
+        check_positive("model.institutions.reserve_initial_share", self.reserve_initial_share, allow_zero=True)
+        check_positive("model.institutions.students_per_teacher", self.students_per_teacher)
+        check_positive("model.institutions.teacher_competition", self.teacher_competition, allow_zero=True)
+
+
+@dataclass
 class ModelConfig:
     travel: TravelConfig = field(default_factory=TravelConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
@@ -376,6 +389,7 @@ class ModelConfig:
     labour: LabourConfig = field(default_factory=LabourConfig)
     llo: LloConfig = field(default_factory=LloConfig)
     municipality: MunicipalityConfig = field(default_factory=MunicipalityConfig)
+    institutions: InstitutionConfig = field(default_factory=InstitutionConfig)
 
 
 @dataclass
@@ -404,7 +418,7 @@ class Config:
         for section in (self.region, self.demography, self.economy):
             section.validate()
         m = self.model
-        for section in (m.travel, m.population, m.education, m.labour, m.llo, m.municipality):
+        for section in (m.travel, m.population, m.education, m.labour, m.llo, m.municipality, m.institutions):
             section.validate()
         if not isinstance(self.scale, int | float) or not 0 < self.scale <= 1:
             raise ConfigError(f"scale = {self.scale!r}: must be in (0, 1] (1 = every resident)")

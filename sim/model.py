@@ -149,4 +149,4 @@ class RegionModel(mesa.Model):
 
     # --- yearly, through the agents -------------------------------------------------------------
     def _institutions_review(self) -> None:
-        self.agents_by_type[MboInstitution].do("review_programmes")
+        self.education.review()

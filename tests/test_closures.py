@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import DATA_DIR
 
 from sim.runner import simulate, tables_and_summary
 
@@ -81,14 +82,15 @@ def test_closed_programmes_teach_out(weak):
     the closure and is 0 from the school year its last intake would have graduated."""
     f, cfg = weak
     edu = f["education"]
-    duration = dict(enumerate(cfg.model.education.programme_years, start=1))
+    quals = pd.read_csv(DATA_DIR / "qualifications.csv", comment="#").set_index("crebo")["duration_years"]
+    duration = edu.drop_duplicates("programme_id").set_index("programme_id")["crebo"].map(quals)
     year = closure_years(f["events"])
     enrolled = edu[edu["programme_id"].isin(year.index)].pivot_table(
         index="programme_id", columns="school_year", values="enrolled")
     levels = edu.drop_duplicates("programme_id").set_index("programme_id")["level"]
     teaching_out = 0
     for pid, closed in year.items():
-        last = closed + duration[levels[pid]] - 1  # the last intake (September closed - 1) is gone by then
+        last = closed + int(duration[pid]) - 1  # the last intake (September closed - 1) is gone by then
         assert last <= START + YEARS - 1, "the run is too short to see the teach-out"
         e = enrolled.loc[pid]
         assert (e.loc[closed:].diff().dropna() <= 0).all(), f"{pid}: enrolment grew after closure {e.to_dict()}"

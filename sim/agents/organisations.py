@@ -20,17 +20,28 @@ if TYPE_CHECKING:
 
 
 class MboInstitution(mesa.Agent):
-    """An ROC or AOC with its programmes; reviews them every spring for the next school year."""
+    """An ROC or AOC with its programmes and its reserve; each April it decides which of its weak
+    opleidingen it carries another year (:func:`sim.processes.education.provision.review`)."""
 
     def __init__(self, model: RegionModel, index: int, name: str) -> None:
         super().__init__(model)
         self.index = index
         self.name = name
 
-    def review_programmes(self) -> None:
-        """Each April: close the opleidingen whose intake stayed too low (see
-        :func:`sim.processes.education.provision.review`)."""
-        self.model.education.review(self.index)
+    def carry(self, units: np.ndarray, contribution: np.ndarray, year: int) -> set[int]:
+        """Which of its weak opleidingen (``units``, with their yearly ``contribution``, EUR) the
+        institution keeps another year: those that pay for themselves, and loss-makers, smallest
+        loss first, as long as their losses fit in what it can spend of its reserve this year."""
+        from sim.processes.education.finance import carry_budget
+
+        budget = carry_budget(self.model.education, self.index, year)
+        keep: set[int] = set()
+        for i in np.argsort(-contribution, kind="stable"):
+            loss = max(-float(contribution[i]), 0.0)
+            if loss <= budget:
+                budget -= loss
+                keep.add(int(units[i]))
+        return keep
 
 
 class Municipality(mesa.Agent):

@@ -30,6 +30,8 @@ FILES = {
     "employment": "employment_by_sector.csv",
     "sectors": "sectors.csv",
     "external_sites": "external_sites.csv",
+    "qualifications": "qualifications.csv",
+    "portfolio": "portfolio.csv",
 }
 
 
@@ -103,6 +105,7 @@ class RegionData:
     institutions: pd.DataFrame  # one row per institution × site × sector
     employment_shares: np.ndarray  # (n_sectors,) share of jobs by sector
     site_coordinates: dict[str, tuple[float, float]]  # site municipality -> (lat, lon)
+    portfolio: pd.DataFrame  # one row per institution × site × qualification × route, with the qualification
     checksums: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -192,11 +195,50 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
                 f"data file {paths['institutions']}: site {r.site!r} is marked in_region but is not in {label}"
             )
 
+    portfolio = load_portfolio(paths["portfolio"], paths["qualifications"], region, inst)
     checksums = {str(p): sha256(p) for p in paths.values()}
-    return RegionData(region, muni, bands, inst, shares, coords, checksums)
+    return RegionData(region, muni, bands, inst, shares, coords, portfolio, checksums)
 
 
 def _check_sectors(path: Path, col: pd.Series) -> None:
     unknown = sorted(set(col) - set(SECTORS))
     if unknown:
         raise DataError(f"data file {path}: unknown sector(s) {unknown}; allowed: {list(SECTORS)}")
+
+
+def load_portfolio(path: Path, qual_path: Path, region: str, inst: pd.DataFrame) -> pd.DataFrame:
+    """The region's programmes: institution × site × qualification (crebo) × route with base-year
+    students, joined with the qualification's name, level, nominal duration and sector."""
+    qual = _read_csv(qual_path, {"crebo": "int", "name": "str", "level": "int", "duration_years": "int",
+                                 "sector": "str", "bol": "bool", "bbl": "bool", "price_factor": "float"})
+    _check_sectors(qual_path, qual["sector"])
+    if qual["crebo"].duplicated().any():
+        raise DataError(f"data file {qual_path}: crebo {int(qual['crebo'][qual['crebo'].duplicated()].iloc[0])} "
+                        "appears twice")
+    bad = qual[~qual["level"].between(1, 4) | ~qual["duration_years"].between(1, 4)]
+    if not bad.empty:
+        raise DataError(f"data file {qual_path}: crebo {int(bad['crebo'].iloc[0])}: level and duration_years "
+                        "must be in 1..4")
+    port = _read_csv(path, {"region": "str", "institution": "str", "site": "str", "crebo": "int", "route": "str",
+                            "students_base": "float"})
+    port = port[port["region"] == region].reset_index(drop=True)
+    if port.empty:
+        raise DataError(f"data file {path}: no programmes for region {region}")
+    unknown = sorted(set(port["crebo"]) - set(qual["crebo"]))
+    if unknown:
+        raise DataError(f"data file {path}: crebo(s) {unknown[:5]} not in {qual_path.name}")
+    if not port["route"].isin(["BOL", "BBL"]).all():
+        bad_route = port.loc[~port["route"].isin(["BOL", "BBL"]), "route"].iloc[0]
+        raise DataError(f"data file {path}: route must be BOL or BBL, found {bad_route!r}")
+    known = set(zip(inst["institution"], inst["site"], strict=True))
+    rows = set(zip(port["institution"], port["site"], strict=True))
+    missing = sorted(rows - known)
+    if missing:
+        raise DataError(f"data file {path}: institution/site {missing[0]} is not in institutions.csv")
+    out = port.merge(qual[["crebo", "name", "level", "duration_years", "sector", "bol", "bbl", "price_factor"]],
+                     on="crebo")
+    offered = np.where(out["route"] == "BOL", out["bol"], out["bbl"])
+    if not offered.all():
+        r = out[~offered].iloc[0]
+        raise DataError(f"data file {path}: crebo {r.crebo} has no {r.route} route in {qual_path.name}")
+    return out.drop(columns=["bol", "bbl"]).rename(columns={"name": "qualification", "duration_years": "duration"})

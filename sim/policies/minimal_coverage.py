@@ -63,7 +63,7 @@ class MinimalCoverage(Policy):
         p = edu.programmes
         keep = self.protected & p.open
         enrolled = edu.enrolled[y] / self.model.cfg.scale
-        deficit = np.maximum(edu.programme_cost_eur[y] - enrolled * edu.cfg.funding_per_student_eur, 0)
+        deficit = np.maximum(-edu.programme_contribution_eur[y], 0)  # cost − funding, where negative
         students = float(enrolled[keep].sum())
         cost = float(deficit[keep].sum())
         self.record("vetoes", self.vetoes_this_year)

@@ -63,31 +63,28 @@ def probabilities(v: np.ndarray, ok: np.ndarray, sector_onehot: np.ndarray, sect
     return within * (p_sector @ sector_onehot.T)
 
 
+def sample(rng: np.random.Generator, prob: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """One draw per entry of ``rows`` from the probability row ``prob[rows[i]]`` (rows × options);
+    −1 where the row is all zero. Persons who share a row share its cumulative sums, so the cost
+    is one uniform per person plus a sort per distinct row."""
+    out = np.full(rows.size, -1, dtype=np.int64)
+    u = rng.random(rows.size)
+    cum = np.cumsum(prob, axis=1)
+    total = cum[:, -1] if prob.shape[1] else np.zeros(prob.shape[0])
+    order = np.argsort(rows, kind="stable")
+    bounds = np.searchsorted(rows[order], np.arange(prob.shape[0] + 1))
+    for r in np.flatnonzero(np.diff(bounds) > 0):
+        if total[r] <= 0:
+            continue
+        who = order[bounds[r] : bounds[r + 1]]
+        out[who] = np.minimum(np.searchsorted(cum[r], u[who] * total[r], side="right"), prob.shape[1] - 1)
+    return out
+
+
 def choose(rng: np.random.Generator, v: np.ndarray, ok: np.ndarray, programme_sector: np.ndarray,
            sector_onehot: np.ndarray, sector_utility: np.ndarray, nest_scale: float) -> np.ndarray:
-    """Draw one programme per person from a nested logit.
-
-    ``v``: programme utilities (persons × programmes); ``ok``: choice sets; ``sector_onehot``:
-    programmes × sectors; ``sector_utility``: per sector (the nest's own terms); ``nest_scale``
-    λ in (0, 1]. The sector is drawn with utility ``sector_utility + λ·log Σ exp(v/λ)``, then the
-    programme within it with probability ∝ exp(v/λ). Returns a programme index per person, −1
-    where the choice set is empty.
+    """Draw one programme per person from the nested logit (see :func:`probabilities`): a sector
+    with probability ∝ exp(sector_utility + λ·log Σ exp(v/λ)), then a programme within it with
+    probability ∝ exp(v/λ). Returns a programme index per person, −1 where the choice set is empty.
     """
-    lam = nest_scale
-    v = np.where(ok, v, -np.inf)
-    vmax = np.max(np.where(ok, v, -1e300), axis=1, keepdims=True)
-    e = np.where(ok, np.exp((v - vmax) / lam), 0.0)
-    nest_sum = e @ sector_onehot  # (n, S)
-    has = nest_sum > 0
-    with np.errstate(divide="ignore"):
-        iv = lam * np.log(nest_sum) + vmax
-    u_sector = np.where(has, sector_utility[None, :] + iv, -np.inf)
-    g = rng.gumbel(size=u_sector.shape)
-    sector = np.argmax(u_sector + g, axis=1)
-    none = ~has.any(1)
-    g2 = rng.gumbel(size=v.shape)
-    in_sector = programme_sector[None, :] == sector[:, None]
-    score = np.where(ok & in_sector, v / lam + g2, -np.inf)
-    choice = np.argmax(score, axis=1)
-    choice[none] = -1
-    return choice
+    return sample(rng, probabilities(v, ok, sector_onehot, sector_utility, nest_scale), np.arange(v.shape[0]))

@@ -1,4 +1,12 @@
-"""Institution accounts: funding per student, programme costs, coordination overhead (EUR, real persons)."""
+"""Institution accounts: funding by qualification and route, programme costs, coordination
+overhead, the result and the reserve (EUR, real persons).
+
+Funding of a programme = its students × ``funding_per_student_eur`` × the qualification's price
+factor × the route weight (BBL counts ``bbl_funding_weight``). Costs = a fixed cost per open or
+teaching-out opleiding (shared by its routes) plus a cost per student; the institution adds its
+coordination overhead. Its result goes into its reserve, which starts at ``reserve_initial_share``
+× its first year's costs and decides how long it can carry weak opleidingen (:mod:`.provision`).
+"""
 
 from __future__ import annotations
 
@@ -6,26 +14,53 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.codes import Route
+
 if TYPE_CHECKING:
     from sim.processes.education.process import Education
 
 
+def programme_funding(edu: Education, enrolled: np.ndarray) -> np.ndarray:
+    """Yearly funding of each programme (EUR) for ``enrolled`` students (model scale)."""
+    p, icfg = edu.programmes, edu.model.cfg.model.institutions
+    route_weight = np.where(p.route == Route.BBL, icfg.bbl_funding_weight, 1.0)
+    return enrolled / edu.model.cfg.scale * edu.cfg.funding_per_student_eur * p.price_factor * route_weight
+
+
 def programme_costs(edu: Education, enrolled: np.ndarray) -> np.ndarray:
-    """Yearly cost of each programme (EUR): fixed while open or teaching out, plus per student."""
+    """Yearly cost of each programme (EUR): its share of its opleiding's fixed cost while open or
+    teaching out, plus a cost per student."""
     cfg, p, hooks = edu.cfg, edu.programmes, edu.model.hooks.education
     running = p.open | (enrolled > 0)
+    routes_running = np.bincount(p.unit, weights=running, minlength=p.unit.max() + 1)[p.unit]
+    fixed_share = np.divide(running, routes_running, out=np.zeros(p.n), where=routes_running > 0)
     scale = edu.model.cfg.scale
-    return (running * cfg.programme_fixed_cost_eur * hooks.fixed_cost_factor
+    return (fixed_share * cfg.programme_fixed_cost_eur * hooks.fixed_cost_factor
             + enrolled / scale * cfg.cost_per_student_eur * hooks.student_cost_factor)
 
 
 def account(edu: Education, y: int) -> None:
-    """The school year's funding and costs per institution."""
+    """The school year's funding, costs and result per institution; the result goes to the reserve."""
     p, cfg = edu.programmes, edu.cfg
     enrolled = edu.enrolled[y]
     n_inst = len(edu.institution_names)
+    funding = programme_funding(edu, enrolled)
     edu.programme_cost_eur[y] = programme_costs(edu, enrolled)
-    edu.funding_eur[y] = np.bincount(p.institution, weights=enrolled / edu.model.cfg.scale,
-                                     minlength=n_inst) * cfg.funding_per_student_eur
+    edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]
+    edu.funding_eur[y] = np.bincount(p.institution, weights=funding, minlength=n_inst)
     edu.cost_eur[y] = (np.bincount(p.institution, weights=edu.programme_cost_eur[y], minlength=n_inst)
                        + cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor)
+    if edu.reserve_eur is None:
+        edu.reserve_eur = edu.model.cfg.model.institutions.reserve_initial_share * edu.cost_eur[y].copy()
+    revenue = edu.model.training.institution_revenue_eur[y]
+    edu.reserve_eur += edu.funding_eur[y] + revenue - edu.cost_eur[y]
+    edu.reserve_at_intake[y] = edu.reserve_eur
+
+
+def carry_budget(edu: Education, institution: int, y: int) -> float:
+    """What the institution can spend this year on carrying weak, loss-making opleidingen: a share
+    of its reserve above the floor (EUR)."""
+    icfg = edu.model.cfg.model.institutions
+    reserve = 0.0 if edu.reserve_eur is None else float(edu.reserve_eur[institution])
+    floor = icfg.reserve_floor_share * float(edu.cost_eur[y, institution])
+    return icfg.carry_share * max(reserve - floor, 0.0)

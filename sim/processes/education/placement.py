@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import UNSET, Route
-from sim.processes.education.programmes import survival
 
 if TYPE_CHECKING:
     from sim.processes.education.process import Education
@@ -45,14 +44,14 @@ def place_base_year_students(edu: Education) -> None:
     model, cfg, p = edu.model, edu.cfg, edu.programmes
     pop = model.pop
     rng = model.streams["init.students"]
-    years = np.asarray(cfg.programme_years)[p.level - 1]
+    years = p.duration
     delay = np.asarray(cfg.initial_delay_shares, dtype=float)
     max_age = 16 + years.max() + len(delay) + cfg.bbl_extra_years
     ages = np.arange(16, max_age + 1)
     # expected students per programme, age and study year: the stock of a steady intake, study
     # year y holding base_intake × survival_y (students of study year y are 16 + y + delay years
     # old on 1 January; BBL students bbl_extra_years older)
-    surv = survival(cfg)[p.level - 1]  # (P, study years)
+    surv = p.survival(cfg)  # (P, study years)
     by_year = np.zeros((p.n, ages.size, years.max()))
     rows = np.arange(p.n)
     for y in range(years.max()):

@@ -13,6 +13,7 @@ from sim.processes.economy import bbl_place_index
 from sim.processes.education import choice, finance, placement, progression, provision
 from sim.processes.education.allocation import allocate
 from sim.processes.education.programmes import build_programmes
+from sim.processes.education.teachers import TeacherPool
 from sim.sampling import first_within_capacity
 
 if TYPE_CHECKING:
@@ -60,6 +61,10 @@ class Education:
         self.dropouts = r.declare("education", "dropouts", sp, "persons", doc="dropouts in the July ending it")
         self.funding_eur = r.declare("education", "funding_eur", si, "eur", dtype=float)
         self.cost_eur = r.declare("education", "cost_eur", si, "eur", dtype=float)
+        self.reserve_at_intake = r.declare("education", "reserve_eur", si, "eur", dtype=float,
+                                           doc="the institution's reserve after the school year's result")
+        self.teacher_ratio = r.declare("education", "teacher_ratio", ("school_year", "sector"), "share",
+                                       dtype=float, doc="teachers ÷ need at the intake (places taught)")
         self.coverage = r.declare("education", "share_within_reach", ("school_year", "sector", "level"), "share",
                                   dtype=float, doc="school leavers with an open programme within reach")
         self.nearest_minutes = r.declare("education", "minutes_to_nearest", ("school_year", "municipality", "sector"),
@@ -71,6 +76,9 @@ class Education:
         n_years = model.n_years + 1
         self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
         self.programme_cost_eur = np.zeros((n_years, p.n))
+        self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
+        self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
+        self.teachers = TeacherPool(self)
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
     def fitted(self, key: str) -> np.ndarray:
@@ -93,7 +101,8 @@ class Education:
     def places(self) -> np.ndarray:
         """New students each programme can take this school year: its teaching capacity, at most
         a numerus fixus, none when closed."""
-        cap = np.minimum(self.intake_cap, self.model.hooks.education.fixus_cap)
+        taught = np.floor(self.intake_cap * self.teachers.ratio[self.programmes.sector]).astype(np.int64)
+        cap = np.minimum(taught, self.model.hooks.education.fixus_cap)
         return np.where(self.programmes.open, cap, 0).astype(np.int64)
 
     def sector_utility(self) -> np.ndarray:
@@ -109,16 +118,21 @@ class Education:
 
     # --- placing students ---------------------------------------------------------------------
     def choose(self, persons: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """Nested-logit programme choice of ``persons`` among ``available`` programmes (−1: none)."""
+        """Nested-logit programme choice of ``persons`` among ``available`` programmes (−1: none).
+
+        Utilities depend on a person only through home and aptitude, so the probabilities are
+        computed once per (home, aptitude) group and each person draws from the group's row."""
         if persons.size == 0:
             return np.empty(0, dtype=np.int64)
         pop, p, ch = self.model.pop, self.programmes, self.cfg.choice
-        tt = self.travel_hp[pop.municipality[persons]]
-        gap = np.abs(p.level[None, :] - pop.aptitude[persons][:, None])
+        key = pop.municipality[persons].astype(np.int64) * 5 + pop.aptitude[persons]
+        keys, group = np.unique(key, return_inverse=True)
+        tt = self.travel_hp[keys // 5]
+        gap = np.abs(p.level[None, :] - (keys % 5)[:, None])
         v = choice.programme_utility(self.asc, tt, gap, p.route == Route.BBL, ch)
         ok = choice.reachable(tt, available, self.model.cfg.model.travel.max_travel_minutes)
-        return choice.choose(self.rng_choice, v, ok, p.sector, self.sector_onehot, self.sector_utility(),
-                             ch.nest_scale)
+        prob = choice.probabilities(v, ok, self.sector_onehot, self.sector_utility(), ch.nest_scale)
+        return choice.sample(self.rng_choice, prob, group.ravel())
 
     def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
         pop, p = self.model.pop, self.programmes
@@ -182,6 +196,7 @@ class Education:
         adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0))
         self.intake[y] = np.bincount(prog[placed], minlength=p.n) + adults + self.continuing[y]
         self.open_at_intake[y] = p.open
+        self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
         self.intakes_recorded += 1
         self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(p.open)
@@ -222,10 +237,7 @@ class Education:
         cand, rate = self.adult_bbl_candidates()
         start = cand[self.rng_choice.random(cand.size) < rate]
         group, _, prob = self.adult_bbl_groups(start)
-        cum = np.cumsum(prob, axis=1)
-        u = self.rng_choice.random(start.size)
-        prog = (u[:, None] >= cum[group]).sum(1)
-        prog = np.where(cum[group, -1] > 0, np.minimum(prog, self.programmes.n - 1), -1) if start.size else prog
+        prog = choice.sample(self.rng_choice, prob, group)
         start, prog = start[prog >= 0], prog[prog >= 0]
         admit = first_within_capacity(self.rng_choice, prog, places)
         start, prog = start[admit], prog[admit]
@@ -236,6 +248,7 @@ class Education:
 
     def end_of_school_year(self) -> None:
         progression.end_of_school_year(self)
+        self.teachers.july()
 
-    def review(self, institution: int) -> None:
-        provision.review(self, institution)
+    def review(self) -> None:
+        provision.review(self)

@@ -1,9 +1,10 @@
-"""The programme table: one programme per institution × site × sector × level × route.
+"""The programme table: one programme per institution × site × qualification × route.
 
-A programme is one sector cluster × level × route (BOL/BBL) × site of an institution, expanded
-from ``data/institutions.csv`` (institution × site × sector, with levels, routes and base-year
-students). The *opleiding* that institutions review is the programme without its route
-(``unit``): BOL and BBL of one sector, level and site together.
+A programme is one mbo qualification (crebo) × route (BOL/BBL) at a site of an institution, read
+from ``data/portfolio.csv`` (base-year students, split from the sourced institution × site ×
+sector totals of ``data/institutions.csv``) with the qualification's level, nominal duration and
+sector from ``data/qualifications.csv``. The *opleiding* that institutions review is the
+programme without its route (``unit``): a qualification at a site, BOL and BBL together.
 """
 
 from __future__ import annotations
@@ -21,18 +22,22 @@ from sim.io.loaders import RegionData
 class Programmes:
     """Column table of programmes (one entry per programme)."""
 
-    programme_id: np.ndarray  # str
+    programme_id: np.ndarray  # str: institution/site/crebo/route (slugs)
     institution: np.ndarray  # int index into the institution names
     site: np.ndarray  # str, municipality name of the site
     site_municipality: np.ndarray  # int index into the region's municipalities, -1 if outside
+    crebo: np.ndarray  # int, the qualification
+    qualification: np.ndarray  # str, its name
     sector: np.ndarray
     level: np.ndarray
+    duration: np.ndarray  # nominal study years
+    price_factor: np.ndarray  # funding weight of the qualification (bekostigingsfactor)
     route: np.ndarray
     base_enrolment: np.ndarray  # persons at model scale
     base_intake: np.ndarray
     capacity: np.ndarray  # max intake per year (persons at model scale), before levers
     open: np.ndarray  # bool
-    unit: np.ndarray  # int: the "opleiding" (institution × site × sector × level), both routes together
+    unit: np.ndarray  # int: the "opleiding" (institution × site × qualification), both routes together
 
     @property
     def n(self) -> int:
@@ -48,16 +53,16 @@ class Programmes:
             "level": self.level.astype(np.int64),
             "route": np.asarray(ROUTE_NAMES, dtype=object)[self.route],
             "location": self.site,
+            "crebo": self.crebo.astype(np.int64),
+            "qualification": self.qualification,
         }
 
-
-def survival(cfg: EducationConfig) -> np.ndarray:
-    """(levels 1-4 × study years) share of an intake still enrolled in each study year: each July
-    a student drops out with the level's dropout rate (0 beyond the programme's length)."""
-    d = np.asarray(cfg.dropout_rate, dtype=float)
-    years = np.asarray(cfg.programme_years)
-    y = np.arange(years.max())
-    return np.where(y[None, :] < years[:, None], (1 - d[:, None]) ** y[None, :], 0.0)
+    def survival(self, cfg: EducationConfig) -> np.ndarray:
+        """(programmes × study years) share of an intake still enrolled in each study year: each
+        July a student drops out with the level's dropout rate (0 beyond the programme's duration)."""
+        d = np.asarray(cfg.dropout_rate, dtype=float)[self.level - 1]
+        y = np.arange(self.duration.max())
+        return np.where(y[None, :] < self.duration[:, None], (1 - d[:, None]) ** y[None, :], 0.0)
 
 
 def _slug(text: str) -> str:
@@ -65,40 +70,32 @@ def _slug(text: str) -> str:
 
 
 def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tuple[Programmes, list[str]]:
-    """Expand the institutions table (institution × site × sector) into programmes; returns the
-    programmes and the institution names (in order of first appearance)."""
-    inst = data.institutions
-    names = list(dict.fromkeys(inst["institution"]))
+    """The region's portfolio as programmes; returns them and the institution names (in order of
+    first appearance)."""
+    port = data.portfolio
+    names = list(dict.fromkeys(port["institution"]))
     muni_index = {n: i for i, n in enumerate(data.municipality_names)}
-    level_shares = np.asarray(cfg.enrolment_level_shares, dtype=float)
-    rows: list[tuple] = []
-    for r in inst.itertuples():
-        levels = np.arange(r.min_level, r.max_level + 1)
-        ls = level_shares[levels - 1]
-        ls = ls / ls.sum()
-        routes = [(Route.BOL, 1 - r.bbl_share if r.bbl else 1.0)] if r.bol else []
-        if r.bbl:
-            routes.append((Route.BBL, r.bbl_share if r.bol else 1.0))
-        for level, lshare in zip(levels, ls, strict=True):
-            for route, rshare in routes:
-                enrol = r.students_base * lshare * rshare * scale
-                pid = f"{_slug(r.institution)}/{_slug(r.site)}/{r.sector}/L{level}/{ROUTE_NAMES[route]}"
-                rows.append((pid, names.index(r.institution), r.site, muni_index.get(r.site, -1),
-                             SECTOR_INDEX[r.sector], level, int(route), enrol))
-    ids, inst_i, site, site_m, sector, level, route, enrol = (np.asarray(c) for c in zip(*rows, strict=True))
+    route = np.where(port["route"].to_numpy() == "BBL", int(Route.BBL), int(Route.BOL)).astype(np.int64)
+    inst = np.array([names.index(i) for i in port["institution"]], dtype=np.int64)
+    site = port["site"].to_numpy(dtype=object)
+    crebo = port["crebo"].to_numpy(dtype=np.int64)
+    ids = np.array([f"{_slug(i)}/{_slug(s)}/{c}/{ROUTE_NAMES[r]}"
+                    for i, s, c, r in zip(port["institution"], site, crebo, route, strict=True)], dtype=object)
+    p = Programmes(
+        programme_id=ids, institution=inst, site=site,
+        site_municipality=np.array([muni_index.get(s, -1) for s in site], dtype=np.int64),
+        crebo=crebo, qualification=port["qualification"].to_numpy(dtype=object),
+        sector=np.array([SECTOR_INDEX[s] for s in port["sector"]], dtype=np.int64),
+        level=port["level"].to_numpy(dtype=np.int64), duration=port["duration"].to_numpy(dtype=np.int64),
+        price_factor=port["price_factor"].to_numpy(dtype=float),
+        route=route, base_enrolment=port["students_base"].to_numpy(dtype=float) * scale,
+        base_intake=np.zeros(len(port)), capacity=np.zeros(len(port), dtype=np.int64),
+        open=np.ones(len(port), dtype=bool),
+        unit=np.unique(np.stack([inst.astype(str), site.astype(str), crebo.astype(str)]), axis=1,
+                       return_inverse=True)[1].ravel(),
+    )
     # stock and flow agree: a stock S sustained by a yearly intake I with the configured dropout
     # holds I × Σ_y survival_y students, so I = S / Σ_y survival_y
-    base_intake = enrol / survival(cfg).sum(1)[level - 1]
-    return (
-        Programmes(
-            programme_id=ids, institution=inst_i.astype(np.int64), site=site,
-            site_municipality=site_m.astype(np.int64), sector=sector.astype(np.int64),
-            level=level.astype(np.int64), route=route.astype(np.int64),
-            base_enrolment=enrol.astype(float), base_intake=base_intake.astype(float),
-            capacity=np.ceil(base_intake * cfg.capacity_factor).astype(np.int64),
-            open=np.ones(len(ids), dtype=bool),
-            unit=np.unique(np.stack([inst_i.astype(str), site, sector.astype(str), level.astype(str)]), axis=1,
-                           return_inverse=True)[1].ravel(),
-        ),
-        names,
-    )
+    p.base_intake = p.base_enrolment / p.survival(cfg).sum(1)
+    p.capacity = np.ceil(p.base_intake * cfg.capacity_factor).astype(np.int64)
+    return p, names

@@ -45,8 +45,7 @@ def end_of_school_year(edu: Education) -> None:
     pop.months_in_state[dropouts] = 0
     stay = students[~drop]
     pop.study_year[stay] += 1
-    years = np.asarray(cfg.programme_years)
-    done = pop.study_year[stay] >= years[p.level[pop.programme[stay]] - 1]
+    done = pop.study_year[stay] >= p.duration[pop.programme[stay]]
     grads = stay[done]
     gprog = pop.programme[grads]
     if y >= 0:

@@ -71,36 +71,87 @@ def viability_threshold(edu: Education) -> np.ndarray:
     return float(edu.cfg.viability_min_intake) * edu.model.hooks.education.viability_factor
 
 
-def review(edu: Education, institution: int) -> None:
-    """April: close the institution's opleidingen whose intake stayed under the viability
-    threshold for ``viability_years`` intakes, unless a closure handler takes the closure over.
-
-    Thresholds are in real persons (intake at model scale ÷ scale)."""
+def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Open opleidingen whose intake stayed under the viability threshold (the minimum group size,
+    real persons) in each of the last ``viability_years`` September intakes; returns their unit
+    indices, their mean intake over those years and the threshold per unit."""
     model, progs = edu.model, edu.programmes
-    k = edu.cfg.viability_years
-    if edu.intakes_recorded < k:
-        return
-    y = model.year_index
-    threshold = viability_threshold(edu)
+    k, y = edu.cfg.viability_years, model.year_index
     n_units = progs.unit.max() + 1
     last = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units)
                      for t in range(y - k, y)]) / model.cfg.scale  # the last k September intakes
     unit_sector = np.zeros(n_units, dtype=np.int64)
     unit_sector[progs.unit] = progs.sector
-    weak_unit = (last < threshold[unit_sector]).all(axis=0)
-    idx = np.flatnonzero(progs.institution == institution)
-    idx = idx[progs.open[idx] & weak_unit[progs.unit[idx]]]
-    for unit in np.unique(progs.unit[idx]):
-        members = idx[progs.unit[idx] == unit]
-        reason = f"intake below {threshold[unit_sector[unit]]:g} for {k} years"
-        for handler in model.hooks.closure_handlers:
-            taken = handler.decide(members)
-            if taken is not None:
-                event, note = taken
+    threshold = viability_threshold(edu)[unit_sector]
+    unit_open = np.bincount(progs.unit, weights=progs.open, minlength=n_units) > 0
+    weak = np.flatnonzero(unit_open & (last < threshold[None, :]).all(axis=0))
+    return weak, last.mean(0)[weak], threshold[weak]
+
+
+def coordinate(edu: Education, weak: np.ndarray, mean_intake: np.ndarray) -> np.ndarray:
+    """Coordination in the region: of weak opleidingen of the same qualification at different
+    institutions, only the weakest (lowest mean intake; then the later in the table) stops this
+    year; the others get another year, and may take its students. Returns a mask over ``weak``."""
+    progs = edu.programmes
+    first = np.zeros(progs.unit.max() + 1, dtype=np.int64)
+    first[progs.unit[::-1]] = np.arange(progs.n)[::-1]  # a programme of each unit
+    crebo, inst = progs.crebo[first[weak]], progs.institution[first[weak]]
+    stops = np.ones(weak.size, dtype=bool)
+    for c in np.unique(crebo):
+        same = np.flatnonzero(crebo == c)
+        if np.unique(inst[same]).size < 2:
+            continue
+        weakest = same[np.lexsort((-same, mean_intake[same]))[0]]
+        stops[same] = False
+        stops[weakest] = True
+    return stops
+
+
+def review(edu: Education) -> None:
+    """April: the region's weak opleidingen; coordination between institutions; each institution
+    decides, with its reserve, which it carries another year; a lever's closure handler may take a
+    closure over; the rest close. A closed programme takes no new students; those enrolled finish
+    (teach-out)."""
+    from sim.agents.organisations import MboInstitution
+
+    model, progs = edu.model, edu.programmes
+    k = edu.cfg.viability_years
+    if edu.intakes_recorded < k:
+        return
+    weak, mean_intake, threshold = weak_opleidingen(edu)
+    if weak.size == 0:
+        return
+    stops = coordinate(edu, weak, mean_intake) if model.cfg.model.institutions.coordination else \
+        np.ones(weak.size, dtype=bool)
+    y = model.year_index - 1  # the school year whose accounts are known (last September)
+    contribution = np.bincount(progs.unit, weights=edu.programme_contribution_eur[y], minlength=progs.unit.max() + 1)
+    unit_inst = np.zeros(progs.unit.max() + 1, dtype=np.int64)
+    unit_inst[progs.unit] = progs.institution
+    for inst in model.agents_by_type[MboInstitution]:
+        mine = np.flatnonzero(stops & (unit_inst[weak] == inst.index))
+        if mine.size == 0:
+            continue
+        carried = inst.carry(weak[mine], contribution[weak[mine]], y)
+        for i, unit in zip(mine, weak[mine], strict=True):
+            members = np.flatnonzero((progs.unit == unit) & progs.open)
+            reason = f"intake below {threshold[i]:g} for {k} years"
+            if unit in carried:
                 for p in members:
-                    edu.log_event(p, event, f"{reason}; {note}")
-                break
-        else:
-            progs.open[members] = False
+                    edu.log_event(p, "carried", f"{reason}; carried by {inst.name}'s reserve "
+                                                f"(loss EUR {-contribution[unit]:,.0f} a year)")
+                continue
+            _close(edu, members, reason)
+
+
+def _close(edu: Education, members: np.ndarray, reason: str) -> None:
+    """Close an opleiding unless a closure handler takes the closure over."""
+    for handler in edu.model.hooks.closure_handlers:
+        taken = handler.decide(members)
+        if taken is not None:
+            event, note = taken
             for p in members:
-                edu.log_event(p, "closed", reason)
+                edu.log_event(p, event, f"{reason}; {note}")
+            return
+    edu.programmes.open[members] = False
+    for p in members:
+        edu.log_event(p, "closed", reason)

@@ -1,0 +1,69 @@
+"""Stock and flow agree, and the choice model reproduces the base year per programme.
+
+- With the fitted constants of a region (configs/calibration/<region>.yaml), the base-year
+  September intake of every programme equals its base-year intake (students ÷ the study years an
+  intake survives) within sampling noise.
+- Under a stationary demography (constant cohorts, no migration), with the choice fitted to it,
+  total mbo enrolment stays level year on year from every allowed start year, and the intake per
+  sector stays at its base-year level.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import DATA_DIR
+
+from sim.choice_calibration import fit_programme_constants
+from sim.hydra_config import compose
+from sim.runner import simulate
+
+SEEDS = (1, 2, 3)
+
+
+def run(region: str, *overrides: str, seed: int = 1, years: int = 1, fitted=None):
+    cfg = compose([f"region={region}", "scale=1", f"years={years}", f"seed={seed}", "progress=false",
+                   "write_plots=false", f"data_dir={DATA_DIR}", *overrides])
+    if fitted is not None:
+        cfg.model.education.mbo_share = fitted.mbo_share
+        cfg.model.education.programme_constants = fitted.programme_constants
+        cfg.model.education.adult_constants = fitted.adult_constants
+        cfg.model.education.sector_constant = dict.fromkeys(cfg.model.education.sector_constant, 0.0)
+    return simulate(cfg)
+
+
+@pytest.mark.parametrize("region", ["achterhoek", "zeeland", "zuid_limburg"])
+def test_base_year_intake_per_programme_matches_its_target(region):
+    models = [run(region, seed=s) for s in SEEDS]
+    p = models[0].education.programmes
+    target = p.base_intake
+    intake = np.mean([m.education.intake[0] for m in models], axis=0)
+    assert intake.sum() == pytest.approx(target.sum(), rel=0.02)
+    # Poisson-like noise of a mean of three draws, plus one person for rounding and capacity
+    z = np.abs(intake - target) / np.sqrt(np.maximum(target, 1) / len(SEEDS))
+    bad = np.flatnonzero(np.abs(intake - target) > 4 * np.sqrt(np.maximum(target, 1) / len(SEEDS)) + 1)
+    detail = [(p.programme_id[j], round(target[j], 1), round(intake[j], 1)) for j in bad[:5]]
+    assert bad.size <= max(1, round(0.02 * p.n)), f"{bad.size} of {p.n} programmes off target: {detail}"
+    assert np.median(z) < 1.5  # most programmes sit well within the noise
+
+
+@pytest.fixture(scope="module")
+def stationary_fit():
+    return fit_programme_constants("zuid_limburg", ["demography=stationary", f"data_dir={DATA_DIR}"])
+
+
+@pytest.mark.parametrize("start_year", range(2021, 2041))
+def test_stationary_demography_keeps_enrolment_level(stationary_fit, start_year):
+    model = run("zuid_limburg", "demography=stationary", f"start_year={start_year}", years=10,
+                fitted=stationary_fit)
+    edu = model.education
+    enrolled = edu.enrolled[:10].sum(1).astype(float)
+    change = np.diff(enrolled) / enrolled[:-1]
+    # ±1 % a year, plus the sampling noise of one year-on-year change at full scale (≈ 0.4 %)
+    assert np.abs(change).max() < 0.015, f"enrolment {enrolled.astype(int).tolist()}"
+    assert abs(enrolled[-1] / enrolled[0] - 1) < 0.02
+    p = edu.programmes
+    by_sector = np.stack([np.bincount(p.sector, weights=edu.intake[y], minlength=11) for y in range(10)])
+    target = np.bincount(p.sector, weights=p.base_intake, minlength=11)
+    noise = 4 * np.sqrt(np.maximum(target, 1)) + 0.03 * target
+    assert (np.abs(by_sector - target[None, :]) <= noise[None, :]).all(), (by_sector.round(), target.round())
