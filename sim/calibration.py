@@ -43,7 +43,8 @@ from scipy.optimize import minimize
 from sim.choice_calibration import fit_programme_constants
 from sim.codes import N_SECTORS, SECTORS, Status
 from sim.hydra_config import CONFIG_DIR, compose
-from sim.io.loaders import load_region
+from sim.io.loaders import DataError, load_region
+from sim.io.safe import UnsafeOutput, atomic_file, atomic_folder, check_file_replaceable, check_replaceable
 from sim.io.writer import markdown_table
 from sim.model import RegionModel
 from sim.processes.demography import DATA_YEAR
@@ -203,11 +204,25 @@ def calibration_dir(config_dir: Path = CONFIG_DIR) -> Path:
     return path
 
 
+FITTED_HEADER = "# Fitted by `mbo-sim-calibrate --fit`"
+
+
+def fitted_is_ours(path: Path) -> bool:
+    """True if ``path`` is a calibration file ``mbo-sim-calibrate --fit`` wrote (its header says so)."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            head = [f.readline() for _ in range(3)]
+    except OSError:
+        return False
+    return any(line.startswith(FITTED_HEADER) for line in head)
+
+
 def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR) -> Path:
+    """Write ``calibration/<region>.yaml`` through a temporary file; never over a file the fit did not write."""
     path = calibration_dir(config_dir) / f"{region}.yaml"
     lines = [
         "# @package _global_",
-        f"# Fitted by `mbo-sim-calibrate --fit` on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",
+        f"{FITTED_HEADER} on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",
         "# squared gaps of base-year mbo enrolment, its BBL share, vacancies per unemployed and unemployment",
         "# drift, and sector constants by fixed-point iteration on the intake shares (targets:",
         f"# data/institutions.csv; CBS 2021-22). Final loss {loss:.2e}. Do not edit by hand.",
@@ -230,8 +245,25 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
 
     lines.append("model:")
     emit(nested, 2)
-    path.write_text("\n".join(lines) + "\n")
+    atomic_file(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n"), fitted_is_ours)
     return path
+
+
+def write_table(df: pd.DataFrame, out: Path) -> None:
+    """The check table as ``out/calibration.csv`` and ``out/calibration.md``: the folder is built in a
+    temporary sibling and swapped into place (never over a folder that is not mbo-sim's)."""
+    md = _table_markdown(df)
+
+    def fill(tmp: Path) -> None:
+        df.to_csv(tmp / "calibration.csv", index=False)
+        (tmp / "calibration.md").write_text(markdown_table(md) + "\n")
+
+    atomic_folder(out, fill)
+
+
+def _table_markdown(df: pd.DataFrame) -> pd.DataFrame:
+    return df.assign(model=df["model"].map("{:.4g}".format), source=df["source"].map("{:.4g}".format),
+                     gap=df["gap"].map(lambda g: "" if pd.isna(g) else f"{g:+.1%}"))
 
 
 def table(region: str, scale: float, seeds: tuple[int, ...]) -> pd.DataFrame:
@@ -299,25 +331,28 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seeds", type=int, default=3, help="the check averages seeds 1..n (the fit uses 1..2)")
     ap.add_argument("--out", default="results/calibration")
     args = ap.parse_args(argv)
-    if args.fit:
-        try:
-            calibration_dir()  # before the (long) fit
-        except PermissionError as exc:
-            print(f"mbo-sim-calibrate: error: {exc}", file=sys.stderr)
-            return 2
-    tables = []
-    for region in args.regions:
-        if args.fit:
-            values, loss = fit(region, scale=args.scale)
-            print(f"{region}: fitted {values} (loss {loss:.2e}) -> {write_fitted(region, values, loss)}")
-        tables.append(table(region, args.scale, tuple(range(1, args.seeds + 1))))
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    df = pd.concat(tables, ignore_index=True)
-    df.to_csv(out / "calibration.csv", index=False)
-    md = df.assign(model=df["model"].map("{:.4g}".format), source=df["source"].map("{:.4g}".format),
-                   gap=df["gap"].map(lambda g: "" if pd.isna(g) else f"{g:+.1%}"))
-    (out / "calibration.md").write_text(markdown_table(md) + "\n")
+    try:
+        check_replaceable(out)  # before the (long) runs: a folder in the way that is not ours is refused
+        if args.fit:
+            folder = calibration_dir()  # before the (long) fit
+            for region in args.regions:
+                check_file_replaceable(folder / f"{region}.yaml", fitted_is_ours)
+        tables = []
+        for region in args.regions:
+            if args.fit:
+                values, loss = fit(region, scale=args.scale)
+                print(f"{region}: fitted {values} (loss {loss:.2e}) -> {write_fitted(region, values, loss)}")
+            tables.append(table(region, args.scale, tuple(range(1, args.seeds + 1))))
+        df = pd.concat(tables, ignore_index=True)
+        write_table(df, out)
+    except (UnsafeOutput, PermissionError, DataError) as exc:
+        print(f"mbo-sim-calibrate: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, ...: the temporary folder is already gone
+        print(f"mbo-sim-calibrate: error: could not write the calibration table to {out}: {exc}", file=sys.stderr)
+        return 1
+    md = _table_markdown(df)
     with pd.option_context("display.width", 200, "display.max_rows", 500):
         print(md.drop(columns=["source_ref"]).to_string(index=False))
     bad = df[df["within_5pct"] == False]  # noqa: E712

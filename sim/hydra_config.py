@@ -62,14 +62,20 @@ def _levers(value: Any) -> list[str]:
 
 def check_overrides(overrides: list[str]) -> None:
     """Refuse, with one line naming the key, what Hydra would accept silently or report badly:
-    a lever listed twice (``policy=[pps,pps]``) and a lever parameter whose lever is not selected
-    (``policy.minimal_coverage.share=0.5`` without ``policy=minimal_coverage``)."""
+    a lever listed twice (``policy=[pps,pps]``), a lever parameter whose lever is not selected
+    (``policy.minimal_coverage.share=0.5`` without ``policy=minimal_coverage``), and ``reps`` that is
+    not a whole number >= 1 (``reps=0`` would run an empty sweep)."""
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     try:
         parsed = OverridesParser.create().parse_overrides(list(overrides))
     except Exception:  # Hydra reports its own syntax errors, naming the override
         return
+    for o in parsed:  # reps=0 would run an empty sweep and exit 0; reps=x would fail in Hydra's words
+        if o.key_or_group == "reps":
+            for v in list(o.sweep_iterator()) if o.is_sweep_override() else [o.value()]:
+                if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+                    raise ConfigError(f"{o.input_line}: reps must be a whole number >= 1 (replications of each arm)")
     selected: set[str] = {"none"}  # the default of the policy group
     decided_elsewhere = False  # an experiment sets the levers of its sweep
     for o in parsed:

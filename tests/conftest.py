@@ -79,3 +79,27 @@ def run_cli(args: list[str], timeout: float = 120) -> subprocess.CompletedProces
         [sys.executable, "-m", "sim.cli", *args],
         cwd=REPO_ROOT, env=env, capture_output=True, text=True, timeout=timeout,
     )
+
+
+@pytest.fixture(scope="session")
+def tiny_experiment(tmp_path_factory) -> Path:
+    """An experiment folder with three complete runs (read-only; copy it to change it): policy none
+    (replicates 0 and 1, folders ``none-0``, ``none-1``) and pps (replicate 0, ``pps-0``)."""
+    from sim.runner import run
+
+    exp = tmp_path_factory.mktemp("experiment") / "exp"
+    for name, policy, rep in (("none-0", "none", 0), ("none-1", "none", 1), ("pps-0", "pps", 0)):
+        run(compose(small_overrides(scale=0.02, years=2, policy=policy, replicate=rep)), exp / "runs" / name)
+    return exp
+
+
+@pytest.fixture
+def no_report_figures(monkeypatch) -> None:
+    """The experiment report without its figures (slow; covered by test_experiments.py), for tests
+    whose subject is what the report reads and how it writes."""
+    from sim.analysis import report
+
+    for name in ("plot_survival", "plot_intake", "plot_shortage_heatmaps", "plot_tightness_bands",
+                 "plot_coverage_maps"):
+        monkeypatch.setattr(report, name, lambda *a, **kw: [])
+    monkeypatch.setattr(report, "plot_forest", lambda *a, **kw: None)

@@ -1,6 +1,7 @@
 """Reading the runs of an experiment: ``results/<experiment>/runs/<run>/`` as the runtime wrote them.
 
-A run counts when its ``manifest.json`` says complete. Its headline metrics are read from the
+A run counts when its ``manifest.json`` says complete and its files are readable (a damaged run is
+skipped with a warning naming it: :func:`sim.io.writer.damage`). Its headline metrics are read from the
 ``summary.json`` the runtime wrote; nothing here recomputes them.
 
 Arms are the factors that vary across runs other than region and replicate (policy, demography,
@@ -10,6 +11,7 @@ economy, ...), joined by `` / `` (``all`` when none varies).
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -24,25 +26,39 @@ def arm_factors(runs: pd.DataFrame) -> list[str]:
 
 
 def load_runs(exp_dir: Path) -> pd.DataFrame:
-    """One row per complete run: folder, factors, replicate, seed, arm and scalar headline metrics."""
+    """One row per complete run: folder, factors, replicate, seed, arm and scalar headline metrics.
+
+    A run folder whose manifest, summary or tables are unreadable or truncated (a disk that filled
+    up, a copy cut short) is skipped, with a warning line on stderr naming the folder and why; an
+    incomplete run (the manifest does not say complete) is skipped silently."""
+    from sim.io.writer import NO_MANIFEST, NOT_COMPLETE, damage
+
     rows = []
-    for manifest_path in sorted((exp_dir / "runs").glob("*/manifest.json")):
-        manifest = json.loads(manifest_path.read_text())
-        if manifest.get("status") != "complete":
+    for folder in sorted(p for p in (Path(exp_dir) / "runs").glob("*") if p.is_dir() and not p.name.startswith(".")):
+        problem = damage(folder)
+        if problem in (NO_MANIFEST, NOT_COMPLETE):
             continue
-        cfg = manifest["config"]
-        summary = json.loads((manifest_path.parent / "summary.json").read_text())
-        policy = "+".join(sorted(cfg.get("policy") or {})) or "none"
-        row: dict[str, Any] = {
-            "run": manifest_path.parent.name, "region": cfg["region"]["name"],
-            "demography": cfg["demography"]["name"], "economy": cfg["economy"]["name"], "policy": policy,
-            "scale": cfg["scale"], "years": cfg["years"], "start_year": cfg["start_year"],
-            "replicate": cfg.get("replicate", 0), "seed": manifest["seed"],
-        }
+        if problem is not None:
+            print(f"mbo-sim-report: warning: skipping run {folder}: {problem}", file=sys.stderr)
+            continue
+        manifest = json.loads((folder / "manifest.json").read_text())
+        cfg = manifest.get("config")
+        try:
+            summary = json.loads((folder / "summary.json").read_text())
+            policy = "+".join(sorted(cfg.get("policy") or {})) or "none"
+            row: dict[str, Any] = {
+                "run": folder.name, "region": cfg["region"]["name"],
+                "demography": cfg["demography"]["name"], "economy": cfg["economy"]["name"], "policy": policy,
+                "scale": cfg["scale"], "years": cfg["years"], "start_year": cfg["start_year"],
+                "replicate": cfg.get("replicate", 0), "seed": manifest["seed"],
+            }
+        except (AttributeError, KeyError, TypeError) as exc:
+            print(f"mbo-sim-report: warning: skipping run {folder}: manifest.json lacks {exc}", file=sys.stderr)
+            continue
         row.update({k: v for k, v in summary.items() if not isinstance(v, dict)})
         rows.append(row)
     if not rows:
-        raise FileNotFoundError(f"no complete runs under {exp_dir / 'runs'}")
+        raise FileNotFoundError(f"no complete runs under {Path(exp_dir) / 'runs'}")
     df = pd.DataFrame(rows)
     varying = arm_factors(df)
     df["arm"] = df[varying].astype(str).agg(" / ".join, axis=1) if varying else "all"

@@ -4,10 +4,11 @@ The command ``mbo-sim-report``:
 
     mbo-sim-report results/<experiment> [--sector care]
 
-Reads every complete run under ``results/<experiment>/runs/`` and writes
-``results/<experiment>/summary.parquet`` (one row per run: its factors and headline metrics) and
-``results/<experiment>/report/`` (figures, tables as CSV and ``report.md``). Runs after every sweep
-of a named experiment through :class:`sim.analysis.callback.ReportCallback`.
+Reads every complete run under ``results/<experiment>/runs/`` (a damaged run is skipped with a
+warning naming it) and writes ``results/<experiment>/summary.parquet`` (one row per run: its
+factors and headline metrics) and ``results/<experiment>/report/`` (figures, tables as CSV and
+``report.md``), each whole or not at all, and never over a file or folder that mbo-sim did not
+write. Runs after every sweep of a named experiment through :class:`sim.analysis.callback.ReportCallback`.
 
 Arms are the factors that vary across runs other than region and replicate (policy,
 demography, economy, ...). Policy effects are paired differences: each arm against the reference
@@ -36,6 +37,15 @@ from sim.analysis.load import load_runs, read_table, reference_arm
 from sim.codes import SECTORS
 from sim.hydra_config import CONFIG_DIR
 from sim.io.loaders import resolve_data_dir
+from sim.io.safe import (
+    MARKER,
+    MARKER_TEXT,
+    UnsafeOutput,
+    atomic_file,
+    atomic_folder,
+    check_file_replaceable,
+    check_replaceable,
+)
 from sim.io.writer import markdown_table
 
 
@@ -49,32 +59,89 @@ def experiment_question(name: str) -> str:
 
 
 def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path | None = None) -> Path:
-    """Write summary.parquet and report/ for the experiment folder; returns the report folder."""
+    """Write summary.parquet and report/ for the experiment folder; returns the report folder.
+
+    Both are written whole or not at all (:mod:`sim.io.safe`): the report folder is built in a
+    temporary sibling and swapped into place, the summary goes through a temporary file. A
+    ``report/`` folder or ``summary.parquet`` that mbo-sim did not write is refused (UnsafeOutput)
+    before any work, and left untouched."""
     exp_dir = Path(exp_dir)
-    runs = load_runs(exp_dir)
-    runs.to_parquet(exp_dir / "summary.parquet", index=False)
     out = exp_dir / "report"
-    out.mkdir(parents=True, exist_ok=True)
+    summary_path = exp_dir / "summary.parquet"
+    _adopt_version_01_report(out)
+    check_replaceable(out)
+    check_file_replaceable(summary_path, summary_is_ours)
+    runs = load_runs(exp_dir)
     lab = read_table(exp_dir, runs, "labour")
     access = read_table(exp_dir, runs, "access")
     edu = read_table(exp_dir, runs, "education")
     surv = survival(exp_dir, runs)
-    surv.to_csv(out / "survival.csv", index=False)
     closed = closures_by_year(exp_dir, runs)
-    closed.to_csv(out / "closures_by_year.csv", index=False)
     effects = paired_effects(runs)
-    effects.to_csv(out / "policy_effects.csv", index=False)
     ref = reference_arm(runs)
     if sector is None:  # the sector whose access worsened most in the reference arm
         change = access[access["arm"] == ref].groupby(["sector", "school_year"])["minutes_to_nearest"].mean().unstack()
         sector = str((change.iloc[:, -1] - change.iloc[:, 0]).fillna(-np.inf).idxmax())
-    figures = [*plot_survival(surv, out), *plot_intake(edu, out), *plot_shortage_heatmaps(lab, out),
-               *plot_tightness_bands(lab, out)]
-    forest = plot_forest(effects, out)
-    figures += [forest] if forest else []
-    figures += plot_coverage_maps(access, ref, sector, resolve_data_dir(data_dir), out)
-    write_markdown(exp_dir, runs, closed, effects, figures, out)
+
+    def fill(tmp: Path) -> None:
+        surv.to_csv(tmp / "survival.csv", index=False)
+        closed.to_csv(tmp / "closures_by_year.csv", index=False)
+        effects.to_csv(tmp / "policy_effects.csv", index=False)
+        figures = [*plot_survival(surv, tmp), *plot_intake(edu, tmp), *plot_shortage_heatmaps(lab, tmp),
+                   *plot_tightness_bands(lab, tmp)]
+        forest = plot_forest(effects, tmp)
+        figures += [forest] if forest else []
+        figures += plot_coverage_maps(access, ref, sector, resolve_data_dir(data_dir), tmp)
+        write_markdown(exp_dir, runs, closed, effects, figures, tmp)
+
+    atomic_folder(out, fill)
+    write_summary(runs, summary_path)
     return out
+
+
+SUMMARY_COLUMNS = {"run", "region", "arm", "replicate", "seed"}
+
+
+def summary_is_ours(path: Path) -> bool:
+    """True if ``path`` is a summary mbo-sim wrote: a parquet file marked ``generator: mbo-sim`` in
+    its metadata (or, written by version 0.1 before the mark, with the summary's columns)."""
+    import pyarrow.parquet as pq
+
+    try:
+        schema = pq.read_schema(path)
+    except (OSError, ValueError):
+        return False
+    if (schema.metadata or {}).get(b"generator") == b"mbo-sim":
+        return True
+    return SUMMARY_COLUMNS <= set(schema.names)
+
+
+def write_summary(runs: pd.DataFrame, path: Path) -> None:
+    """``summary.parquet``, marked as mbo-sim's, through a temporary file (never over a file not ours)."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    def write(tmp: Path) -> None:
+        table = pa.Table.from_pandas(runs, preserve_index=False)
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"generator": b"mbo-sim"})
+        pq.write_table(table, tmp)
+
+    atomic_file(path, write, summary_is_ours)
+
+
+def _adopt_version_01_report(out: Path) -> None:
+    """Mark a report folder that version 0.1 wrote before folders were marked (``report.md`` headed
+    ``# Experiment``, nothing but the report's kinds of files), so that it may be replaced."""
+    if out.is_symlink() or not out.is_dir() or (out / MARKER).exists():
+        return
+    md = out / "report.md"
+    try:
+        head = md.read_text(errors="replace")[:14] if md.is_file() else ""
+    except OSError:
+        return
+    if head == "# Experiment `" and all(f.is_file() and not f.is_symlink() and f.suffix in (".md", ".csv", ".png")
+                                       for f in out.iterdir()):
+        (out / MARKER).write_text(MARKER_TEXT)
 
 
 def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effects: pd.DataFrame,
@@ -115,9 +182,12 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     try:
         out = build(args.experiment_dir, args.sector, args.data_dir)
-    except FileNotFoundError as exc:
+    except (UnsafeOutput, FileNotFoundError) as exc:
         print(f"mbo-sim-report: error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # disk full, permissions, ...: the temporary folder or file is already gone
+        print(f"mbo-sim-report: error: could not write the report of {args.experiment_dir}: {exc}", file=sys.stderr)
+        return 1
     print(f"report: {out / 'report.md'}")
     return 0
 

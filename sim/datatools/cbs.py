@@ -16,8 +16,10 @@ For the municipalities listed in ``data/municipalities.csv`` (by GM code) the co
 
 Every response is checked before anything is written (missing fields, non-numeric values,
 unknown or missing municipality codes raise :class:`~sim.io.loaders.DataError` naming the table
-and field); output files are written through a temporary file and ``os.replace``, all or none, and
-never over a shipped snapshot file listed in ``data/SOURCES.md``. When CBS cannot be reached (or
+and field); output files are written through a temporary file and ``os.replace``, all or none,
+never over a shipped snapshot file listed in ``data/SOURCES.md``, and never over a file that
+mbo-sim-data did not write: each output begins with a ``# source: ... by mbo-sim-data`` line, and an
+existing file without it is left untouched (the command refuses with one line). When CBS cannot be reached (or
 with ``--offline``) nothing is touched and the command exits 0: the shipped snapshot is used.
 
 All fetching goes through one function ``fetch(table_id, *, meta=None, filters=None)`` returning a
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sim.io.loaders import FILES, DataError, _read_csv
+from sim.io.safe import check_file_replaceable, locked, signals_deferred
 
 KWB_TABLE = "85984NED"
 AGE_TABLE = "83502NED"
@@ -384,12 +387,34 @@ def _csv_text(source: str, rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+WRITER_MARK = " by mbo-sim-data"
+
+
+def written_by_us(path: Path) -> bool:
+    """True if ``path`` is a file mbo-sim-data wrote: its first line is the ``# source:`` comment
+    every output begins with, ending in "by mbo-sim-data" (the loaders skip it as a comment).
+    A file without that line (a user's own, or one whose first line was edited) is never replaced."""
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            first = f.readline().rstrip("\r\n")
+    except OSError:
+        return False
+    return first.startswith("# source: ") and first.endswith(WRITER_MARK)
+
+
 def write_all(outputs: dict[Path, str], data_dir: Path) -> None:
-    """Write every file to a temporary file first, then move them all in place (os.replace)."""
+    """Write every file to a temporary file first, then move them all in place (os.replace).
+
+    Refuses (DataError) a shipped snapshot file and (UnsafeOutput) any existing file that
+    mbo-sim-data did not write (:func:`written_by_us`), before writing anything; the check is
+    repeated under the folder's lock just before the move."""
     protected = protected_files(data_dir)
     clash = sorted(p.name for p in outputs if p.name in protected)
     if clash:
         raise DataError(f"refusing to overwrite shipped snapshot file(s) {clash} listed in data/SOURCES.md")
+    for path, text in outputs.items():
+        assert text.splitlines()[0].endswith(WRITER_MARK), path  # what makes the file ours next time
+        check_file_replaceable(path, written_by_us)
     temps: dict[Path, str] = {}
     try:
         for path, text in outputs.items():
@@ -399,8 +424,12 @@ def write_all(outputs: dict[Path, str], data_dir: Path) -> None:
                 f.write(text)
                 f.flush()
                 os.fsync(f.fileno())
-        for path, tmp in temps.items():
-            os.replace(tmp, path)
+            os.chmod(tmp, 0o644)  # mkstemp makes it private; the data are for everyone who reads the folder
+        with locked(data_dir), signals_deferred():
+            for path in temps:
+                check_file_replaceable(path, written_by_us)
+            for path, tmp in temps.items():
+                os.replace(tmp, path)
     finally:
         for tmp in temps.values():
             if os.path.exists(tmp):

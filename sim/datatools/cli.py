@@ -21,6 +21,7 @@ from typing import Any
 
 from sim.datatools import cbs
 from sim.io.loaders import FILES, DataError
+from sim.io.safe import UnsafeOutput
 
 PROG = "mbo-sim-data"
 
@@ -69,8 +70,11 @@ def _cbs_run(args: argparse.Namespace, *, fetch: cbs.Fetch | None = None, today:
     except cbs.NetworkUnavailable as exc:
         print(f"CBS open data not reachable ({exc}); {_snapshot_note(data_dir)}")
         return 0
-    except DataError as exc:
+    except (DataError, UnsafeOutput) as exc:
         print(f"{PROG}: error: {exc}\nNo files were written.", file=sys.stderr)
+        return 1
+    except OSError as exc:  # disk full, permissions, ...: the temporary files are already gone
+        print(f"{PROG}: error: could not write to {data_dir}: {exc}\nNo files were written.", file=sys.stderr)
         return 1
     for msg in result.messages:
         print(msg)

@@ -57,13 +57,18 @@ def _read_csv(path: Path, required: dict[str, str]) -> pd.DataFrame:
         )
     try:
         df = pd.read_csv(path, comment="#", skipinitialspace=True)
+    except pd.errors.EmptyDataError:
+        raise DataError(f"data file {path} is empty: expected columns {list(required)} and rows") from None
     except Exception as exc:  # pandas raises several parser error types
-        raise DataError(f"data file {path} cannot be read as CSV: {exc}") from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise DataError(f"data file {path} cannot be read as CSV: {first}") from None
     missing = [c for c in required if c not in df.columns]
     if missing:
         raise DataError(
             f"data file {path}: missing column(s) {missing}; expected columns {list(required)}"
         )
+    if df.empty:
+        raise DataError(f"data file {path}: no data rows (only a header); expected columns {list(required)}")
     for col, kind in required.items():
         if df[col].isna().any():
             row = int(df.index[df[col].isna()][0]) + 2
@@ -73,8 +78,13 @@ def _read_csv(path: Path, required: dict[str, str]) -> pd.DataFrame:
             if conv.isna().any():
                 bad = df[col][conv.isna()].iloc[0]
                 raise DataError(f"data file {path}: column '{col}' must be numeric, found {bad!r}")
-            if (conv < 0).any():
-                raise DataError(f"data file {path}: column '{col}' must be >= 0")
+            wrong = ~np.isfinite(conv) | (conv < 0)
+            if kind == "int":
+                wrong |= np.isfinite(conv) & (conv != np.round(conv))
+            if wrong.any():
+                what = "a whole number >= 0" if kind == "int" else "a finite number >= 0"
+                bad = conv[wrong].iloc[0].item()
+                raise DataError(f"data file {path}: column '{col}' must be {what}, found {bad!r}")
             df[col] = conv.astype(int if kind == "int" else float)
         elif kind == "bool":
             lowered = df[col].astype(str).str.strip().str.lower()
@@ -113,8 +123,35 @@ class RegionData:
         return list(self.municipalities["municipality"])
 
 
+def check_data_dir(data_dir: str | Path | None) -> Path:
+    """The folder the data are read from, refused (DataError naming it) if it is not a readable folder."""
+    path = resolve_data_dir(data_dir)
+    if not path.is_dir():
+        what = "is not a folder" if path.exists() else "does not exist"
+        where = str(path) if path.is_absolute() else f"{path} ({path.resolve()})"
+        raise DataError(
+            f"data files not found: data_dir {where} {what}; set data_dir=/path/to/folder, or leave data_dir "
+            f"unset (null) for the data shipped in {PACKAGE_DATA_DIR} ({FILES_DOC} describes each file)"
+        )
+    return path
+
+
+def _check_known(path: Path, col: pd.Series, allowed: list[str], what: str) -> None:
+    unknown = sorted(set(col) - set(allowed))
+    if unknown:
+        raise DataError(f"data file {path}: unknown {what}(s) {unknown}; allowed: {allowed}")
+
+
+def _check_unique(path: Path, df: pd.DataFrame, cols: list[str]) -> None:
+    dup = df.duplicated(subset=cols)
+    if dup.any():
+        row = df[dup].iloc[0]
+        key = ", ".join(f"{c}={row[c]!r}" for c in cols)
+        raise DataError(f"data file {path}: duplicate row for {key}; each must appear once")
+
+
 def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
-    data_dir = resolve_data_dir(data_dir)
+    data_dir = check_data_dir(data_dir)
     if region not in REGION_LABELS:
         raise DataError(f"unknown region {region!r}; allowed: {sorted(REGION_LABELS)}")
     label = REGION_LABELS[region]
@@ -125,6 +162,10 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
         {"region": "str", "gm_code": "str", "municipality": "str", "population_2024": "int",
          "centre_lat": "float", "centre_lon": "float"},
     )
+    _check_known(paths["municipalities"], muni["region"], sorted(REGION_LABELS.values()), "region")
+    _check_unique(paths["municipalities"], muni, ["gm_code"])
+    _check_unique(paths["municipalities"], muni, ["municipality"])
+    codes = dict(zip(muni["gm_code"], muni["region"], strict=True))  # every region's municipalities
     muni = muni[muni["region"] == label].reset_index(drop=True)
     if muni.empty:
         raise DataError(f"data file {paths['municipalities']}: no municipalities for region {label}")
@@ -133,6 +174,15 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
         paths["population"],
         {"region": "str", "gm_code": "str", "municipality": "str", "age_band": "str", "persons": "int"},
     )
+    _check_known(paths["population"], pop["region"], sorted(REGION_LABELS.values()), "region")
+    stray = pop[[codes.get(c) != r for c, r in zip(pop["gm_code"], pop["region"], strict=True)]]
+    if not stray.empty:
+        r = stray.iloc[0]
+        raise DataError(
+            f"data file {paths['population']}: municipality code {r['gm_code']!r} ({r['municipality']}, "
+            f"region {r['region']}) is not a municipality of {r['region']} in {paths['municipalities']}"
+        )
+    _check_unique(paths["population"], pop, ["gm_code", "age_band"])
     pop = pop[pop["region"] == label]
     unknown_bands = sorted(set(pop["age_band"]) - set(AGE_BANDS))
     if unknown_bands:
@@ -148,10 +198,16 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
 
     sectors = _read_csv(paths["sectors"], {"sector": "str", "national_employment_share": "float"})
     _check_sectors(paths["sectors"], sectors["sector"])
+    _check_unique(paths["sectors"], sectors, ["sector"])
+    missing_sectors = [s for s in SECTORS if s not in set(sectors["sector"])]
+    if missing_sectors:
+        raise DataError(f"data file {paths['sectors']}: no row for sector(s) {missing_sectors}; every sector needs one")
 
     emp = _read_csv(paths["employment"], {"region": "str", "sector": "str", "share": "float"})
+    _check_known(paths["employment"], emp["region"], sorted(REGION_LABELS), "region")
     emp = emp[emp["region"] == region]
     _check_sectors(paths["employment"], emp["sector"])
+    _check_unique(paths["employment"], emp, ["region", "sector"])
     if sorted(emp["sector"]) != sorted(SECTORS):
         raise DataError(f"data file {paths['employment']}: region {region} needs one row per sector {list(SECTORS)}")
     shares = np.zeros(len(SECTORS))
@@ -167,7 +223,9 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
          "sector": "str", "min_level": "int", "max_level": "int", "bol": "bool", "bbl": "bool",
          "students_base": "float", "bbl_share": "float"},
     )
-    inst = inst[inst["region"].str.lower().str.replace("-", "_") == region].reset_index(drop=True)
+    inst_region = inst["region"].str.lower().str.replace("-", "_")
+    _check_known(paths["institutions"], inst_region, sorted(REGION_LABELS), "region")
+    inst = inst[inst_region == region].reset_index(drop=True)
     if inst.empty:
         raise DataError(f"data file {paths['institutions']}: no institutions for region {region}")
     _check_sectors(paths["institutions"], inst["sector"])

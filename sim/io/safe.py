@@ -173,3 +173,46 @@ def atomic_folder(target: Path, fill: Callable[[Path], None], skip: Callable[[],
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return True
+
+
+def check_file_replaceable(target: Path, owned_file: Callable[[Path], bool]) -> None:
+    """Refuse (UnsafeOutput) if the single file ``target`` exists and is not a regular file that
+    ``owned_file(target)`` says mbo-sim wrote."""
+    target = Path(target)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise UnsafeOutput(f"{target} exists and is not a file mbo-sim wrote; refusing to replace it — "
+                           "it was left untouched (move it away or choose another output)")
+    if target.exists() and not owned_file(target):
+        raise UnsafeOutput(f"{target} exists and was not written by mbo-sim; refusing to replace it — "
+                           "it was left untouched (move it away or choose another output)")
+
+
+def atomic_file(target: Path, write: Callable[[Path], None], owned_file: Callable[[Path], bool]) -> None:
+    """Write the single file ``target`` with ``write(tmp)`` into a temporary file in the same folder,
+    then move it into place (``os.replace``).
+
+    Refuses (UnsafeOutput) before writing anything if ``target`` exists and is not a regular file
+    that ``owned_file(target)`` says mbo-sim wrote; the check is repeated under the folder's lock
+    just before the move. On any error or interrupt the temporary file is removed and ``target``
+    is left as it was.
+    """
+    target = Path(target)
+    check_file_replaceable(target, owned_file)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    for stale in target.parent.glob(f".{target.name}.tmp-*"):  # left by killed earlier attempts
+        pid = stale.name[len(target.name) + 6 :].split("-")[0]
+        if pid.isdigit() and stale.is_file() and not stale.is_symlink() and not _alive(int(pid)):
+            stale.unlink(missing_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{target.name}.tmp-{os.getpid()}-", dir=target.parent)
+    os.close(fd)
+    tmp = Path(name)
+    try:
+        tmp.chmod(0o644)  # mkstemp makes it private; outputs are for everyone who can read the folder
+        write(tmp)
+        with locked(target.parent):
+            check_file_replaceable(target, owned_file)
+            with signals_deferred():
+                os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise

@@ -69,20 +69,60 @@ def _json_default(o: Any) -> Any:
     return str(o)
 
 
+NO_MANIFEST = "no manifest.json"
+NOT_COMPLETE = "manifest.json does not say complete"
+
+
+def damage(out_dir: Path) -> str | None:
+    """Why ``out_dir`` is not a complete, readable run folder, or None if it is one: the manifest
+    parses and says complete, ``summary.json`` parses, and every table is a readable parquet file
+    (its footer is read, which a truncated file lacks)."""
+    import pyarrow.parquet as pq
+
+    out_dir = Path(out_dir)
+    try:
+        manifest = json.loads((out_dir / "manifest.json").read_text())
+    except FileNotFoundError:
+        return NO_MANIFEST
+    except (OSError, ValueError) as exc:
+        return f"manifest.json is unreadable or truncated ({exc})"
+    if not isinstance(manifest, dict) or manifest.get("status") != "complete":
+        return NOT_COMPLETE
+    try:
+        json.loads((out_dir / "summary.json").read_text())
+    except (OSError, ValueError) as exc:
+        return f"summary.json is missing, unreadable or truncated ({exc})"
+    for name in TABLES:
+        try:
+            pq.read_metadata(out_dir / f"{name}.parquet")
+        except (OSError, ValueError) as exc:  # pyarrow's ArrowInvalid is a ValueError
+            return f"{name}.parquet is missing, unreadable or truncated ({exc})"
+    return None
+
+
 def is_complete(out_dir: Path, cfg) -> bool:
-    """True if ``out_dir`` holds a complete run of exactly this configuration (resume)."""
+    """True if ``out_dir`` holds a complete run of exactly this configuration (resume): the
+    manifest parses and matches, and every table file is a readable parquet (:func:`damage`).
+    A damaged folder is not complete, so the run is redone and the folder replaced."""
     path = Path(out_dir) / "manifest.json"
     if not path.is_file():
         return False
     try:
         manifest = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError):
+    except (OSError, ValueError):
         return False
+    if not isinstance(manifest, dict):
+        return False
+
     def identity(config: dict) -> dict:
         return {k: v for k, v in config.items() if k not in NOT_RESULTS}
 
+    then = manifest.get("config")
+    if not isinstance(then, dict):
+        return False
     now = json.loads(json.dumps(asdict(cfg), default=_json_default))
-    return manifest.get("status") == "complete" and identity(now) == identity(manifest.get("config") or {})
+    same = manifest.get("status") == "complete" and identity(now) == identity(then)
+    return same and damage(out_dir) is None
 
 
 def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str, Any],
