@@ -365,18 +365,22 @@ class InstitutionConfig:
     """How institutions decide in the April review: money (funding, reserve) and teachers."""
 
     bbl_funding_weight: float = 0.5  # a BBL student counts this much of a BOL student in funding
+    base_result_share: float = 0.01  # the base-year result as a share of funding (other costs per student balance it)
     reserve_initial_share: float = 0.3  # initial reserve as a share of the institution's yearly cost
     reserve_floor_share: float = 0.1  # the reserve an institution keeps untouched (share of yearly cost)
     carry_share: float = 0.25  # share of the reserve above the floor it spends a year carrying weak opleidingen
     students_per_teacher: float = 18.0
     teacher_exit_rate: float = 0.06  # teachers leaving each year (retirement, other jobs)
-    teacher_competition: float = 0.3  # hiring success falls by this per unit of sector tightness above its base level
+    teacher_competition: float = 0.3  # hiring success 1 / (1 + this × ln(sector tightness ÷ base)) when it rose
     coordination: bool = True  # two institutions with the same weak qualification: the weaker stops first
 
     def validate(self) -> None:
         for k in ("bbl_funding_weight", "reserve_floor_share", "carry_share", "teacher_exit_rate"):
             check_share(f"model.institutions.{k}", getattr(self, k))
         check_positive("model.institutions.reserve_initial_share", self.reserve_initial_share, allow_zero=True)
+        if not -0.2 <= self.base_result_share <= 0.2:
+            raise ConfigError(f"model.institutions.base_result_share = {self.base_result_share}: "
+                              "must be in [-0.2, 0.2]")
         check_positive("model.institutions.students_per_teacher", self.students_per_teacher)
         check_positive("model.institutions.teacher_competition", self.teacher_competition, allow_zero=True)
 

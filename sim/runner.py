@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 import time
 from pathlib import Path
 
@@ -49,6 +50,9 @@ def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
     process completes the same run meanwhile, its folder is kept and this run's tables dropped."""
     out = Path(out_dir) if out_dir is not None else output_folder(cfg)
     check_replaceable(out)
+    out.parent.mkdir(parents=True, exist_ok=True)  # an unusable output_dir fails now, not after the run
+    with tempfile.TemporaryFile(dir=out.parent):
+        pass
     t0 = time.perf_counter()
     model = simulate(cfg, progress=cfg.progress)
     frames, summary = tables_and_summary(model)

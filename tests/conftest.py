@@ -27,6 +27,12 @@ MUNICIPALITY_COUNTS = {r.name: r.municipalities for r in REGISTRY}
 
 SMALL = {"scale": 0.05, "years": 4}
 
+# The April review as a bare viability rule: no institution carries a weak opleiding (no budget,
+# every opleiding loses money at this funding) and no coordination spares one. For tests of what
+# happens when opleidingen close; tests/test_institutions.py tests the rules themselves.
+EVERY_WEAK_CLOSES = {"model.institutions.carry_share": 0.0, "model.institutions.coordination": False,
+                     "model.education.funding_per_student_eur": 1000}
+
 
 def small_overrides(**kw) -> list[str]:
     """Hydra overrides of a fast run; keyword arguments replace or add keys (``model__x`` is

@@ -9,14 +9,14 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DATA_DIR
+from conftest import DATA_DIR, EVERY_WEAK_CLOSES
 
 from sim.runner import simulate, tables_and_summary
 
 START, YEARS = 2025, 5
 FIRST_REVIEW = START + 1  # viability_years = 1: the first review with one recorded intake
 ALL_WEAK = {"region": "zeeland", "years": YEARS, "model__education__viability_min_intake": 100000,
-            "model__education__viability_years": 1}
+            "model__education__viability_years": 1, **EVERY_WEAK_CLOSES}
 OPLEIDING = ["institution", "location", "sector", "level"]  # both routes together
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+from conftest import EVERY_WEAK_CLOSES
 
 from sim.calendar import SEPTEMBER
 from sim.codes import SECTOR_INDEX
@@ -57,7 +58,7 @@ def test_lever():
 def test_a_lever_defined_outside_sim_attaches_and_acts(small_cfg, test_lever):
     """Registered from the tests, configured with `+policy.<name>=`, the lever changes capacity
     through the hooks, takes over every closure and reports on its own schedule."""
-    weak = {"model.education.viability_min_intake": 10_000}  # every opleiding weak: closures guaranteed
+    weak = {"model.education.viability_min_intake": 10_000, **EVERY_WEAK_CLOSES}  # closures guaranteed
     base = simulate(small_cfg(**FAST, **weak))
     with_lever = simulate(small_cfg("+policy.test_care_cap.share=0.5", **FAST, **weak))
     (lever,) = with_lever.policies
@@ -107,7 +108,7 @@ def test_minimal_coverage_decides_before_bundling(small_cfg):
     """At the first review the same opleidingen are vetoed with bundling on as without it: the
     rule decides first, bundling only gets what the rule lets go."""
     over = {"region": "zuid_limburg", "years": 4, "demography": "strong_decline",
-            "model.education.viability_min_intake": 25}
+            "model.education.viability_min_intake": 25, **EVERY_WEAK_CLOSES}
     alone = tables_and_summary(simulate(small_cfg("policy=[minimal_coverage]", **over)))[0]["events"]
     both = tables_and_summary(simulate(small_cfg("policy=[minimal_coverage,bundling]", **over)))[0]["events"]
     first = alone["date"].min()

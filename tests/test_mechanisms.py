@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import EVERY_WEAK_CLOSES
 
 from sim.io.loaders import load_region
 from sim.model import RegionModel
@@ -49,7 +50,7 @@ def all_weak(request, small_cfg):
     """Every programme is weak (threshold far above any intake): closures follow only the clock."""
     k = request.param
     cfg = small_cfg(region="zeeland", scale=0.05, years=k + 2, **{
-        "model.education.viability_min_intake": 100000, "model.education.viability_years": k})
+        "model.education.viability_min_intake": 100000, "model.education.viability_years": k, **EVERY_WEAK_CLOSES})
     model = simulate(cfg)
     return k, model, model.results.frames()
 

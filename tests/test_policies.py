@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import small_overrides
+from conftest import EVERY_WEAK_CLOSES, small_overrides
 from mesa.time import Priority
 
 from sim.analysis.compare import HEADLINE, compare_arms
@@ -31,7 +31,7 @@ SEEDS = (1, 2, 3)
 SCALE, YEARS, START = 0.05, 6, 2025
 # raise the bar so that closures happen in a short run: < 25 new students in one year closes
 BASE = {"region": "zeeland", "scale": SCALE, "years": YEARS,
-        "model__education__viability_min_intake": 25, "model__education__viability_years": 1}
+        "model__education__viability_min_intake": 25, "model__education__viability_years": 1, **EVERY_WEAK_CLOSES}
 
 
 @dataclass

@@ -6,6 +6,7 @@ ends with :func:`sim.analysis.report.build` on ``results/<experiment>/``.
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -19,5 +20,9 @@ class ReportCallback(Callback):
 
     def on_multirun_end(self, config, **kwargs: Any) -> None:
         exp_dir = Path(str(config.output_dir)).parent
-        out = build(exp_dir, data_dir=config.data_dir)
+        try:
+            out = build(exp_dir, data_dir=config.data_dir)
+        except (OSError, ValueError) as exc:  # Hydra would bury it in a multi-line warning
+            print(f"mbo-sim-report: error: the report of {exp_dir} was not written: {exc}", file=sys.stderr)
+            return
         print(f"report: {out / 'report.md'}")

@@ -76,7 +76,7 @@ def remove_stale_temps(target: Path) -> None:
             pid = int(stale.name[len(target.name) + 6 :].split("-")[0])
         except ValueError:
             continue
-        if not _alive(pid) and (stale / MARKER).is_file():
+        if not _alive(pid) and ((stale / MARKER).is_file() or not any(stale.iterdir())):
             shutil.rmtree(stale, ignore_errors=True)
 
 

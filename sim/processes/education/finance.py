@@ -4,8 +4,12 @@ overhead, the result and the reserve (EUR, real persons).
 Funding of a programme = its students × ``funding_per_student_eur`` × the qualification's price
 factor × the route weight (BBL counts ``bbl_funding_weight``). Costs = a fixed cost per open or
 teaching-out opleiding (shared by its routes) plus a cost per student; the institution adds its
-coordination overhead. Its result goes into its reserve, which starts at ``reserve_initial_share``
-× its first year's costs and decides how long it can carry weak opleidingen (:mod:`.provision`).
+coordination overhead, and other costs per student (housing, support, management) set once, in
+the base year, so that its result is ``base_result_share`` of its funding (institutions about
+break even). Its result goes into its reserve, which starts at ``reserve_initial_share`` × its
+first year's costs and decides how long it can carry weak opleidingen (:mod:`.provision`). As
+students decline, funding and costs per student fall with them but the fixed cost of each open
+opleiding stays: small opleidingen turn the result negative.
 """
 
 from __future__ import annotations
@@ -47,12 +51,19 @@ def account(edu: Education, y: int) -> None:
     funding = programme_funding(edu, enrolled)
     edu.programme_cost_eur[y] = programme_costs(edu, enrolled)
     edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]
+    icfg = edu.model.cfg.model.institutions
     edu.funding_eur[y] = np.bincount(p.institution, weights=funding, minlength=n_inst)
-    edu.cost_eur[y] = (np.bincount(p.institution, weights=edu.programme_cost_eur[y], minlength=n_inst)
-                       + cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor)
-    if edu.reserve_eur is None:
-        edu.reserve_eur = edu.model.cfg.model.institutions.reserve_initial_share * edu.cost_eur[y].copy()
+    students = np.bincount(p.institution, weights=enrolled / edu.model.cfg.scale, minlength=n_inst)
     revenue = edu.model.training.institution_revenue_eur[y]
+    cost = (np.bincount(p.institution, weights=edu.programme_cost_eur[y], minlength=n_inst)
+            + cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor)
+    if edu.other_cost_per_student is None:  # the base year: balance each institution's result
+        target = icfg.base_result_share * edu.funding_eur[y]
+        edu.other_cost_per_student = np.divide(edu.funding_eur[y] + revenue - cost - target, students,
+                                               out=np.zeros(n_inst), where=students > 0)
+    edu.cost_eur[y] = cost + edu.other_cost_per_student * students
+    if edu.reserve_eur is None:
+        edu.reserve_eur = icfg.reserve_initial_share * edu.cost_eur[y].copy()
     edu.reserve_eur += edu.funding_eur[y] + revenue - edu.cost_eur[y]
     edu.reserve_at_intake[y] = edu.reserve_eur
 

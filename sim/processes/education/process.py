@@ -78,6 +78,7 @@ class Education:
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
+        self.other_cost_per_student: np.ndarray | None = None  # per institution, set in the base year
         self.teachers = TeacherPool(self)
         self.intakes_recorded = 0  # school years with a simulated intake so far
 

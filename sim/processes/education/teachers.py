@@ -2,7 +2,7 @@
 
 The region's mbo needs ``enrolled ÷ students_per_teacher`` teachers per sector. Each July a share
 ``teacher_exit_rate`` leaves; the vacancies to reach next year's need are filled with success
-1 / (1 + ``teacher_competition`` × max(T_s − T_s⁰, 0)), where T_s is the sector's UWV tightness
+1 / (1 + ``teacher_competition`` × max(ln(T_s / T_s⁰), 0)), where T_s is the sector's UWV tightness
 over the last year and T_s⁰ its base-year level: when the sector's own employers are short of
 people, fewer of them become or stay teachers (the report's teacher shortage). Where the pool
 falls short of the need, the sector's programmes can take proportionally fewer new students.
@@ -43,6 +43,8 @@ class TeacherPool:
         if self.teachers is None:  # the base year: as many teachers as the students need
             self.teachers, self.base_tightness = need.copy(), tightness.copy()
         stay = self.teachers * (1 - self.cfg.teacher_exit_rate)
-        fill = 1.0 / (1.0 + self.cfg.teacher_competition * np.maximum(tightness - self.base_tightness, 0.0))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rise = np.log(np.maximum(tightness, 1e-9) / np.maximum(self.base_tightness, 1e-9))
+        fill = 1.0 / (1.0 + self.cfg.teacher_competition * np.maximum(rise, 0.0))
         self.teachers = stay + np.maximum(need - stay, 0.0) * fill
         self.ratio = np.minimum(np.divide(self.teachers, need, out=np.ones(N_SECTORS), where=need > 0), 1.0)

@@ -1,0 +1,107 @@
+"""Institutions decide with their money and their teachers: each rule of the April review has a
+test on a set-up where it must act (docs/ODD.md §7.15).
+
+Every opleiding is made weak at the first review (``viability_min_intake`` far above any intake,
+``viability_years`` 1), so that what happens to it is decided by the rule under test.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.runner import simulate, tables_and_summary
+
+ALL_WEAK = {"model.education.viability_min_intake": 100_000, "model.education.viability_years": 1}
+LOSS_MAKING = {"model.education.funding_per_student_eur": 1000}  # every opleiding costs more than it brings
+FAST = {"scale": 0.1, "years": 3, "seed": 2}
+FIRST_REVIEW = "2026-04-01"
+
+
+def first_review(events, event):
+    ev = events[(events["date"] == FIRST_REVIEW) & (events["event"] == event)]
+    return set(ev["programme_id"])
+
+
+def run(small_cfg, **kw):
+    model = simulate(small_cfg(**{**FAST, **ALL_WEAK, **kw}))
+    return model, *tables_and_summary(model)
+
+
+@pytest.mark.parametrize("region", ["zeeland", "zuid_limburg"])
+def test_reserve_decides_what_is_carried(small_cfg, region):
+    """Weak opleidingen that pay for themselves are kept; of the loss-makers, without a budget to
+    carry losses every one closes, and a rich institution carries them all."""
+    _, poor, _ = run(small_cfg, region=region, **{"model.institutions.carry_share": 0.0,
+                                                   "model.institutions.coordination": False})
+    _, rich, _ = run(small_cfg, region=region, **{"model.institutions.carry_share": 1.0,
+                                                   "model.institutions.reserve_initial_share": 10.0,
+                                                   "model.institutions.coordination": False})
+    closed, kept = first_review(poor["events"], "closed"), first_review(poor["events"], "carried")
+    assert closed and not closed & kept
+    assert not first_review(rich["events"], "closed")
+    assert first_review(rich["events"], "carried") == closed | kept
+    _, broke, _ = run(small_cfg, region=region, **LOSS_MAKING, **{"model.institutions.carry_share": 0.0,
+                                                                  "model.institutions.coordination": False})
+    assert first_review(broke["events"], "closed") and not first_review(broke["events"], "carried")
+
+
+def test_smallest_losses_are_carried_first(small_cfg):
+    """With a budget for some but not all losses, every carried opleiding of an institution loses
+    less than every one it closes (its contribution: funding − cost of the last school year)."""
+    model, f, _ = run(small_cfg, region="zuid_limburg", **{"model.institutions.carry_share": 0.02,
+                                                          "model.institutions.coordination": False})
+    edu, p = model.education, model.education.programmes
+    unit_loss = -np.bincount(p.unit, weights=edu.programme_contribution_eur[0], minlength=p.unit.max() + 1)
+    ids = {pid: j for j, pid in enumerate(p.programme_id)}
+    checked = 0
+    for inst in range(len(edu.institution_names)):
+        def losses(pids, inst=inst):
+            return [unit_loss[p.unit[ids[x]]] for x in pids if p.institution[ids[x]] == inst]
+        carried = losses(first_review(f["events"], "carried"))
+        closed = losses(first_review(f["events"], "closed"))
+        if carried and closed:
+            assert max(carried) <= min(closed)
+            checked += 1
+    assert checked > 0, "the budget should carry some and close some opleidingen of an institution"
+
+
+def test_coordination_lets_the_weaker_of_two_stop_first(small_cfg):
+    """The same qualification at two institutions, both weak: only the weaker closes this year."""
+    over = {"region": "zeeland", "model.institutions.carry_share": 0.0, **LOSS_MAKING}
+    model, coord, _ = run(small_cfg, **over, **{"model.institutions.coordination": True})
+    _, alone, _ = run(small_cfg, **over, **{"model.institutions.coordination": False})
+    p = model.education.programmes
+    crebo_of = dict(zip(p.programme_id, p.crebo, strict=True))
+    inst_of = dict(zip(p.programme_id, p.institution, strict=True))
+    shared = {c for c in set(p.crebo) if len({i for pid, i in inst_of.items() if crebo_of[pid] == c}) > 1}
+    assert shared, "the set-up needs a qualification offered by two institutions"
+    edu = model.education
+    unit_intake = np.bincount(p.unit, weights=edu.intake[0], minlength=p.unit.max() + 1)
+    unit_of = dict(zip(p.programme_id, p.unit, strict=True))
+    for c in shared:
+        closed_alone = {inst_of[x] for x in first_review(alone["events"], "closed") if crebo_of[x] == c}
+        closed_coord = {unit_of[x] for x in first_review(coord["events"], "closed") if crebo_of[x] == c}
+        assert len(closed_alone) == 2 and len(closed_coord) == 1
+        units = {unit_of[pid] for pid in p.programme_id if crebo_of[pid] == c}
+        assert unit_intake[next(iter(closed_coord))] == min(unit_intake[u] for u in units)
+
+
+def test_teacher_shortage_cuts_places_where_the_sector_is_tight(small_cfg):
+    """Teachers leave and are hard to hire where the sector's own labour market tightens: the
+    sector's places fall; without competition the pool always fills."""
+    over = {"region": "zeeland", "scale": 0.2, "years": 8, "model.institutions.teacher_exit_rate": 0.3}
+    tight = simulate(small_cfg(**over, **{"model.institutions.teacher_competition": 20.0}))
+    free = simulate(small_cfg(**over, **{"model.institutions.teacher_competition": 0.0}))
+    assert (free.education.teacher_ratio[:8] == 1).all()
+    ratio = tight.education.teacher_ratio[:8]
+    assert ratio.min() < 0.95 and (ratio <= 1).all()
+    short = ratio.min(0) < 0.95  # sectors that ran short
+    lab = tight.results.arrays
+    rise = lab["vacancies"][-12:].sum(0) / np.maximum(lab["ww_short"][-12:].sum(0), 1)
+    base = lab["vacancies"][:12].sum(0) / np.maximum(lab["ww_short"][:12].sum(0), 1)
+    assert (rise[short] > base[short]).all(), "only sectors whose tightness rose run short of teachers"
+    sector = tight.education.programmes.sector
+    intake_tight = np.bincount(sector, weights=tight.education.intake[:8].sum(0), minlength=11)
+    intake_free = np.bincount(sector, weights=free.education.intake[:8].sum(0), minlength=11)
+    assert intake_tight[short].sum() < intake_free[short].sum()
