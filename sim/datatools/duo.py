@@ -324,6 +324,7 @@ class Reference:
     external_sites: set[str]
     institutions: pd.DataFrame
     crebos: set[int]
+    routes: set[tuple[int, str]]
     data_dir: Path
 
     @classmethod
@@ -338,8 +339,12 @@ class Reference:
         ext = csv("external_sites.csv")
         inst = csv("institutions.csv", dtype={"brin": str}, keep_default_na=False)
         quals = csv("qualifications.csv")
+        quals = quals[pd.to_numeric(quals["crebo"], errors="coerce").notna()]
+        routes = set()
+        for c, bol, bbl in zip(quals["crebo"].astype(int), quals["bol"], quals["bbl"], strict=True):
+            routes |= {(c, r) for r, ok in (("BOL", bol), ("BBL", bbl)) if str(ok).strip().lower() == "true"}
         return cls(region, REGION_LABELS[region], muni, set(ext["municipality"].astype(str).str.strip()), inst,
-                   set(pd.to_numeric(quals["crebo"], errors="coerce").dropna().astype(int)), data_dir)
+                   set(quals["crebo"].astype(int)), routes, data_dir)
 
     def site_lookup(self) -> dict[str, str]:
         names = {_place(m): m for m in self.municipalities["municipality"]}
@@ -490,7 +495,16 @@ def import_files(paths: list[Path], ref: Reference, small_count: float = 2.5, sk
     latest = years[-1]
 
     cur = hist[(hist["year"] == latest)]
-    portfolio_src = cur[cur["known_institution"]]
+    # the model's loader accepts only institution x site pairs of institutions.csv (this region) and
+    # routes that qualifications.csv offers: other rows stay in flows/history and are reported
+    pairs = ref.institutions[ref.institutions["region"].str.lower().str.replace("-", "_") == ref.region]
+    pairs = set(zip(pairs["institution"], pairs["site"], strict=True))
+    in_pairs = pd.Series([(i, s) in pairs for i, s in zip(cur["institution"], cur["site"], strict=True)],
+                         index=cur.index)
+    offered = pd.Series([(c, r) in ref.routes for c, r in zip(cur["crebo"], cur["route"], strict=True)],
+                        index=cur.index)
+    left_out = cur[~(in_pairs & offered)]
+    portfolio_src = cur[in_pairs & offered]
     cells = data[data["year"] == latest].groupby(["institution", "site", "crebo", "route"]).agg(
         cells=("count", "size"), flagged=("flagged", "sum"))
     rows = []
@@ -518,6 +532,13 @@ def import_files(paths: list[Path], ref: Reference, small_count: float = 2.5, sk
         "unknown_institutions": sorted(set(per_inst.loc[~per_inst["known_institution"], "institution"])),
         "sites": {s: sorted(set(data.loc[data["site"] == s, "site_duo"])) for s in sorted(data["site"].unique())},
         "skipped_unknown_crebo": skipped,
+        "left_out_of_portfolio": {
+            "students": float(left_out["students"].sum()),
+            "site_not_in_institutions_csv": sorted({f"{i} @ {s}" for i, s, ok in zip(
+                left_out["institution"], left_out["site"], in_pairs[left_out.index], strict=True) if not ok}),
+            "route_not_offered": sorted({f"{c} {r}" for c, r, ok in zip(
+                left_out["crebo"], left_out["route"], offered[left_out.index], strict=True) if not ok}),
+        },
         "intake": "from the year-of-stay column (first-year participants)" if has_stay else
                   "not available: this dataset has no first-year (verblijfsjaar) column; history.csv leaves "
                   "intake empty",
@@ -542,7 +563,7 @@ def report_lines(res: Result) -> list[str]:
         f"{r['small_count']:g}",
     ]
     for i in r["institutions"]:
-        mark = "" if i["known_institution"] else " (not in institutions.csv: left out of portfolio.csv)"
+        mark = "" if i["known_institution"] else " (not in institutions.csv)"
         lines.append(f"  {i['institution']}: {_fmt(i['students'])} (range {_fmt(i['students_low'])}-"
                      f"{_fmt(i['students_high'])}, {int(i['flagged_cells'])} flagged cells){mark}")
     s = r["skipped_unknown_crebo"]
@@ -550,6 +571,11 @@ def report_lines(res: Result) -> list[str]:
         lines.append(f"skipped {s['rows']} rows ({_fmt(s['students'])} students) with {len(s['crebos'])} crebo(s) "
                      f"not in qualifications.csv: {', '.join(map(str, s['crebos'][:10]))}"
                      f"{' ...' if len(s['crebos']) > 10 else ''}")
+    lo = r["left_out_of_portfolio"]
+    if lo["students"]:
+        lines.append(f"left out of portfolio.csv (kept in flows/history): {_fmt(lo['students'])} students; "
+                     f"institution @ site not in institutions.csv: {lo['site_not_in_institutions_csv'] or 'none'}; "
+                     f"crebo route not offered in qualifications.csv: {lo['route_not_offered'] or 'none'}")
     lines.append(f"intake: {r['intake']}")
     return lines
 
@@ -637,6 +663,9 @@ def run(args: argparse.Namespace, **_hooks) -> int:
         write_folder(res, ref, out)
     except (DuoError, UnsafeOutput) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # disk full, permissions: atomic_folder has removed its temporary folder
+        print(f"{PROG}: error: could not write {out}: {exc}; nothing was written", file=sys.stderr)
         return 2
     for line in report_lines(res):
         print(line)
