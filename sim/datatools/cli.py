@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sim.datatools import cbs
+from sim.datatools import cbs, duo
 from sim.io.loaders import FILES, DataError
 from sim.io.safe import UnsafeOutput
 
@@ -92,6 +92,7 @@ COMMANDS: dict[str, Command] = {
         add_arguments=_cbs_arguments,
         run=_cbs_run,
     ),
+    "duo": Command(description=duo.DESCRIPTION, add_arguments=duo.add_arguments, run=duo.run),
 }
 DEFAULT = "cbs"
 
