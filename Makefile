@@ -64,3 +64,8 @@ clean:
 # after a deliberate change of behaviour: rewrite the fixed-output hashes (tests/baseline.json)
 baseline: $(STAMP)
 	$(PY) tests/baseline.py --update
+
+# validation against published figures not used for calibration: docs/validation.md + docs/figures/validation/
+.PHONY: validate
+validate: $(STAMP)
+	$(VENV)/bin/mbo-sim-validate $(ARGS)
