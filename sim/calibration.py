@@ -115,11 +115,12 @@ def targets(region: str, data_dir: str | None = None) -> dict:
     inst = data.institutions
     cfg = compose([f"region={region}", "scale=1"])
     students = inst["students_base"].sum()
-    total = students * _cohort_ratio(data.population_bands, cfg.region.enrolment_source_year, cfg.start_year)
+    model = RegionModel(cfg, data)
+    total = students * model.demography.students_factor()
     by_sector = np.zeros(N_SECTORS)
     for s, n in zip(inst["sector"], inst["students_base"], strict=True):
         by_sector[SECTORS.index(s)] += n
-    base_intake = RegionModel(cfg, data).education.programmes
+    base_intake = model.education.programmes
     intake_by_sector = np.bincount(base_intake.sector, weights=base_intake.base_intake, minlength=N_SECTORS)
     return {
         "enrolment_total": total,
@@ -131,18 +132,6 @@ def targets(region: str, data_dir: str | None = None) -> dict:
         "unemployment_drift": 0.0,
         "data": data,
     }
-
-
-def _cohort_ratio(bands: np.ndarray, source_year: int, start_year: int, ages: tuple[int, int] = (16, 22)) -> float:
-    """Persons aged 16-22 in ``start_year`` relative to ``source_year``, from the 2021 age bands
-    (single years, no migration): the source enrolment is carried to the start year with it."""
-    per_year = np.repeat(bands.sum(0) / 5.0, 5)
-
-    def aged(year: int) -> float:
-        lo, hi = ages[0] - (year - DATA_YEAR), ages[1] - (year - DATA_YEAR)
-        return float(per_year[max(lo, 0) : max(hi + 1, 0)].sum())
-
-    return aged(start_year) / aged(source_year)
 
 
 def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxiter: int = 80

@@ -55,9 +55,9 @@ class RegionModel(mesa.Model):
         self._declare_dimensions()
 
         self.labour = LabourMarket(self)
+        self.demography = Demography(self)
         self.education = Education(self)
         self.hooks = Hooks.neutral(self.education.programmes.n)
-        self.demography = Demography(self)
         self.llo = Llo(self)
         self.training = TrainingPurchases(self)
         years = np.arange(cfg.start_year, cfg.start_year + cfg.years + 1)

@@ -13,6 +13,7 @@ from sim import calibration
 from sim.codes import SECTORS
 from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import load_region
+from sim.processes.demography import cohort_ratio, single_year_table
 from sim.regions import REGIONS
 
 
@@ -24,8 +25,12 @@ def test_cohort_ratio_follows_the_age_bands():
     bands[0, 4] = 1500  # ages 20-24: 300 per year
     # 2021: ages 16-22 = 16..19 (4 × 200) + 20..22 (3 × 300) = 1700
     # 2025: ages 12-18 in 2021 = 12..14 (3 × 100) + 15..18 (4 × 200) = 1100
-    assert calibration._cohort_ratio(bands, 2021, 2025) == pytest.approx(1100 / 1700)
-    assert calibration._cohort_ratio(bands, 2025, 2025) == 1.0
+    by_age = single_year_table(bands, 1.0).sum(0)
+    assert cohort_ratio(by_age, 0.0, 2021, 2025) == pytest.approx(1100 / 1700)
+    assert cohort_ratio(by_age, 0.0, 2025, 2025) == 1.0
+    # after the data: ages 16-22 in 2045 were -8..-2 in 2021, all the age-0 cohort (0 here) grown
+    by_age[0] = 100
+    assert cohort_ratio(by_age, 0.1, 2044, 2045) == pytest.approx(1.1)
 
 
 @pytest.mark.parametrize("region", REGIONS)
@@ -41,7 +46,8 @@ def test_targets_come_from_the_data(region):
     by_sector = inst.groupby("sector")["students_base"].sum().reindex(SECTORS, fill_value=0)
     np.testing.assert_allclose(tgt["enrolment_by_sector"], by_sector / by_sector.sum())
     cfg = compose([f"region={region}"])
-    ratio = calibration._cohort_ratio(data.population_bands, cfg.region.enrolment_source_year, cfg.start_year)
+    ratio = cohort_ratio(single_year_table(data.population_bands, 1.0).sum(0), cfg.demography.cohort_growth_after_data,
+                         cfg.region.enrolment_source_year, cfg.start_year)
     assert tgt["enrolment_total"] == pytest.approx(inst["students_base"].sum() * ratio)
 
 

@@ -49,6 +49,22 @@ def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
     return band, labels
 
 
+def cohort_ratio(by_age: np.ndarray, growth: float, source_year: int, target_year: int,
+                 ages: tuple[int, int] = (16, 22)) -> float:
+    """Persons aged ``ages`` in ``target_year`` relative to ``source_year``, from the 2021
+    single-year counts ``by_age`` (ages 0..99) aged forward without deaths or migration; cohorts
+    born after the data (younger than 0 in 2021) follow the age-0 cohort with ``growth`` a year,
+    as the model's new 15-year-olds do (:meth:`Demography.cohort`)."""
+
+    def aged(year: int) -> float:
+        age_2021 = np.arange(ages[0], ages[1] + 1) - (year - DATA_YEAR)
+        known = by_age[np.maximum(age_2021, 0)].astype(float)
+        later = by_age[0] * (1 + growth) ** np.maximum(-age_2021, 0).astype(float)
+        return float(np.where(age_2021 >= 0, known, later).sum())
+
+    return aged(target_year) / aged(source_year)
+
+
 STATIONARY_AGES = 30  # ages 0-29 get equal cohorts under demography.stationary
 
 
@@ -97,6 +113,13 @@ class Demography:
                                        doc="residents by status at the end of each month")
         self.population = r.declare("demography", "persons", ("year", "municipality", "age_band", "status"),
                                     "persons", doc="residents at the end of January")
+
+    def students_factor(self) -> float:
+        """The institutions' students of ``region.enrolment_source_year`` carried to ``start_year``
+        in proportion to the 16-22-year-olds (of this model's population: under a stationary
+        demography the factor is 1)."""
+        cfg = self.model.cfg
+        return cohort_ratio(self.table.sum(0), self.growth_after, cfg.region.enrolment_source_year, cfg.start_year)
 
     # --- inputs -----------------------------------------------------------------------------
     def cohort(self, year: int) -> np.ndarray:

@@ -28,7 +28,8 @@ class Education:
     def __init__(self, model: RegionModel) -> None:
         self.model = model
         self.cfg = model.cfg.model.education
-        self.programmes, self.institution_names = build_programmes(model.data, self.cfg, model.cfg.scale)
+        self.programmes, self.institution_names = build_programmes(
+            model.data, self.cfg, model.cfg.scale * model.demography.students_factor())
         p = self.programmes
         r = model.results
         r.add_dim("programme", p.n, p.labels(self.institution_names))

@@ -71,7 +71,8 @@ def _slug(text: str) -> str:
 
 def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tuple[Programmes, list[str]]:
     """The region's portfolio as programmes; returns them and the institution names (in order of
-    first appearance)."""
+    first appearance). Base-year students are the portfolio's × ``scale`` (the model scale times
+    the carrying of the source year's students to the start year)."""
     port = data.portfolio
     names = list(dict.fromkeys(port["institution"]))
     muni_index = {n: i for i, n in enumerate(data.municipality_names)}
