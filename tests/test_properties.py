@@ -458,3 +458,18 @@ def test_same_seed_same_results(drawn):
     for name in first:
         pd.testing.assert_frame_equal(again[name], first[name], check_exact=True, obj=name)
     assert json.dumps(s2, sort_keys=True) == json.dumps(s1, sort_keys=True)
+
+
+def test_no_separations_and_no_warning_where_a_lever_sets_the_separation_factor_to_zero(small_cfg):
+    """Found by the property test: the image lever's employership change times its retention
+    effect can reach 1, making a sector's separation factor 0; the separation draw divided by it
+    and warned (divide by zero). Nobody in that sector is laid off or leaves for inactivity."""
+    import warnings
+
+    cfg = small_cfg("policy=[image]", "policy.image.start_year=2025", "~policy.image.image_change.care",
+                    "+policy.image.employership_change.care=5", "policy.image.retention_per_employership=0.2",
+                    region="zeeland", scale=0.02, years=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model = simulate(cfg)
+    assert model.hooks.labour.separation_factor[SECTORS.index("care")] == 0
