@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from sim.config import Config
 from sim.hydra_config import compose
@@ -32,6 +33,14 @@ SMALL = {"scale": 0.05, "years": 4}
 # happens when opleidingen close; tests/test_institutions.py tests the rules themselves.
 EVERY_WEAK_CLOSES = {"model.institutions.carry_share": 0.0, "model.institutions.coordination": False,
                      "model.education.funding_per_student_eur": 1000}
+
+# hypothesis profiles (tests/test_properties.py): `default` for CI (reproducible, nothing written
+# into the repository), `long` for deeper runs: pytest --hypothesis-profile=long
+settings.register_profile("default", max_examples=200, deadline=None, derandomize=True, database=None,
+                          print_blob=True)
+settings.register_profile("long", max_examples=2000, deadline=None, derandomize=False, database=None,
+                          print_blob=True)
+settings.load_profile("default")
 
 
 def small_overrides(**kw) -> list[str]:

@@ -131,7 +131,8 @@ class LabourMarket:
         p_max = p_leave * separation_factor.max()
         cand = bernoulli_subset(rng, pop.n, p_max)
         cand = cand[pop.status[cand] == Status.EMPLOYED]
-        u = rng.random(cand.size) * p_max / separation_factor[pop.sector[cand]]
+        with np.errstate(divide="ignore", invalid="ignore"):  # factor 0 (a lever): u = inf, nobody leaves
+            u = rng.random(cand.size) * p_max / separation_factor[pop.sector[cand]]
         cand, u = cand[u < p_leave], u[u < p_leave]
         laid = u < cfg.layoff_rate
         laid_off, to_inactive = cand[laid], cand[~laid]
