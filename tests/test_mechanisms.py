@@ -86,7 +86,7 @@ def test_all_weak_programmes_close_and_stay_closed(all_weak):
 
 @pytest.fixture(scope="module")
 def default_closures(small_cfg):
-    cfg = small_cfg(region="zuid_limburg", scale=0.05, years=6)
+    cfg = small_cfg(region="zuid_limburg", scale=0.05, years=6, **EVERY_WEAK_CLOSES)  # the bare viability rule
     model = simulate(cfg)
     return model, model.results.frames()
 

@@ -49,7 +49,7 @@ SEPTEMBER, APRIL = 8, 3  # month of the year, 0-based
 # NaN is documented only here (README, results tables): no job seekers, no short WW, no open programme
 NAN_ALLOWED = {("labour", "tightness"), ("labour", "uwv_tightness"), ("access", "minutes_to_nearest")}
 # a balance, not a count: funding + revenue − cost
-SIGNED = {("institutions", "result_eur")}
+SIGNED = {("institutions", "result_eur"), ("institutions", "reserve_eur")}  # money: losses and debt
 # policy quantities that are signed changes (utility units), not counts or euros
 SIGNED_POLICY_QUANTITY = r"^(?:image|employership)_change_"
 # (table, part, whole): a count that is part of another count in the same row
@@ -196,7 +196,7 @@ def composed(drawn: Drawn) -> Config:
 def test_every_lever_has_a_strategy():
     """Every lever, demography and economy option is drawn; a lever's drawn keys are its parameters."""
     assert set(LEVERS) == set(POLICIES) == set(LEVER_PARAMS)
-    assert len(DEMOGRAPHIES) == len(ECONOMIES) == len(REGIONS) == 3
+    assert len(DEMOGRAPHIES) == 4 and len(ECONOMIES) == len(REGIONS) == 3  # demography: 3 scenarios + stationary
     for lever in LEVERS:
         fields_ = {f.name for f in dataclasses.fields(POLICIES[lever].Params)}
         keys = set()
@@ -379,7 +379,7 @@ def check_closures(t: Tracked) -> None:
     assert not np.isnan(prog.astype(float)).any(), "an event of an unknown programme"
     prog = prog.astype(np.int64)
     assert (ev["date"].dt.month == APRIL + 1).all(), "an event outside the April review"
-    assert set(ev["event"]) <= {"closed", "vetoed", "bundled"}
+    assert set(ev["event"]) <= {"closed", "carried", "vetoed", "bundled"}
     levers = set(model.cfg.policy)
     assert "minimal_coverage" in levers or not (ev["event"] == "vetoed").any()
     assert "bundling" in levers or not (ev["event"] == "bundled").any()
@@ -394,8 +394,8 @@ def check_closures(t: Tracked) -> None:
     assert is_open[month[closing], prog[closing]].all(), "a closed programme was not open before"
     per_review = np.bincount(month[closing], minlength=model.n_months)
     assert (per_review <= is_open[:-1].sum(axis=1)).all(), "more closures than open programmes"
-    vetoed = ~closing & (ev["event"] == "vetoed").to_numpy()
-    assert is_open[month[vetoed] + 1, prog[vetoed]].all(), "a vetoed programme closed"
+    kept = ~closing & ev["event"].isin(["vetoed", "carried"]).to_numpy()
+    assert is_open[month[kept] + 1, prog[kept]].all(), "a vetoed or carried programme closed"
 
     for k, year in enumerate(sorted(edu["school_year"].unique())):
         got = edu.loc[edu["school_year"] == year, "open"].to_numpy()
@@ -431,7 +431,7 @@ def test_invariants_hold_for_any_valid_configuration(drawn):
     check_policy_cost(cfg, t.frames, t.summary)
     # what the examples reached (pytest --hypothesis-show-statistics)
     ev = t.frames["events"]["event"]
-    for kind in ("closed", "vetoed", "bundled"):
+    for kind in ("closed", "carried", "vetoed", "bundled"):
         event(f"{kind} programmes: {'some' if (ev == kind).any() else 'none'}")
     event(f"levers: {len(cfg.policy)}")
     no_seekers = t.frames["labour"]["tightness"].isna().any()

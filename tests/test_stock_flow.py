@@ -4,8 +4,8 @@
   September intake of every programme equals its base-year intake (students ÷ the study years an
   intake survives) within sampling noise.
 - Under a stationary demography (constant cohorts, no migration), with the choice fitted to it,
-  total mbo enrolment stays level year on year from every allowed start year, and the intake per
-  sector stays at its base-year level.
+  total mbo enrolment stays level (trend < 1 % a year) for 10 years from every allowed start year,
+  and the intake per sector stays at its base-year level.
 """
 
 from __future__ import annotations
@@ -58,10 +58,11 @@ def test_stationary_demography_keeps_enrolment_level(stationary_fit, start_year)
                 fitted=stationary_fit)
     edu = model.education
     enrolled = edu.enrolled[:10].sum(1).astype(float)
-    change = np.diff(enrolled) / enrolled[:-1]
-    # ±1 % a year, plus the sampling noise of one year-on-year change at full scale (≈ 0.4 %)
-    assert np.abs(change).max() < 0.015, f"enrolment {enrolled.astype(int).tolist()}"
-    assert abs(enrolled[-1] / enrolled[0] - 1) < 0.02
+    # the drift: a linear trend of less than 1 % a year; around it only sampling noise (one run at
+    # full scale: the intake of ~5,000 a year varies by ~1 %, so no year strays 2.5 % from the start)
+    slope = np.polyfit(np.arange(10), enrolled / enrolled[0], 1)[0]
+    assert abs(slope) < 0.01, f"trend {slope:+.2%} a year; enrolment {enrolled.astype(int).tolist()}"
+    assert np.abs(enrolled / enrolled[0] - 1).max() < 0.025, f"enrolment {enrolled.astype(int).tolist()}"
     p = edu.programmes
     by_sector = np.stack([np.bincount(p.sector, weights=edu.intake[y], minlength=11) for y in range(10)])
     target = np.bincount(p.sector, weights=p.base_intake, minlength=11)

@@ -6,7 +6,8 @@ factor × the route weight (BBL counts ``bbl_funding_weight``). Costs = a fixed 
 teaching-out opleiding (shared by its routes) plus a cost per student; the institution adds its
 coordination overhead, and other costs per student (housing, support, management) set once, in
 the base year, so that its result is ``base_result_share`` of its funding (institutions about
-break even). Its result goes into its reserve, which starts at ``reserve_initial_share`` × its
+break even; never below 0: an institution whose programmes do not pay starts in deficit). Its
+result goes into its reserve, which starts at ``reserve_initial_share`` × its
 first year's costs and decides how long it can carry weak opleidingen (:mod:`.provision`). As
 students decline, funding and costs per student fall with them but the fixed cost of each open
 opleiding stays: small opleidingen turn the result negative.
@@ -59,8 +60,9 @@ def account(edu: Education, y: int) -> None:
             + cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor)
     if edu.other_cost_per_student is None:  # the base year: balance each institution's result
         target = icfg.base_result_share * edu.funding_eur[y]
-        edu.other_cost_per_student = np.divide(edu.funding_eur[y] + revenue - cost - target, students,
-                                               out=np.zeros(n_inst), where=students > 0)
+        # never below 0: an institution whose programmes do not pay in the base year starts in deficit
+        edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + revenue - cost - target, students,
+                                                          out=np.zeros(n_inst), where=students > 0), 0.0)
     edu.cost_eur[y] = cost + edu.other_cost_per_student * students
     if edu.reserve_eur is None:
         edu.reserve_eur = icfg.reserve_initial_share * edu.cost_eur[y].copy()
