@@ -90,3 +90,23 @@ def test_kaplan_meier_by_hand():
     # Greenwood's variance at 3 months: 0.8² · 1/(5·4); the 95 % band is ± 1.96 standard errors
     se = 0.8 * math.sqrt(1 / (5 * 4))
     assert km["low"][3] == pytest.approx(0.8 - 1.959963984540054 * se)
+
+
+def test_decline_differences_pair_replicates_within_region():
+    """strong − mild and baseline − mild per region, paired by replicate (known values)."""
+    import pandas as pd
+
+    from sim.analysis.decline import METRICS, differences
+
+    rows = []
+    for region, offset in (("zeeland", 0.0), ("achterhoek", 10.0)):
+        for rep in range(4):
+            for demo, shift in (("mild_decline", 0.0), ("baseline", 1.0), ("strong_decline", 3.0)):
+                rows.append({"region": region, "demography": demo, "replicate": rep,
+                             **{m: offset + rep + shift for m in METRICS}})
+    diff = differences(pd.DataFrame(rows))
+    assert set(diff["comparison"]) == {"baseline − mild_decline", "strong_decline − mild_decline"}
+    strong = diff[diff["comparison"].str.startswith("strong")]
+    assert (strong["diff_mean"] == 3.0).all() and (strong["ci_low"] == 3.0).all() and (strong["n"] == 4).all()
+    assert (diff[diff["comparison"].str.startswith("baseline")]["diff_mean"] == 1.0).all()
+    assert len(diff) == 2 * 2 * len(METRICS)

@@ -54,11 +54,14 @@ def closures_by_year(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
     for (region, arm, pid), g in ev.groupby(["region", "arm", "programme_id"]):
         first = g.groupby("run")["date"].min().dt.year
         row = {"region": region, "arm": arm, "programme_id": pid, "sector": g["sector"].iloc[0],
-               "level": int(g["level"].iloc[0]), "location": g["location"].iloc[0]}
+               "level": int(g["level"].iloc[0]), "location": g["location"].iloc[0],
+               "crebo": g["crebo"].iloc[0] if "crebo" in g else None,
+               "qualification": g["qualification"].iloc[0] if "qualification" in g else None}
         for year in MILESTONES:
             row[f"closed_by_{year}"] = float((first <= year).sum() / n_reps[(region, arm)])
         rows.append(row)
-    cols = ["region", "arm", "programme_id", "sector", "level", "location", *[f"closed_by_{y}" for y in MILESTONES]]
+    cols = ["region", "arm", "programme_id", "crebo", "qualification", "sector", "level", "location",
+            *[f"closed_by_{y}" for y in MILESTONES]]
     return pd.DataFrame(rows, columns=cols)
 
 
