@@ -315,7 +315,7 @@ def test_bundling_fewer_closures_and_valid_partners(arm):
         prm, p = lever.params, r.model.education.programmes
         index = {pid: i for i, pid in enumerate(p.programme_id)}
         for pid, reason in zip(bundled["programme_id"], bundled["reason"], strict=True):
-            m, partner = index[pid], index[reason.split("merged into ")[1]]
+            m, partner = index[pid], index[reason.split("merged into ")[1].split(";")[0]]
             assert p.sector[partner] == p.sector[m] and p.institution[partner] == p.institution[m]
             same_site = p.site[partner] == p.site[m]
             assert ((same_site and abs(p.level[partner] - p.level[m]) == 1)
@@ -425,3 +425,31 @@ def test_compare_arms_table(arm):
         assert t.loc[m, "arm_mean"] == pytest.approx(
             np.mean([r.summary[m] for r in arm("[minimal_coverage]", seeds=seeds)]))
     assert t.loc["closures", "diff_mean"] < 0 < t.loc["vetoed_closures", "diff_mean"]
+
+
+def test_bundling_is_a_real_merger(small_cfg):
+    """A bundled opleiding's students of the same qualification continue at the partner site, if
+    it is within reach of their home; the move is recorded and no student is lost."""
+    from sim.codes import Status
+
+    cfg = small_cfg("policy=[bundling]", "policy.bundling.across_levels=false", "policy.bundling.max_extra_minutes=90",
+                    **{**BASE, "scale": 0.2, "years": 3})
+    model = RegionModel(cfg)
+    model.run_for(12 + 3)  # to April of the second year: the first review with viability_years = 1
+    pop, edu = model.pop, model.education
+    students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
+    before = np.bincount(pop.programme[students], minlength=edu.programmes.n)
+    model.run_for(1)  # the April review
+    after = np.bincount(pop.programme[students], minlength=edu.programmes.n)
+    (lever,) = model.policies
+    assert lever.students_moved > 0, "the set-up should merge some opleiding of the same qualification"
+    assert before.sum() == after.sum()
+    p = edu.programmes
+    bundled = [e for e in edu.events if e["event"] == "bundled"]
+    moved_from = {e["programme"] for e in bundled}
+    gained = np.flatnonzero(after > before)
+    assert gained.size > 0
+    for g in gained:  # every receiving programme is the same qualification and route as a bundled one
+        assert any(p.crebo[g] == p.crebo[j] and p.route[g] == p.route[j] for j in moved_from)
+    assert not p.open[list(moved_from)].any()
+    assert sum(max(before[j] - after[j], 0) for j in moved_from) > 0

@@ -41,6 +41,7 @@ class Bundling(Policy):
         self.site_minutes = travel_minutes(coords, coords, model.cfg.model.travel)
         np.fill_diagonal(self.site_minutes, 0.0)
         self.bundled_this_year = 0
+        self.students_moved = 0
         model.hooks.add_closure_handler(CLOSURE_PRIORITY, self.name, self.bundle)
 
     def bundle(self, members: np.ndarray) -> tuple[str, str] | None:
@@ -57,18 +58,30 @@ class Bundling(Policy):
         partners = np.flatnonzero(level_partner | site_partner)
         if partners.size == 0:
             return None
-        # the partner: the nearest, then the largest
-        order = np.lexsort((-p.base_intake[partners], self.site_minutes[m, partners]))
+        # the partner: the same qualification elsewhere first, then the nearest, then the largest
+        other_qual = p.crebo[partners] != p.crebo[m]
+        order = np.lexsort((-p.base_intake[partners], self.site_minutes[m, partners], other_qual))
         partner = partners[order[0]]
         cap = edu.intake_cap
         p.open[members] = False
         self.model.hooks.education.extra_capacity[partner] += cap[members].sum()
+        # a real merger: students of the same qualification continue at the partner's site, route by
+        # route, where it is within reach of their home; the others finish where they are
+        moved = 0
+        if p.crebo[partner] == p.crebo[m]:
+            for j in members:
+                twin = np.flatnonzero((p.unit == p.unit[partner]) & (p.route == p.route[j]))
+                if twin.size:
+                    moved += edu.transfer_students(j, twin[0])
         self.bundled_this_year += 1
-        return "bundled", f"merged into {p.programme_id[partner]}"
+        self.students_moved += moved
+        return "bundled", f"merged into {p.programme_id[partner]}; {moved} students moved"
 
     def yearly(self) -> None:
         edu = self.model.education
         self.record("bundled", self.bundled_this_year)
+        self.record("students_moved", self.students_moved / self.model.cfg.scale)
         self.record("intake_travel_minutes", float(edu.intake_travel_minutes[self.model.year_index]))
         self.record("cost_eur", 0.0)
         self.bundled_this_year = 0
+        self.students_moved = 0

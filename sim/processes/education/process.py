@@ -148,6 +148,17 @@ class Education:
         site = p.site_municipality[programme[bbl]]
         pop.work_municipality[b] = np.where(site >= 0, site, pop.municipality[b])
 
+    def transfer_students(self, source: int, target: int) -> int:
+        """Move the students of programme ``source`` to programme ``target`` (a merger), those whose
+        home is within ``max_travel_minutes`` of the target; they keep their study year (and BBL
+        students their job). Returns the number moved (model scale)."""
+        pop = self.model.pop
+        students = np.flatnonzero(((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
+                                  & (pop.programme == source))
+        reach = self.travel_hp[pop.municipality[students], target] <= self.model.cfg.model.travel.max_travel_minutes
+        pop.programme[students[reach]] = target
+        return int(reach.sum())
+
     def initialise_students(self) -> None:
         placement.place_base_year_students(self)
 
