@@ -63,7 +63,7 @@ def plot_run(frames: dict[str, pd.DataFrame], out: Path, title: str = "") -> lis
 
     edu = frames["education"]
     paths.append(_area_by_sector(edu, "open", f"Open programmes — {title}",
-                                 "open programmes (sector × level × route × site)", out / "open_programmes.png"))
+                                 "open programmes (qualification × route × site)", out / "open_programmes.png"))
     paths.append(_area_by_sector(edu, "intake", f"mbo intake by sector — {title}", "new students (persons)",
                                  out / "intake_by_sector.png"))
 
