@@ -23,7 +23,7 @@ import numpy as np
 
 from sim.codes import N_SECTORS
 
-NO_CAP = np.iinfo(np.int64).max
+NO_CAP = np.inf
 
 # A closure handler gets the programme indices of one failing opleiding (both routes) and returns
 # (event, note) if it takes the closure over, else None.
@@ -44,8 +44,8 @@ class EducationHooks:
     sector_image: np.ndarray  # change of each sector's image (utility units, added to the configured image)
     sector_employership: np.ndarray  # change of each sector's employership (utility units)
     prospects_weight: float | None  # weight of job prospects in choice; None = model.education.choice.prospects
-    capacity_factor: np.ndarray  # per programme: teaching capacity × this (rounded up)
-    extra_capacity: np.ndarray  # per programme: places added to the capacity (a merged programme's places)
+    capacity_factor: np.ndarray  # per programme: teaching capacity × this
+    extra_capacity: np.ndarray  # per programme: places added to the capacity (a merged programme's places; model scale)
     fixus_cap: np.ndarray  # per programme: at most this many new students a year (numerus fixus); NO_CAP = none
     viability_factor: np.ndarray  # per sector: the viability threshold × this
     fixed_cost_factor: np.ndarray  # per programme: fixed cost × this
@@ -56,7 +56,7 @@ class EducationHooks:
     def neutral(cls, n_programmes: int) -> EducationHooks:
         return cls(
             sector_image=np.zeros(N_SECTORS), sector_employership=np.zeros(N_SECTORS), prospects_weight=None,
-            capacity_factor=np.ones(n_programmes), extra_capacity=np.zeros(n_programmes, dtype=np.int64),
+            capacity_factor=np.ones(n_programmes), extra_capacity=np.zeros(n_programmes),
             fixus_cap=np.full(n_programmes, NO_CAP), viability_factor=np.ones(N_SECTORS),
             fixed_cost_factor=np.ones(n_programmes), student_cost_factor=np.ones(n_programmes), overhead_factor=1.0,
         )

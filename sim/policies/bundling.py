@@ -1,8 +1,9 @@
 """Bundling: instead of closing a failing opleiding, the institution merges it into a partner
-programme of the same sector — another level at the same site, or the same level at another
-site (optionally of another institution) within ``max_extra_minutes`` (the report: ROCs bundle
-levels, locations and target groups). The merged programme's students travel further; the
-partner takes its capacity and the fixed cost of one programme is saved."""
+programme of the same qualification dossier (the levels of one occupation): another level of
+the dossier at the same site, or the same level at another site (optionally of another
+institution) within ``max_extra_minutes`` (the report: ROCs bundle levels, locations and target
+groups). The merged programme's students travel further; the partner takes its capacity and the
+fixed cost of one programme is saved."""
 
 from __future__ import annotations
 
@@ -49,18 +50,20 @@ class Bundling(Policy):
         p = edu.programmes
         m = members[0]
         same_site = p.site == p.site[m]
-        ok = p.open & (p.sector == p.sector[m]) & ~np.isin(np.arange(p.n), members)
+        ok = p.open & (p.dossier == p.dossier[m]) & ~np.isin(np.arange(p.n), members)
         if not prm.across_institutions:
             ok &= p.institution == p.institution[m]
-        level_partner = ok & same_site & (np.abs(p.level - p.level[m]) == 1) if prm.across_levels else ok & False
+        level_partner = ok & same_site & (p.level != p.level[m]) if prm.across_levels else ok & False
         site_partner = (ok & ~same_site & (p.level == p.level[m])
                         & (self.site_minutes[m] <= prm.max_extra_minutes)) if prm.across_sites else ok & False
         partners = np.flatnonzero(level_partner | site_partner)
         if partners.size == 0:
             return None
-        # the partner: the same qualification elsewhere first, then the nearest, then the largest
+        # the partner: the same qualification elsewhere first, then the nearest, then the nearest
+        # level, then the largest
         other_qual = p.crebo[partners] != p.crebo[m]
-        order = np.lexsort((-p.base_intake[partners], self.site_minutes[m, partners], other_qual))
+        order = np.lexsort((-p.base_intake[partners], np.abs(p.level[partners] - p.level[m]),
+                            self.site_minutes[m, partners], other_qual))
         partner = partners[order[0]]
         cap = edu.intake_cap
         p.open[members] = False

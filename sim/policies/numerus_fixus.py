@@ -50,7 +50,7 @@ class NumerusFixus(Policy):
         poor = tightness < self.params.poor_prospects_below
         p = model.education.programmes
         self.capped = poor[p.sector]
-        cap = np.maximum(np.floor(p.base_intake * self.params.cap_share), 1).astype(np.int64)
+        cap = np.maximum(p.base_intake * self.params.cap_share, model.cfg.scale)  # at least one real person
         model.hooks.education.fixus_cap[:] = np.where(self.capped, cap, NO_CAP)
         self.record("capped_programmes", int((self.capped & p.open).sum()))
         self.record("sectors_with_poor_prospects", int(poor.sum()))

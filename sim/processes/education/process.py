@@ -14,7 +14,6 @@ from sim.processes.education import choice, finance, placement, progression, pro
 from sim.processes.education.allocation import allocate
 from sim.processes.education.programmes import build_programmes
 from sim.processes.education.teachers import TeacherPool
-from sim.sampling import first_within_capacity
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -52,11 +51,17 @@ class Education:
         self.sector_constant = np.array([self.cfg.sector_constant[s] for s in SECTORS], dtype=float)
         self.rng_choice = model.streams["education.choice"]
         self.rng_progress = model.streams["education.progression"]
+        # one uniform per school year and programme to round capacities to whole places (places())
+        self.place_rounding = model.streams["education.places"].random((model.n_years + 1, p.n))
         # per-school-year measures (model scale), filled in place
         sp, si = ("school_year", "programme"), ("school_year", "institution")
         self.open_at_intake = r.declare("education", "open", sp, "bool", dtype=bool,
                                         doc="programme open at the September intake")
         self.intake = r.declare("education", "intake", sp, "persons", doc="new students in September")
+        self.expected_intake = r.declare(
+            "education", "expected_intake", sp, "persons", dtype=float,
+            doc="the intake's expectation given each round's choosers: doorstroom, school leavers and adults, "
+                "at most the places (the April review judges the intake shrunk towards it)")
         self.enrolled = r.declare("education", "enrolled", sp, "persons", doc="students right after the intake")
         self.graduates = r.declare("education", "graduates", sp, "persons", doc="graduates in the July ending it")
         self.dropouts = r.declare("education", "dropouts", sp, "persons", doc="dropouts in the July ending it")
@@ -76,6 +81,7 @@ class Education:
         # state
         n_years = model.n_years + 1
         self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
+        self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
@@ -96,15 +102,20 @@ class Education:
     # --- what levers change --------------------------------------------------------------------
     @property
     def intake_cap(self) -> np.ndarray:
-        """Teaching capacity: new students a programme can take a year (model scale)."""
+        """Teaching capacity: new students a programme can take a year (model scale, not rounded)."""
         h = self.model.hooks.education
-        return np.ceil(self.programmes.capacity * h.capacity_factor).astype(np.int64) + h.extra_capacity
+        return self.programmes.capacity * h.capacity_factor + h.extra_capacity
 
     def places(self) -> np.ndarray:
         """New students each programme can take this school year: its teaching capacity, at most
-        a numerus fixus, none when closed."""
-        taught = np.floor(self.intake_cap * self.teachers.ratio[self.programmes.sector]).astype(np.int64)
+        a numerus fixus, none when closed. The capacity (model scale) is rounded up to whole
+        places, so that no programme loses its last place to rounding at a reduced ``scale``; the
+        share of those places that the teachers can teach and a numerus fixus are rounded at
+        random (up with probability equal to the fraction; one draw per programme and school
+        year), so that they act on small programmes in expectation as on large ones."""
+        taught = np.ceil(self.intake_cap) * self.teachers.ratio[self.programmes.sector]
         cap = np.minimum(taught, self.model.hooks.education.fixus_cap)
+        cap = np.floor(cap + self.place_rounding[self.model.year_index])
         return np.where(self.programmes.open, cap, 0).astype(np.int64)
 
     def sector_utility(self) -> np.ndarray:
@@ -119,8 +130,9 @@ class Education:
         return x + weight * choice.prospects(v, u)
 
     # --- placing students ---------------------------------------------------------------------
-    def choose(self, persons: np.ndarray, available: np.ndarray) -> np.ndarray:
-        """Nested-logit programme choice of ``persons`` among ``available`` programmes (−1: none).
+    def choose(self, persons: np.ndarray, available: np.ndarray, expected: np.ndarray | None = None) -> np.ndarray:
+        """Nested-logit programme choice of ``persons`` among ``available`` programmes (−1: none);
+        the expected number of choosers of each programme is added to ``expected``, if given.
 
         Utilities depend on a person only through home and aptitude, so the probabilities are
         computed once per (home, aptitude) group and each person draws from the group's row."""
@@ -134,6 +146,8 @@ class Education:
         v = choice.programme_utility(self.asc, tt, gap, p.route == Route.BBL, ch)
         ok = choice.reachable(tt, available, self.model.cfg.model.travel.max_travel_minutes)
         prob = choice.probabilities(v, ok, self.sector_onehot, self.sector_utility(), ch.nest_scale)
+        if expected is not None:
+            expected += np.bincount(group.ravel(), minlength=keys.size) @ prob
         return choice.sample(self.rng_choice, prob, group.ravel())
 
     def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
@@ -195,9 +209,10 @@ class Education:
         pop.study_year[other] = 0
         pop.months_in_state[other] = 0
         cand = leavers[to_mbo]
+        expected = self.expected_continuing[y].copy()  # and the choices of each round, below
         prog = allocate(self.rng_choice, cand.size, np.maximum(self.places() - self.continuing[y], 0),
                         model.labour.bbl_places(), p.route, p.sector,
-                        lambda pending, available: self.choose(cand[pending], available))
+                        lambda pending, available: self.choose(cand[pending], available, expected))
         placed = prog >= 0
         if placed.any():
             self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
@@ -206,8 +221,9 @@ class Education:
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
         taken = np.bincount(prog[placed], minlength=p.n) + self.continuing[y]
-        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0))
+        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected)
         self.intake[y] = np.bincount(prog[placed], minlength=p.n) + adults + self.continuing[y]
+        self.expected_intake[y] = np.minimum(expected, self.places())
         self.open_at_intake[y] = p.open
         self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
@@ -223,16 +239,19 @@ class Education:
                               & (pop.llo_months_left == 0))
         return cand, cfg.adult_bbl_rate * bbl_place_index(self.model.cfg.economy, self.model.year)
 
-    def adult_bbl_groups(self, persons: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def adult_bbl_groups(self, persons: np.ndarray, available: np.ndarray | None = None
+                         ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Adults grouped by home, sector and the lowest level that raises their qualification
         (at least 2): returns the group of each person, and per group its row of programme
-        probabilities (groups × programmes; all zero where nothing fits)."""
+        probabilities (groups × programmes; all zero where nothing fits) among the open BBL
+        programmes (and only the ``available`` ones, if given)."""
         pop, p = self.model.pop, self.programmes
         level = np.clip(pop.qual_level[persons] + 1, 2, 4).astype(np.int64)
         key = (pop.municipality[persons].astype(np.int64) * 16 + pop.sector[persons]) * 5 + level
         keys, group = np.unique(key, return_inverse=True)
         m, s, lv = keys // 80, (keys // 5) % 16, keys % 5
-        ok = (p.open & (p.route == Route.BBL))[None, :] & (p.sector[None, :] == s[:, None]) \
+        offered = p.open & (p.route == Route.BBL) & (True if available is None else available)
+        ok = offered[None, :] & (p.sector[None, :] == s[:, None]) \
             & (p.level[None, :] >= lv[:, None])
         tt = self.travel_hp[m]
         near = ok & (tt <= self.model.cfg.model.travel.max_travel_minutes)
@@ -241,19 +260,27 @@ class Education:
         total = w.sum(1, keepdims=True)
         return group.ravel(), keys, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
-    def _adult_bbl_entry(self, places: np.ndarray) -> np.ndarray:
+    def _adult_bbl_entry(self, places: np.ndarray, expected: np.ndarray) -> np.ndarray:
         """Employed adults start a BBL programme in their own sector (the job is the BBL place),
         at a level above their qualification, within the programmes' remaining ``places``. Among
         the fitting programmes within reach they choose in proportion to base-year intake × a
-        fitted constant × the travel-time weight of school choice."""
+        fitted constant × the travel-time weight of school choice; those who find a programme
+        full choose again among the ones with places left (as school leavers do), so that how
+        many start does not hang on chance overflow of small programmes. Their expected choices
+        in each round are added to ``expected``."""
         pop = self.model.pop
         cand, rate = self.adult_bbl_candidates()
         start = cand[self.rng_choice.random(cand.size) < rate]
-        group, _, prob = self.adult_bbl_groups(start)
-        prog = choice.sample(self.rng_choice, prob, group)
+
+        def choose(pending: np.ndarray, available: np.ndarray) -> np.ndarray:
+            group, _, prob = self.adult_bbl_groups(start[pending], available)
+            expected[:] += np.bincount(group, minlength=prob.shape[0]) @ prob
+            return choice.sample(self.rng_choice, prob, group)
+
+        no_limit = np.full(N_SECTORS, np.iinfo(np.int64).max // 2)  # their job is their BBL place
+        prog = allocate(self.rng_choice, start.size, places, no_limit, self.programmes.route,
+                        self.programmes.sector, choose)
         start, prog = start[prog >= 0], prog[prog >= 0]
-        admit = first_within_capacity(self.rng_choice, prog, places)
-        start, prog = start[admit], prog[admit]
         work = pop.work_municipality[start].copy()
         self.enrol(start, prog)
         pop.work_municipality[start] = work  # they keep their job where it is

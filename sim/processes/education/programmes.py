@@ -27,6 +27,7 @@ class Programmes:
     site: np.ndarray  # str, municipality name of the site
     site_municipality: np.ndarray  # int index into the region's municipalities, -1 if outside
     crebo: np.ndarray  # int, the qualification
+    dossier: np.ndarray  # int, the crebo of its qualification dossier (the levels of one occupation)
     qualification: np.ndarray  # str, its name
     sector: np.ndarray
     level: np.ndarray
@@ -35,7 +36,7 @@ class Programmes:
     route: np.ndarray
     base_enrolment: np.ndarray  # persons at model scale
     base_intake: np.ndarray
-    capacity: np.ndarray  # max intake per year (persons at model scale), before levers
+    capacity: np.ndarray  # max intake per year (persons at model scale, not rounded), before levers
     open: np.ndarray  # bool
     unit: np.ndarray  # int: the "opleiding" (institution × site × qualification), both routes together
 
@@ -53,6 +54,7 @@ class Programmes:
             "level": self.level.astype(np.int64),
             "route": np.asarray(ROUTE_NAMES, dtype=object)[self.route],
             "location": self.site,
+            "in_region": self.site_municipality >= 0,
             "crebo": self.crebo.astype(np.int64),
             "qualification": self.qualification,
         }
@@ -85,12 +87,12 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
     p = Programmes(
         programme_id=ids, institution=inst, site=site,
         site_municipality=np.array([muni_index.get(s, -1) for s in site], dtype=np.int64),
-        crebo=crebo, qualification=port["qualification"].to_numpy(dtype=object),
+        crebo=crebo, dossier=port["dossier_crebo"].to_numpy(dtype=np.int64), qualification=port["qualification"].to_numpy(dtype=object),
         sector=np.array([SECTOR_INDEX[s] for s in port["sector"]], dtype=np.int64),
         level=port["level"].to_numpy(dtype=np.int64), duration=port["duration"].to_numpy(dtype=np.int64),
         price_factor=port["price_factor"].to_numpy(dtype=float),
         route=route, base_enrolment=port["students_base"].to_numpy(dtype=float) * scale,
-        base_intake=np.zeros(len(port)), capacity=np.zeros(len(port), dtype=np.int64),
+        base_intake=np.zeros(len(port)), capacity=np.zeros(len(port)),
         open=np.ones(len(port), dtype=bool),
         unit=np.unique(np.stack([inst.astype(str), site.astype(str), crebo.astype(str)]), axis=1,
                        return_inverse=True)[1].ravel(),
@@ -98,5 +100,5 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
     # stock and flow agree: a stock S sustained by a yearly intake I with the configured dropout
     # holds I × Σ_y survival_y students, so I = S / Σ_y survival_y
     p.base_intake = p.base_enrolment / p.survival(cfg).sum(1)
-    p.capacity = np.ceil(p.base_intake * cfg.capacity_factor).astype(np.int64)
+    p.capacity = p.base_intake * cfg.capacity_factor
     return p, names

@@ -62,10 +62,15 @@ def end_of_school_year(edu: Education) -> None:
     rest = bol[~to_he]
     # doorstroom: some BOL graduates continue at the next level in the same sector
     glevel = p.level[pop.programme[rest]]
-    go_on = (glevel < 4) & (rng.random(rest.size) < np.asarray([*cfg.continue_next_level, 0.0])[glevel - 1])
-    cont = rest[go_on]
-    nxt = nearest_open_programme(edu, cont, p.sector[pop.programme[cont]], glevel[go_on] + 1, exact_level=True)
-    cont, nxt = cont[nxt >= 0], nxt[nxt >= 0]
+    rate = np.asarray([*cfg.continue_next_level, 0.0])[glevel - 1]
+    go_on = (glevel < 4) & (rng.random(rest.size) < rate)
+    may = np.flatnonzero(rate > 0)  # the programme each would continue at, and its expectation
+    target = np.full(rest.size, -1, dtype=np.int64)
+    target[may] = nearest_open_programme(edu, rest[may], p.sector[pop.programme[rest[may]]], glevel[may] + 1,
+                                         exact_level=True)
+    known = target >= 0
+    edu.expected_continuing[model.year_index] = np.bincount(target[known], weights=rate[known], minlength=p.n)
+    cont, nxt = rest[go_on & known], target[go_on & known]
     admit = first_within_capacity(rng, nxt, edu.places())  # they come first, within the places
     cont, nxt = cont[admit], nxt[admit]
     seekers = np.setdiff1d(rest, cont, assume_unique=True)

@@ -1,10 +1,10 @@
 """Provision: which programmes are open, who can reach them, and the yearly review that closes
-opleidingen whose intake stayed too low.
+opleidingen whose intake is too low.
 
 Coverage is the share of this year's school leavers with an open programme of a sector (any
 level, and each level) within ``max_travel_minutes``. Each April every institution reviews its
-opleidingen (programme without route): one whose intake stayed under the viability threshold in
-each of the last ``viability_years`` September intakes closes — unless a lever's closure handler
+opleidingen (programme without route): one whose mean intake over the last ``viability_years``
+September intakes is under the viability threshold closes — unless a lever's closure handler
 (:mod:`sim.hooks`) takes the closure over. A closed programme takes no new students; those
 enrolled finish (teach-out).
 """
@@ -71,20 +71,35 @@ def viability_threshold(edu: Education) -> np.ndarray:
     return float(edu.cfg.viability_min_intake) * edu.model.hooks.education.viability_factor
 
 
+def judged_intake(edu: Education, years: range) -> np.ndarray:
+    """The September intakes of ``years`` per opleiding as the review judges them (real persons,
+    years × units): the expected intake E plus the drawn deviation X − E shrunk by √scale,
+    (E + √s·(X − E)) / s. At scale 1 this is the intake itself. At a reduced scale s a model
+    person stands for 1/s real ones, so the model's intakes scatter around E with 1/s times the
+    variance of real intakes, and a rule on small counts ("below the minimum in each of k years")
+    would close more or fewer opleidingen near the threshold by chance alone; the shrinkage gives
+    the judged intake the scatter of a real one at every scale."""
+    progs, s = edu.programmes, edu.model.cfg.scale
+    n_units = progs.unit.max() + 1
+    x = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units) for t in years])
+    e = np.stack([np.bincount(progs.unit, weights=edu.expected_intake[t], minlength=n_units) for t in years])
+    return np.maximum(e + np.sqrt(s) * (x - e), 0.0) / s
+
+
 def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Open opleidingen whose intake stayed under the viability threshold (the minimum group size,
-    real persons) in each of the last ``viability_years`` September intakes; returns their unit
-    indices, their mean intake over those years and the threshold per unit."""
+    """Open opleidingen whose mean intake over the last ``viability_years`` September intakes, as
+    judged by :func:`judged_intake`, is under the viability threshold (the minimum group size,
+    real persons); returns their unit indices, their mean intake over those years and the
+    threshold per unit."""
     model, progs = edu.model, edu.programmes
     k, y = edu.cfg.viability_years, model.year_index
     n_units = progs.unit.max() + 1
-    last = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units)
-                     for t in range(y - k, y)]) / model.cfg.scale  # the last k September intakes
+    last = judged_intake(edu, range(y - k, y))  # the last k September intakes
     unit_sector = np.zeros(n_units, dtype=np.int64)
     unit_sector[progs.unit] = progs.sector
     threshold = viability_threshold(edu)[unit_sector]
     unit_open = np.bincount(progs.unit, weights=progs.open, minlength=n_units) > 0
-    weak = np.flatnonzero(unit_open & (last < threshold[None, :]).all(axis=0))
+    weak = np.flatnonzero(unit_open & (last.mean(0) < threshold))
     return weak, last.mean(0)[weak], threshold[weak]
 
 
@@ -134,7 +149,7 @@ def review(edu: Education) -> None:
         carried = inst.carry(weak[mine], contribution[weak[mine]], y)
         for i, unit in zip(mine, weak[mine], strict=True):
             members = np.flatnonzero((progs.unit == unit) & progs.open)
-            reason = f"intake below {threshold[i]:g} for {k} years"
+            reason = f"mean intake below {threshold[i]:g} over {k} years"
             if unit in carried:
                 for p in members:
                     edu.log_event(p, "carried", f"{reason}; carried by {inst.name}'s reserve "
