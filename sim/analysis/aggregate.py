@@ -65,6 +65,40 @@ def closures_by_year(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+def qualification_survival(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
+    """Survival by qualification: per region, arm and qualification (crebo), the opleidingen (sites
+    offering it) at the start, the mean share of them still open at each milestone year, and the
+    share of replications in which the qualification is no longer offered anywhere in the region
+    by then (closure or bundling ends an opleiding; outside sites are not counted)."""
+    edu = read_table(exp_dir, runs, "education")
+    ev = read_table(exp_dir, runs, "events")
+    ev = ev[ev["event"].isin(CLOSURE_EVENTS)]
+    cols = ["region", "arm", "crebo", "qualification", "sector", "level", "opleidingen_start",
+            *[f"open_share_{y}" for y in MILESTONES], *[f"gone_by_{y}" for y in MILESTONES]]
+    if "crebo" not in edu:
+        return pd.DataFrame(columns=cols)
+    unit = ["institution", "location", "crebo"]
+    first = ev.groupby(["run", *unit])["date"].min().dt.year.rename("closed_year").reset_index()
+    rows = []
+    for (region, arm), grp in runs.groupby(["region", "arm"]):
+        r0 = grp.iloc[0]
+        start = edu[edu["run"].isin(grp["run"]) & (edu["school_year"] == int(r0.start_year))]
+        if "in_region" in start:
+            start = start[start["in_region"]]
+        units = start.drop_duplicates(["run", *unit]).merge(first, on=["run", *unit], how="left")
+        for crebo, g in units.groupby("crebo"):
+            per_run = g.groupby("run")
+            row = {"region": region, "arm": arm, "crebo": int(crebo), "qualification": g["qualification"].iloc[0],
+                   "sector": g["sector"].iloc[0], "level": int(g["level"].iloc[0]),
+                   "opleidingen_start": float(per_run.size().mean())}
+            for year in MILESTONES:
+                still = g.assign(open=~(g["closed_year"] <= year)).groupby("run")["open"]
+                row[f"open_share_{year}"] = float(still.mean().mean())
+                row[f"gone_by_{year}"] = float((still.sum() == 0).mean())
+            rows.append(row)
+    return pd.DataFrame(rows, columns=cols)
+
+
 def paired_effects(runs: pd.DataFrame, metrics: tuple[str, ...] = EFFECT_METRICS) -> pd.DataFrame:
     """Policy effects: paired differences with a 95 % CI (:func:`~sim.analysis.stats.paired_differences`).
 

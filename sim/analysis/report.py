@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.aggregate import MILESTONES, closures_by_year, paired_effects, survival
+from sim.analysis.aggregate import MILESTONES, closures_by_year, paired_effects, qualification_survival, survival
 from sim.analysis.figures import (
     plot_coverage_maps,
     plot_forest,
@@ -77,6 +77,7 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
     edu = read_table(exp_dir, runs, "education")
     surv = survival(exp_dir, runs)
     closed = closures_by_year(exp_dir, runs)
+    quals = qualification_survival(exp_dir, runs)
     effects = paired_effects(runs)
     ref = reference_arm(runs)
     if sector is None:  # the sector whose access worsened most in the reference arm
@@ -86,13 +87,14 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
     def fill(tmp: Path) -> None:
         surv.to_csv(tmp / "survival.csv", index=False)
         closed.to_csv(tmp / "closures_by_year.csv", index=False)
+        quals.to_csv(tmp / "survival_by_qualification.csv", index=False)
         effects.to_csv(tmp / "policy_effects.csv", index=False)
         figures = [*plot_survival(surv, tmp), *plot_intake(edu, tmp), *plot_shortage_heatmaps(lab, tmp),
                    *plot_tightness_bands(lab, tmp)]
         forest = plot_forest(effects, tmp)
         figures += [forest] if forest else []
         figures += plot_coverage_maps(access, ref, sector, resolve_data_dir(data_dir), tmp)
-        write_markdown(exp_dir, runs, closed, effects, figures, tmp)
+        write_markdown(exp_dir, runs, closed, effects, figures, tmp, quals)
 
     atomic_folder(out, fill)
     write_summary(runs, summary_path)
@@ -145,7 +147,7 @@ def _adopt_version_01_report(out: Path) -> None:
 
 
 def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effects: pd.DataFrame,
-                   figures: list[Path], out: Path) -> Path:
+                   figures: list[Path], out: Path, quals: pd.DataFrame | None = None) -> Path:
     """Write ``report.md``: the question, headline metrics per arm, likely closures, policy effects, figures."""
     name = exp_dir.name
     lines = [f"# Experiment `{name}`", ""]
@@ -165,6 +167,15 @@ def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effe
     last = f"closed_by_{MILESTONES[-1]}"
     likely = closed[closed[last] >= 0.5].sort_values(["region", "arm", last], ascending=[True, True, False])
     lines += [markdown_table(likely) if not likely.empty else "_none_", ""]
+    if quals is not None:
+        gone = f"gone_by_{MILESTONES[-1]}"
+        lost = quals[quals[gone] >= 0.5].sort_values(["region", "arm", gone], ascending=[True, True, False])
+        lines += [f"## Qualifications no longer offered in the region by {MILESTONES[-1]}", "",
+                  "Share of replications in which no site of the region offers the qualification any more "
+                  "(`survival_by_qualification.csv` has every qualification, with the share of its sites still "
+                  "open); qualifications gone in at least half of the replications.", ""]
+        lines += [markdown_table(lost[["region", "arm", "crebo", "qualification", "sector", "level",
+                                       "opleidingen_start", gone]]) if not lost.empty else "_none_", ""]
     if not effects.empty:
         lines += ["## Policy effects (paired differences, 95 % CI)", "", markdown_table(effects.round(3)), ""]
     lines += ["## Figures", ""]
