@@ -8,8 +8,8 @@ import pytest
 from conftest import EVERY_WEAK_CLOSES
 
 from sim.io.loaders import load_region
-from sim.processes.education.provision import judged_intake
 from sim.model import RegionModel
+from sim.processes.education.provision import judged_intake
 from sim.runner import simulate
 
 SHORT = {"region": "zeeland", "scale": 0.05, "years": 1}

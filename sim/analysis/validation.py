@@ -327,8 +327,8 @@ def likely_reason(t: pd.Series, model: float, published: float, drift: float = m
     if m in ("enrolment_total", "enrolment_institution", "intake_total"):
         side = "below" if model < published else "above"
         text = (f"the model is {side} the published figure: data/institutions.csv totals and site splits are "
-                "partly assumptions (e.g. Hoornbeeck + Edudelta = the PZC Zeeland total minus Scalda's 2017 "
-                "8,600), and the region is closed to students from outside")
+                "partly assumptions (e.g. Scalda's 2017 8,600 scaled so that Zeeland has the PZC 2021 total), "
+                "and the region is closed to students from outside")
         if np.isfinite(drift) and abs(drift) >= 10:
             text += (f"; besides, the model's own enrolment in this scope changes {drift:+.0f} % from {first} to "
                      f"{year}: the base-year stock is not the stock that the model's intake, durations and dropout "

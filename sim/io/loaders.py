@@ -293,8 +293,8 @@ def load_portfolio(path: Path, qual_path: Path, region: str, inst: pd.DataFrame)
     missing = sorted(rows - known)
     if missing:
         raise DataError(f"data file {path}: institution/site {missing[0]} is not in institutions.csv")
-    out = port.merge(qual[["crebo", "dossier_crebo", "name", "level", "duration_years", "sector", "bol", "bbl", "price_factor"]],
-                     on="crebo")
+    columns = ["crebo", "dossier_crebo", "name", "level", "duration_years", "sector", "bol", "bbl", "price_factor"]
+    out = port.merge(qual[columns], on="crebo")
     offered = np.where(out["route"] == "BOL", out["bol"], out["bbl"])
     if not offered.all():
         r = out[~offered].iloc[0]

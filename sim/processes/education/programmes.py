@@ -87,7 +87,8 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
     p = Programmes(
         programme_id=ids, institution=inst, site=site,
         site_municipality=np.array([muni_index.get(s, -1) for s in site], dtype=np.int64),
-        crebo=crebo, dossier=port["dossier_crebo"].to_numpy(dtype=np.int64), qualification=port["qualification"].to_numpy(dtype=object),
+        crebo=crebo, dossier=port["dossier_crebo"].to_numpy(dtype=np.int64),
+        qualification=port["qualification"].to_numpy(dtype=object),
         sector=np.array([SECTOR_INDEX[s] for s in port["sector"]], dtype=np.int64),
         level=port["level"].to_numpy(dtype=np.int64), duration=port["duration"].to_numpy(dtype=np.int64),
         price_factor=port["price_factor"].to_numpy(dtype=float),
