@@ -306,7 +306,7 @@ def build(data_dir: Path = DATA_DIR) -> pd.DataFrame:
     if missing:
         raise ValueError(f"no coordinates in municipalities.csv or external_sites.csv for {missing}")
     rows, cache = [], {}
-    for region, o, t in todo:
+    for _region, o, t in todo:
         if o == t:
             if o in areas:
                 km = local_km(areas[o])
