@@ -46,15 +46,24 @@ def owned(folder: Path) -> bool:
     return isinstance(manifest, dict) and {"run_name", "config", "packages", "status"} <= set(manifest)
 
 
+def _refuse_unless_ours(path: Path, right_kind: Callable[[Path], bool], ours: Callable[[Path], bool],
+                        wrong_kind: str, not_ours: str) -> None:
+    """Refuse (UnsafeOutput) if ``path`` exists and is a link, not of the right kind, or not ours."""
+    if path.is_symlink() or (path.exists() and not right_kind(path)):
+        raise UnsafeOutput(wrong_kind)
+    if path.exists() and not ours(path):
+        raise UnsafeOutput(not_ours)
+
+
 def check_replaceable(folder: Path) -> None:
     """Refuse (UnsafeOutput) if ``folder`` exists and is not an mbo-sim folder."""
     folder = Path(folder)
-    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
-        raise UnsafeOutput(f"{folder} exists and is not an mbo-sim results folder; refusing to replace it "
-                           "(choose another run_name or output_dir)")
-    if folder.exists() and not owned(folder):
-        raise UnsafeOutput(f"{folder} exists and is not an mbo-sim results folder (no {MARKER} marker); "
-                           "refusing to replace it — it was left untouched (choose another run_name or output_dir)")
+    _refuse_unless_ours(
+        folder, Path.is_dir, owned,
+        f"{folder} exists and is not an mbo-sim results folder; refusing to replace it "
+        "(choose another run_name or output_dir)",
+        f"{folder} exists and is not an mbo-sim results folder (no {MARKER} marker); "
+        "refusing to replace it — it was left untouched (choose another run_name or output_dir)")
 
 
 def _alive(pid: int) -> bool:
@@ -179,12 +188,12 @@ def check_file_replaceable(target: Path, owned_file: Callable[[Path], bool]) -> 
     """Refuse (UnsafeOutput) if the single file ``target`` exists and is not a regular file that
     ``owned_file(target)`` says mbo-sim wrote."""
     target = Path(target)
-    if target.is_symlink() or (target.exists() and not target.is_file()):
-        raise UnsafeOutput(f"{target} exists and is not a file mbo-sim wrote; refusing to replace it — "
-                           "it was left untouched (move it away or choose another output)")
-    if target.exists() and not owned_file(target):
-        raise UnsafeOutput(f"{target} exists and was not written by mbo-sim; refusing to replace it — "
-                           "it was left untouched (move it away or choose another output)")
+    _refuse_unless_ours(
+        target, Path.is_file, owned_file,
+        f"{target} exists and is not a file mbo-sim wrote; refusing to replace it — "
+        "it was left untouched (move it away or choose another output)",
+        f"{target} exists and was not written by mbo-sim; refusing to replace it — "
+        "it was left untouched (move it away or choose another output)")
 
 
 def atomic_file(target: Path, write: Callable[[Path], None], owned_file: Callable[[Path], bool]) -> None:
