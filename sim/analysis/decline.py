@@ -26,7 +26,9 @@ from sim.io.writer import markdown_table
 
 MILESTONES = (2030, 2035, 2045)
 INTAKE_YEAR = 2040
-METRICS = ("intake_change", *(f"closed_by_{y}" for y in MILESTONES), "first_review_share", "carried_by_2045")
+METRICS = ("intake_change", *(f"closed_by_{y}" for y in MILESTONES), "first_review_share", "first_wave_share",
+           "first_closure_year", "carried_by_2045")
+VIABILITY_YEARS = 3  # model.education.viability_years (default): the first review is in April of start_year + 3
 OPLEIDING = ["institution", "location", "crebo"]
 
 
@@ -41,9 +43,14 @@ def per_run(exp_dir: Path) -> pd.DataFrame:
         e = ev[ev["run"] == r.run]
         closed = e[e["event"] == "closed"].drop_duplicates(OPLEIDING)
         first = closed["date"].min().year if len(closed) else None
+        first_review = int(r.start_year) + VIABILITY_YEARS
         row = {"region": r.region, "demography": r.demography, "replicate": r.replicate,
                "intake_change": intake.loc[r.run, INTAKE_YEAR] / intake.loc[r.run].iloc[0] - 1,
-               "first_review_share": float((closed["date"].dt.year == first).mean()) if first else 0.0,
+               # share of the closures by the horizon that fall in the first review year
+               "first_review_share": float((closed["date"].dt.year == first_review).mean()) if first else 0.0,
+               # ... and in the first year with any closure (a wave when reserves run down)
+               "first_wave_share": float((closed["date"].dt.year == first).mean()) if first else 0.0,
+               "first_closure_year": float(first) if first else float("nan"),
                "carried_by_2045": float(e[e["event"] == "carried"].drop_duplicates(OPLEIDING).shape[0])}
         for y in MILESTONES:
             row[f"closed_by_{y}"] = float((closed["date"].dt.year <= y).sum())
