@@ -20,6 +20,9 @@ from sim.codes import SECTORS
 from sim.regions import REGIONS
 
 
+TRAVEL_MODES = ("public", "pt", "car", "straight_line")  # sim.geography
+
+
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message names the key and what is allowed."""
 
@@ -116,12 +119,18 @@ class EconomyConfig:
 
 @dataclass
 class TravelConfig:
-    detour_factor: float = 1.3
+    mode: str = "public"  # students: school choice, reach, coverage, transfers (sim.geography)
+    adult_mode: str = "car"  # adults (BBL, LLO) and commuting
+    detour_factor: float = 1.3  # the straight_line mode only
     speed_kmh: float = 45.0
     intra_municipal_minutes: float = 10.0
     max_travel_minutes: float = 45.0
 
     def validate(self) -> None:
+        for k in ("mode", "adult_mode"):
+            if getattr(self, k) not in TRAVEL_MODES:
+                raise ConfigError(f"model.travel.{k}: {getattr(self, k)!r} is not a travel mode; allowed: "
+                                  f"{list(TRAVEL_MODES)}")
         for k in ("detour_factor", "speed_kmh", "intra_municipal_minutes", "max_travel_minutes"):
             check_positive(f"model.travel.{k}", getattr(self, k))
 

@@ -32,7 +32,9 @@ FILES = {
     "external_sites": "external_sites.csv",
     "qualifications": "qualifications.csv",
     "portfolio": "portfolio.csv",
+    "travel": "travel_minutes.csv",
 }
+TRAVEL_MODES = ("pt", "bike", "car")  # the modes of travel_minutes.csv
 
 
 class DataError(ValueError):
@@ -116,6 +118,7 @@ class RegionData:
     employment_shares: np.ndarray  # (n_sectors,) share of jobs by sector
     site_coordinates: dict[str, tuple[float, float]]  # site municipality -> (lat, lon)
     portfolio: pd.DataFrame  # one row per institution × site × qualification × route, with the qualification
+    travel: pd.DataFrame  # origin, destination, mode, minutes: door-to-door minutes (travel_minutes.csv)
     checksums: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -254,8 +257,22 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
             )
 
     portfolio = load_portfolio(paths["portfolio"], paths["qualifications"], region, inst)
+    travel = load_travel(paths["travel"], set(muni["municipality"]))
     checksums = {str(p): sha256(p) for p in paths.values()}
-    return RegionData(region, muni, bands, inst, shares, coords, portfolio, checksums)
+    return RegionData(region, muni, bands, inst, shares, coords, portfolio, travel, checksums)
+
+
+def load_travel(path: Path, origins: set[str]) -> pd.DataFrame:
+    """The rows of ``travel_minutes.csv`` that start in one of ``origins``, checked: known modes,
+    minutes finite and > 0, no pair twice."""
+    df = _read_csv(path, {"origin": "str", "destination": "str", "mode": "str", "minutes": "float"})
+    _check_known(path, df["mode"], list(TRAVEL_MODES), "mode")
+    bad = df[~np.isfinite(df["minutes"]) | (df["minutes"] <= 0)]
+    if not bad.empty:
+        raise DataError(f"data file {path}: minutes must be finite and > 0 (row {bad.index[0] + 2}: "
+                        f"{bad['origin'].iloc[0]} -> {bad['destination'].iloc[0]})")
+    _check_unique(path, df, ["origin", "destination", "mode"])
+    return df[df["origin"].isin(origins)][["origin", "destination", "mode", "minutes"]].reset_index(drop=True)
 
 
 def _check_sectors(path: Path, col: pd.Series) -> None:

@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.codes import N_SECTORS, SECTORS, Route, Status
 from sim.config import ConfigError
-from sim.geography import travel_minutes
+from sim.geography import travel_matrix
 from sim.processes.economy import bbl_place_index
 from sim.processes.education import choice, finance, placement, progression, provision
 from sim.processes.education.allocation import allocate
@@ -34,9 +34,12 @@ class Education:
         r.add_dim("programme", p.n, p.labels(self.institution_names))
         r.add_dim("institution", len(self.institution_names),
                   {"institution": np.asarray(self.institution_names, dtype=object)})
-        coords = [model.data.site_coordinates[s] for s in p.site]
-        homes = list(zip(model.data.municipalities["centre_lat"], model.data.municipalities["centre_lon"], strict=True))
-        self.travel_hp = travel_minutes(homes, coords, model.cfg.model.travel)  # (municipality, programme)
+        # (municipality, programme) minutes from home to the programme's site: school leavers and
+        # students by model.travel.mode, adults (BBL, LLO) by model.travel.adult_mode
+        travel, homes, sites = model.cfg.model.travel, model.data.municipality_names, list(p.site)
+        self.travel_hp = travel_matrix(model.data.travel, model.data.site_coordinates, homes, sites, travel.mode, travel)
+        self.travel_adult_hp = travel_matrix(model.data.travel, model.data.site_coordinates, homes, sites,
+                                             travel.adult_mode, travel)
         self.sector_onehot = np.zeros((p.n, N_SECTORS))
         self.sector_onehot[np.arange(p.n), p.sector] = 1.0
         # programme constants: λ·ln(base intake), so that within a sector's nest (where utility is
@@ -177,8 +180,8 @@ class Education:
         placement.place_base_year_students(self)
 
     def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
-                               route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:
-        return provision.nearest_open_programme(self, persons, sector, level, route, exact_level)
+                               route: int = Route.BOL, exact_level: bool = False, adults: bool = False) -> np.ndarray:
+        return provision.nearest_open_programme(self, persons, sector, level, route, exact_level, adults)
 
     def youth_by_municipality(self) -> np.ndarray:
         return provision.youth_by_municipality(self)
@@ -253,7 +256,7 @@ class Education:
         offered = p.open & (p.route == Route.BBL) & (True if available is None else available)
         ok = offered[None, :] & (p.sector[None, :] == s[:, None]) \
             & (p.level[None, :] >= lv[:, None])
-        tt = self.travel_hp[m]
+        tt = self.travel_adult_hp[m]
         near = ok & (tt <= self.model.cfg.model.travel.max_travel_minutes)
         ok = np.where(near.any(1, keepdims=True), near, ok)  # within reach if any, else anywhere
         w = np.where(ok, self.adult_weight[None, :] * np.exp(self.cfg.choice.travel_per_10_minutes * tt / 10.0), 0.0)

@@ -51,14 +51,15 @@ def measure_coverage(edu: Education, open_: np.ndarray, youth: np.ndarray | None
 
 
 def nearest_open_programme(edu: Education, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
-                           route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:
+                           route: int = Route.BOL, exact_level: bool = False, adults: bool = False) -> np.ndarray:
     """The nearest open programme of ``sector`` per person, at ``level`` or above (or exactly at
-    it), on ``route``; -1 where there is none. Used for LLO, doorstroom and adult BBL."""
+    it), on ``route``; -1 where there is none. Used for doorstroom and (``adults``: by the adults'
+    travel mode) LLO."""
     if persons.size == 0:
         return np.empty(0, dtype=np.int64)
     p = edu.programmes
     level = np.broadcast_to(np.asarray(level), persons.shape)
-    tt = edu.travel_hp[edu.model.pop.municipality[persons]]
+    tt = (edu.travel_adult_hp if adults else edu.travel_hp)[edu.model.pop.municipality[persons]]
     lvl_ok = (p.level[None, :] == level[:, None]) if exact_level else (p.level[None, :] >= level[:, None])
     ok = (p.open & (p.route == route))[None, :] & lvl_ok & (p.sector[None, :] == sector[:, None])
     score = np.where(ok, tt + p.level[None, :], np.inf)  # nearest, then the lowest fitting level
