@@ -6,8 +6,8 @@
 Procedure. The base year is the first simulated year (January–December of start_year, with the
 September intake). Per region, two rounds of:
 
-1. the choice fit (:mod:`sim.choice_calibration`): the mbo share and one constant per programme
-   for school leavers (and per BBL programme for adults) so that the expected September intake of
+1. the choice fit (:mod:`sim.choice_calibration`): the participation constant c_mbo (the choice
+   to enrol in mbo at all) and one constant per programme for school leavers (and per BBL programme for adults) so that the expected September intake of
    every programme equals its base-year intake — its base-year students ÷ the study years an
    intake survives (stock–flow consistent). Sector constants are then redundant and set to 0;
 2. Nelder–Mead (scipy.optimize) on three parameters with those constants, on the sum of squared
@@ -88,6 +88,7 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
         "enrolment_by_sector": np.bincount(p.sector, weights=enrolled, minlength=N_SECTORS) / max(total, 1),
         "employment_by_sector": emp / emp.sum(),
         "tightness": vac.sum() / max(seek.sum(), 1),
+        "participation": float(edu.participation[0]),
         "uwv_tightness_by_sector": vac / np.maximum(short, 1e-9),
         "population_by_band": pop_start,
         "model": model,
@@ -139,13 +140,14 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     """Fit the parameters of ``region``; returns the values (config keys) and the final loss.
 
     Two rounds of: the choice fit (programme constants of school leavers and adults, and the
-    mbo share, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
+    participation constant, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
     and the adult BBL rate with those constants."""
     tgt = targets(region)
     choice = None
 
     def fitted() -> dict:
-        return {} if choice is None else {"mbo_share": choice.mbo_share, "programme_constants":
+        return {} if choice is None else {"participation_constant": choice.participation_constant,
+                                          "programme_constants":
                                           choice.programme_constants, "adult_constants": choice.adult_constants,
                                           "sector_constant": dict.fromkeys(SECTORS, 0.0)}
 
@@ -165,7 +167,7 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
         x = np.clip(best.x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
     choice = fit_programme_constants(region, _overrides(x), seeds)
     values = dict(zip(FITTED, (float(v) for v in x), strict=True))
-    values["model.education.mbo_share"] = choice.mbo_share
+    values["model.education.participation_constant"] = choice.participation_constant
     values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
     values.update({f"model.education.programme_constants.{k}": v for k, v in choice.programme_constants.items()})
     values.update({f"model.education.adult_constants.{k}": v for k, v in choice.adult_constants.items()})
@@ -206,8 +208,10 @@ def fitted_is_ours(path: Path) -> bool:
     return any(line.startswith(FITTED_HEADER) for line in head)
 
 
-def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR) -> Path:
-    """Write ``calibration/<region>.yaml`` through a temporary file; never over a file the fit did not write."""
+def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR,
+                 note: str | None = None) -> Path:
+    """Write ``calibration/<region>.yaml`` through a temporary file; never over a file the fit did not write.
+    ``note`` (one line) is added as a comment after the header."""
     path = calibration_dir(config_dir) / f"{region}.yaml"
     lines = [
         "# @package _global_",
@@ -215,6 +219,7 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
         "# squared gaps of base-year mbo enrolment, its BBL share, vacancies per unemployed and unemployment",
         "# drift, and sector constants by fixed-point iteration on the intake shares (targets:",
         f"# data/institutions.csv; CBS 2021-22). Final loss {loss:.2e}. Do not edit by hand.",
+        *([f"# {note}"] if note else []),
     ]
     nested: dict = {}
     for key, v in values.items():
@@ -288,6 +293,10 @@ def table(region: str, scale: float, seeds: tuple[int, ...]) -> pd.DataFrame:
         add("employment_share_by_sector", s, res["employment_by_sector"][i], tgt["employment_by_sector"][i],
             "data/employment_by_sector.csv")
     add("vacancies_per_unemployed", "all", res["tightness"], tgt["tightness"], "CBS 2021-22 national")
+    add("mbo_participation", "school leavers", res["participation"], model.cfg.model.education.mbo_share,
+        "reference, not a target: national share of a cohort entering mbo (model.education.mbo_share, CBS "
+        "Jeugdmonitor 2020); the fit matches the region's base-year intake, which includes older entrants",
+        kind="reference")
     drift = res["unemployment_drift"]
     rows.append({"region": region, "figure": "unemployment_drift", "item": "Dec vs Jan", "model": drift,
                  "source": 0.0, "gap": drift,
