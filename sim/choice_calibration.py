@@ -128,7 +128,7 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
     bbl = edu.programmes.route == Route.BBL
     adult_total = sum(s.adult_groups.sum() for s in states) / n
     adult_wanted = np.where(bbl, target * min(adult_total / max(target[bbl].sum(), 1e-9), 1.0), 0.0)
-    base_asc = lam * np.log(np.maximum(target, 1e-3))
+    base_asc = choice.intake_constants(target, lam)
     delta, alpha = np.zeros(edu.programmes.n), np.zeros(edu.programmes.n)
     expected = np.zeros(edu.programmes.n)
     gap, share = np.inf, 0.5

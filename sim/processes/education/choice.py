@@ -23,6 +23,13 @@ def prospects(vacancies: np.ndarray, unemployed: np.ndarray) -> np.ndarray:
     return (t - t.mean()) / sd if sd > 0 else np.zeros_like(t)
 
 
+def intake_constants(base_intake: np.ndarray, nest_scale: float) -> np.ndarray:
+    """λ·ln(base-year intake share) per programme: within a sector's nest (utility ÷ λ) shares are
+    proportional to base intake. Shares, not counts, so that the log-sum of the mbo choice (and with
+    it the participation) does not depend on the model's scale or the size of the cohort."""
+    return nest_scale * (np.log(np.maximum(base_intake, 1e-3)) - np.log(max(float(base_intake.sum()), 1e-3)))
+
+
 def programme_utility(asc: np.ndarray, travel: np.ndarray, level_gap: np.ndarray, is_bbl: np.ndarray,
                       weights: ChoiceConfig) -> np.ndarray:
     """Systematic utility (persons × programmes) of each programme within its sector's nest.

@@ -40,12 +40,12 @@ class Education:
         self.travel_hp = travel_minutes(homes, coords, model.cfg.model.travel)  # (municipality, programme)
         self.sector_onehot = np.zeros((p.n, N_SECTORS))
         self.sector_onehot[np.arange(p.n), p.sector] = 1.0
-        # programme constants: λ·ln(base intake), so that within a sector's nest (where utility is
-        # divided by λ) shares are proportional to base intake, plus the fitted correction of each
+        # programme constants: λ·ln(base intake share), so that within a sector's nest (where utility
+        # is divided by λ) shares are proportional to base intake, plus the fitted correction of each
         # programme (model.education.programme_constants, from the calibration) that makes the
         # expected base-year intake of every programme equal its target
-        lam = self.cfg.choice.nest_scale
-        self.asc = lam * np.log(np.maximum(p.base_intake, 1e-3)) + self.fitted("programme_constants")
+        self.asc = choice.intake_constants(p.base_intake, self.cfg.choice.nest_scale) \
+            + self.fitted("programme_constants")
         self.adult_weight = p.base_intake * np.exp(self.fitted("adult_constants"))
         self.base_image = np.array([self.cfg.sector_image[s] for s in SECTORS], dtype=float)
         self.base_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
