@@ -7,8 +7,8 @@ Procedure. The base year is the first simulated year (January–December of star
 September intake). Per region, two rounds of:
 
 1. the choice fit (:mod:`sim.choice_calibration`): the participation constant c_mbo (the choice
-   to enrol in mbo at all) and one constant per programme for school leavers (and per BBL programme for adults) so that the expected September intake of
-   every programme equals its base-year intake — its base-year students ÷ the study years an
+   to enrol in mbo at all) and one constant per programme for school leavers (and per BBL
+   programme for adults) so that the expected September intake of every programme equals its base-year intake — its base-year students ÷ the study years an
    intake survives (stock–flow consistent). Sector constants are then redundant and set to 0;
 2. Nelder–Mead (scipy.optimize) on three parameters with those constants, on the sum of squared
    gaps of three targets, with common random numbers (seeds 1–2):
@@ -33,14 +33,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.optimize import minimize
 
-from sim.choice_calibration import fit_programme_constants
+from sim.choice_calibration import ChoiceFit, fit_programme_constants
 from sim.codes import N_SECTORS, SECTORS, Status
 from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import DataError, load_region
@@ -243,6 +245,45 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
     return path
 
 
+def refit_choice(region: str, write: bool = False) -> ChoiceFit:
+    """Refit only the choice constants of ``region`` with the other fitted values of its
+    ``configs/calibration/<region>.yaml`` as they are (the labour parameters and the adult BBL
+    rate are not refit), and with ``write`` rewrite that file with the new constants. Drops the
+    ``mbo_share`` an older fit wrote there (replaced by ``participation_constant``)."""
+    fit = fit_programme_constants(region, [])
+    if write:
+        path = calibration_dir() / f"{region}.yaml"
+        text = path.read_text()
+        loss = re.search(r"Final loss ([0-9.e+-]+?)\.?\s", text)
+        education = yaml.safe_load(text)["model"]["education"]
+        values: dict[str, float] = {}
+
+        def flatten(prefix: str, node: dict) -> None:
+            for k, v in node.items():
+                if isinstance(v, dict):
+                    flatten(f"{prefix}.{k}", v)
+                else:
+                    values[f"{prefix}.{k}"] = v
+
+        for k, v in education.items():
+            if k not in ("mbo_share", "participation_constant", "programme_constants", "adult_constants",
+                         "sector_constant"):
+                values[f"model.education.{k}"] = v
+        values["model.education.participation_constant"] = fit.participation_constant
+        values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
+        values.update({f"model.education.programme_constants.{k}": v for k, v in fit.programme_constants.items()})
+        values.update({f"model.education.adult_constants.{k}": v for k, v in fit.adult_constants.items()})
+        for section, node in yaml.safe_load(text)["model"].items():
+            if section != "education":
+                flatten(f"model.{section}", node)
+        fitted_on = re.search(r"--fit` on (\S+) ", text)
+        note = (f"Choice constants (participation_constant, programme and adult constants) refit on "
+                f"{dt.date.today()} by `mbo-sim-calibrate --fit-choice`; the other values are from the "
+                f"fit of {fitted_on.group(1) if fitted_on else 'before'}.")
+        write_fitted(region, values, float(loss.group(1)) if loss else float("nan"), note=note)
+    return fit
+
+
 def write_table(df: pd.DataFrame, out: Path) -> None:
     """The check table as ``out/calibration.csv`` and ``out/calibration.md``: the folder is built in a
     temporary sibling and swapped into place (never over a folder that is not mbo-sim's)."""
@@ -325,6 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="mbo-sim-calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--regions", nargs="+", default=list(REGIONS), choices=REGIONS)
     ap.add_argument("--fit", action="store_true", help="refit and rewrite configs/calibration/<region>.yaml")
+    ap.add_argument("--fit-choice", action="store_true",
+                    help="refit only the choice constants (participation and programmes) with the other fitted "
+                         "values as they are, rewrite configs/calibration/<region>.yaml, then check")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seeds", type=int, default=3, help="the check averages seeds 1..n (the fit uses 1..2)")
     ap.add_argument("--out", default="results/calibration")
@@ -332,7 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     try:
         check_replaceable(out)  # before the (long) runs: a folder in the way that is not ours is refused
-        if args.fit:
+        if args.fit or args.fit_choice:
             folder = calibration_dir()  # before the (long) fit
             for region in args.regions:
                 check_file_replaceable(folder / f"{region}.yaml", fitted_is_ours)
@@ -341,6 +385,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.fit:
                 values, loss = fit(region, scale=args.scale)
                 print(f"{region}: fitted {values} (loss {loss:.2e}) -> {write_fitted(region, values, loss)}")
+            elif args.fit_choice:
+                choice = refit_choice(region, write=True)
+                print(f"{region}: participation {choice.participation:.4f}, "
+                      f"c_mbo {choice.participation_constant:+.4f}, largest |ln(target/expected)| {choice.gap:.1e} (written)")
             tables.append(table(region, args.scale, tuple(range(1, args.seeds + 1))))
         df = pd.concat(tables, ignore_index=True)
         write_table(df, out)

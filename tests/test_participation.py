@@ -132,7 +132,8 @@ def base():
 
 def test_closure_with_nearby_alternatives_mostly_shifts_students(base):
     p = base.programmes
-    # the three largest in-region BOL programmes (no adult entrants) whose qualification is taught at another in-region site
+    # the three largest in-region BOL programmes (no adult entrants) whose qualification is taught
+    # at another in-region site
     other_site = np.array([((p.crebo == p.crebo[j]) & (p.site != p.site[j]) & (p.site_municipality >= 0)).any()
                            for j in range(p.n)])
     size = np.where((p.site_municipality >= 0) & other_site & (p.route == Route.BOL), p.base_intake, 0)
@@ -182,7 +183,8 @@ def test_closing_a_sector_in_the_region(base):
                                       - base.leavers_enrolled_out_of_region[1].sum()) == pytest.approx(lost_care)
     assert closed.participation[1] < base.participation[1]
     if ((p.site_municipality < 0) & (p.sector == s)).any():
-        assert closed.leavers_enrolled_out_of_region[1][:, s].sum() >= base.leavers_enrolled_out_of_region[1][:, s].sum()
+        out = closed.leavers_enrolled_out_of_region[1][:, s].sum()
+        assert out >= base.leavers_enrolled_out_of_region[1][:, s].sum()
 
 
 def test_no_programme_within_the_choice_set_means_no_mbo():
