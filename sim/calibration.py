@@ -8,8 +8,8 @@ September intake). Per region, two rounds of:
 
 1. the choice fit (:mod:`sim.choice_calibration`): the participation constant c_mbo (the choice
    to enrol in mbo at all) and one constant per programme for school leavers (and per BBL
-   programme for adults) so that the expected September intake of every programme equals its base-year intake — its base-year students ÷ the study years an
-   intake survives (stock–flow consistent). Sector constants are then redundant and set to 0;
+   programme for adults) so that the expected September intake of every programme equals its
+   base-year intake — its base-year students ÷ the study years an intake survives (stock–flow consistent). Sector constants are then redundant and set to 0;
 2. Nelder–Mead (scipy.optimize) on three parameters with those constants, on the sum of squared
    gaps of three targets, with common random numbers (seeds 1–2):
 
@@ -388,7 +388,8 @@ def main(argv: list[str] | None = None) -> int:
             elif args.fit_choice:
                 choice = refit_choice(region, write=True)
                 print(f"{region}: participation {choice.participation:.4f}, "
-                      f"c_mbo {choice.participation_constant:+.4f}, largest |ln(target/expected)| {choice.gap:.1e} (written)")
+                      f"c_mbo {choice.participation_constant:+.4f}, "
+                      f"largest |ln(target/expected)| {choice.gap:.1e} (written)")
             tables.append(table(region, args.scale, tuple(range(1, args.seeds + 1))))
         df = pd.concat(tables, ignore_index=True)
         write_table(df, out)
