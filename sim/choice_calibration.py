@@ -1,4 +1,5 @@
-"""Fitting the programme choice to the base year: one constant per programme and the mbo share.
+"""Fitting the education choice to the base year: one constant per programme and the constant
+c_mbo of the choice to enrol in mbo at all (the participation constant).
 
 Target: the base-year intake of every programme, I_j = S_j / Σ_y survival_y (its base-year
 students S_j sustained by a steady intake with the configured dropout; see
@@ -8,12 +9,18 @@ start a BBL programme. In the base-year September state (the model run to the en
 ``start_year``, averaged over seeds):
 
 - the expected doorstroom D_j and adult entrants A_j are counted from the state;
-- the mbo share is set so that school leavers fill the rest: (Σ_j I_j − Σ_j (D_j + A_j)) ÷ leavers;
+- school leavers fill the rest: T = Σ_j I_j − Σ_j (D_j + A_j) entrants of N leavers, the target
+  participation T ÷ N (clipped to [0.05, 0.95]);
+- the participation constant c_mbo is found by the logit contraction
+  c ← c + ln(T / E) − ln((N − T) / (N − E)), where E = Σ_g n_g·P_g(mbo) is the expected number of
+  entrants under the top level of the nested logit (``choice.participation``: P_g(mbo) =
+  logistic(c + μ·IV_g), IV_g the log-sum of the mbo choice of group g);
 - each programme constant δ_j is found by the fixed-point iteration for alternative-specific
   constants (Berry 1994; Train 2009, ch. 2.8), δ_j ← δ_j + λ·ln(T_j / E_j(δ)), where T_j =
-  max(I_j − D_j − A_j, ε·I_j) is its target of school leavers and E_j(δ) the expected number of
-  school leavers choosing it under the nested logit (the analytic probabilities that the
-  model's draws follow), summed over the leavers' home municipalities and aptitudes.
+  max(I_j − D_j − A_j, ε·I_j) is its target of school leavers and E_j(δ) = Σ_g n_g·P_g(mbo)·P_g(j | mbo)
+  the expected number of school leavers choosing it under the nested logit (the analytic
+  probabilities that the model's draws follow), summed over the leavers' home municipalities and
+  aptitudes. Both updates run together until the largest |ln(T_j / E_j)| is below the tolerance.
 
 Capacity limits are left out of the expectation (programmes take up to 1.5 × their base intake).
 The programme constants subsume the sector constants, which the fit sets to 0. The constants are
@@ -75,27 +82,29 @@ def expected_adults(state: BaseYearState, alpha: np.ndarray) -> np.ndarray:
     return state.adult_groups @ prob
 
 
-def expected_choices(model: RegionModel, state: BaseYearState, asc: np.ndarray) -> np.ndarray:
-    """Expected choices per programme of one school leaver per group (G × P probabilities)."""
+def expected_choices(model: RegionModel, state: BaseYearState, asc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: the programme probabilities of one mbo entrant (G × P) and the log-sum IV_mbo (G,)."""
     edu, p, ch = model.education, model.education.programmes, model.education.cfg.choice
     tt = edu.travel_hp[state.groups[:, 0]]
     gap = np.abs(p.level[None, :] - state.groups[:, 1][:, None])
     v = choice.programme_utility(asc, tt, gap, p.route == Route.BBL, ch)
-    ok = choice.reachable(tt, state.available, model.cfg.model.travel.max_travel_minutes)
-    return choice.probabilities(v, ok, edu.sector_onehot, state.sector_utility, ch.nest_scale)
+    ok = choice.choice_set(tt, state.available, model.cfg.model.travel.choice_set_minutes)
+    return choice.nested(v, ok, edu.sector_onehot, state.sector_utility, ch.nest_scale)
 
 
 @dataclass
 class ChoiceFit:
     programme_constants: dict[str, float]  # school leavers' constant per programme
     adult_constants: dict[str, float]  # adults' constant per BBL programme
-    mbo_share: float
+    participation_constant: float  # c_mbo
+    participation: float  # the target (and fitted) base-year participation: school-leaver entrants ÷ leavers
     gap: float  # the largest remaining |ln(target / expected)| of the school leavers
 
 
 def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int, ...] = (1, 2),
                             iterations: int = 300, tol: float = 1e-4) -> ChoiceFit:
-    """Fit the programme constants (school leavers and adults) and the mbo share of ``region``.
+    """Fit the programme constants (school leavers and adults) and the participation constant of
+    ``region``.
 
     Adults and school leavers share a BBL programme's target in the proportion of all adult
     entrants to the whole BBL target (the data do not say who starts which programme)."""
@@ -111,7 +120,7 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
         states.append(base_year_state(model))
     model, n = models[0], len(seeds)
     edu = model.education
-    lam = edu.cfg.choice.nest_scale
+    lam, mu = edu.cfg.choice.nest_scale, edu.cfg.choice.participation_scale
     target = states[0].target
     doorstroom = sum(s.doorstroom for s in states) / n
     leavers = sum(s.leavers.sum() for s in states) / n
@@ -119,10 +128,11 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
     bbl = edu.programmes.route == Route.BBL
     adult_total = sum(s.adult_groups.sum() for s in states) / n
     adult_wanted = np.where(bbl, target * min(adult_total / max(target[bbl].sum(), 1e-9), 1.0), 0.0)
-    base_asc = lam * np.log(np.maximum(target, 1e-3))
+    base_asc = choice.intake_constants(target, lam)
     delta, alpha = np.zeros(edu.programmes.n), np.zeros(edu.programmes.n)
     expected = np.zeros(edu.programmes.n)
-    gap, mbo_share = np.inf, 0.5
+    gap, share = np.inf, 0.5
+    c_mbo = float(edu.cfg.participation_constant)
     for _ in range(iterations):
         raw_adults = sum(expected_adults(s, alpha) for s in states) / n
         alpha += np.where(bbl & (raw_adults > 0), np.clip(np.log(np.maximum(adult_wanted, 1e-9) / np.maximum(
@@ -130,19 +140,29 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
         # adults take what the school leavers and doorstroom leave of the places
         adults = np.minimum(raw_adults, np.maximum(capacity - doorstroom - expected, 0))
         others = doorstroom + adults
-        mbo_share = float(np.clip((target.sum() - others.sum()) / leavers, 0.05, 0.95))
+        share = float(np.clip((target.sum() - others.sum()) / leavers, 0.05, 0.95))
         wanted = np.maximum(target - others, MIN_TARGET_SHARE * target)
-        wanted *= max(target.sum() - others.sum(), 0) / wanted.sum()  # the leavers fill what is left
+        wanted *= share * leavers / wanted.sum()  # the leavers fill what is left
         asc = base_asc + delta
-        expected = sum(mbo_share * (s.leavers @ expected_choices(m, s, asc)) for m, s in zip(models, states,
-                                                                                             strict=True)) / n
+        expected = np.zeros(edu.programmes.n)
+        entrants = 0.0
+        for m, s in zip(models, states, strict=True):
+            prob, iv = expected_choices(m, s, asc)
+            p_mbo = choice.participation_from_iv(iv, c_mbo, mu)
+            expected += (s.leavers * p_mbo) @ prob / n
+            entrants += float(s.leavers @ p_mbo) / n
         ratio = np.log(np.maximum(wanted, 1e-9) / np.maximum(expected, 1e-9))
         gap = float(np.abs(ratio).max())
         if gap < tol:
             break
+        # participation: the logit contraction on the total; programmes: their shares within mbo
+        c_step = np.log(share / max(entrants / leavers, 1e-12)) - np.log((1 - share) / max(1 - entrants / leavers,
+                                                                                            1e-12))
+        c_mbo += float(np.clip(c_step, -MAX_STEP, MAX_STEP))
         delta += np.clip(lam * ratio, -MAX_STEP, MAX_STEP)
         delta -= delta.mean()
     ids = edu.programmes.programme_id
     return ChoiceFit({pid: round(float(d), 5) for pid, d in zip(ids, delta, strict=True)},
                      {pid: round(float(a), 5) for pid, a, b in zip(ids, alpha, bbl, strict=True) if b},
-                     mbo_share, gap)
+                     round(c_mbo, 5), share, gap)
+

@@ -25,7 +25,7 @@ def run(region: str, *overrides: str, seed: int = 1, years: int = 1, fitted=None
     cfg = compose([f"region={region}", "scale=1", f"years={years}", f"seed={seed}", "progress=false",
                    "write_plots=false", f"data_dir={DATA_DIR}", *overrides])
     if fitted is not None:
-        cfg.model.education.mbo_share = fitted.mbo_share
+        cfg.model.education.participation_constant = fitted.participation_constant
         cfg.model.education.programme_constants = fitted.programme_constants
         cfg.model.education.adult_constants = fitted.adult_constants
         cfg.model.education.sector_constant = dict.fromkeys(cfg.model.education.sector_constant, 0.0)
