@@ -76,12 +76,15 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
     pop_start = model.demography.band_labels, _band_counts(model) * k
     model.run()
     edu, p = model.education, model.education.programmes
-    enrolled = edu.enrolled[0] * k
+    inside = p.in_region
+    enrolled = np.where(inside, edu.enrolled[0], 0) * k  # the region's own sites (residents and ring)
     total = enrolled.sum()
+    ring = edu.ring.enrolled().sum() * k
+    residents_outside = edu.enrolled[0][~inside].sum() * k
     lab = model.results.arrays  # measures by name (month × sector for the labour ones)
     emp = lab["employed"].mean(0)
     vac, seek, short = lab["vacancies"].mean(0), lab["job_seekers"].mean(0), lab["ww_short"].mean(0)
-    intake = edu.intake[0]
+    intake = np.where(inside, edu.intake[0], 0)
     unemployed = model.demography.status_counts[:, Status.UNEMPLOYED]
     return {
         "unemployment_drift": unemployed[-1] / max(unemployed[0], 1) - 1,
@@ -92,6 +95,8 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
         "employment_by_sector": emp / emp.sum(),
         "tightness": vac.sum() / max(seek.sum(), 1),
         "participation": float(edu.participation[0]),
+        "outflow_share": residents_outside / max(residents_outside + total - ring, 1),
+        "inflow_share": ring / max(total, 1),
         "uwv_tightness_by_sector": vac / np.maximum(short, 1e-9),
         "population_by_band": pop_start,
         "model": model,
@@ -116,7 +121,7 @@ def _band_counts(model: RegionModel) -> np.ndarray:
 
 def targets(region: str, data_dir: str | None = None) -> dict:
     data = load_region(region, data_dir)
-    inst = data.institutions
+    inst = data.institutions[data.institutions["in_region"]]  # the region's own sites
     cfg = compose([f"region={region}", "scale=1"])
     students = inst["students_base"].sum()
     model = RegionModel(cfg, data)
@@ -124,8 +129,8 @@ def targets(region: str, data_dir: str | None = None) -> dict:
     by_sector = np.zeros(N_SECTORS)
     for s, n in zip(inst["sector"], inst["students_base"], strict=True):
         by_sector[SECTORS.index(s)] += n
-    base_intake = model.education.programmes
-    intake_by_sector = np.bincount(base_intake.sector, weights=base_intake.base_intake, minlength=N_SECTORS)
+    p = model.education.programmes
+    intake_by_sector = np.bincount(p.sector, weights=np.where(p.in_region, p.base_intake, 0), minlength=N_SECTORS)
     return {
         "enrolment_total": total,
         "intake_by_sector": intake_by_sector / intake_by_sector.sum(),
@@ -134,6 +139,8 @@ def targets(region: str, data_dir: str | None = None) -> dict:
         "employment_by_sector": data.employment_shares,
         "tightness": TIGHTNESS_TARGET,
         "unemployment_drift": 0.0,
+        "outflow_share": data.flows.get("outflow_share", 0.0),
+        "inflow_share": model.education.ring.share,
         "data": data,
     }
 
@@ -150,6 +157,7 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
 
     def fitted() -> dict:
         return {} if choice is None else {"participation_constant": choice.participation_constant,
+                                          "inflow_constant": choice.inflow_constant,
                                           "programme_constants":
                                           choice.programme_constants, "adult_constants": choice.adult_constants,
                                           "sector_constant": dict.fromkeys(SECTORS, 0.0)}
@@ -171,6 +179,7 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     choice = fit_programme_constants(region, _overrides(x), seeds)
     values = dict(zip(FITTED, (float(v) for v in x), strict=True))
     values["model.education.participation_constant"] = choice.participation_constant
+    values["model.education.inflow_constant"] = choice.inflow_constant
     values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
     values.update({f"model.education.programme_constants.{k}": v for k, v in choice.programme_constants.items()})
     values.update({f"model.education.adult_constants.{k}": v for k, v in choice.adult_constants.items()})
@@ -267,10 +276,11 @@ def refit_choice(region: str, write: bool = False) -> ChoiceFit:
                     values[f"{prefix}.{k}"] = v
 
         for k, v in education.items():
-            if k not in ("mbo_share", "participation_constant", "programme_constants", "adult_constants",
-                         "sector_constant"):
+            if k not in ("mbo_share", "participation_constant", "inflow_constant", "programme_constants",
+                         "adult_constants", "sector_constant"):
                 values[f"model.education.{k}"] = v
         values["model.education.participation_constant"] = fit.participation_constant
+        values["model.education.inflow_constant"] = fit.inflow_constant
         values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
         values.update({f"model.education.programme_constants.{k}": v for k, v in fit.programme_constants.items()})
         values.update({f"model.education.adult_constants.{k}": v for k, v in fit.adult_constants.items()})
@@ -278,7 +288,7 @@ def refit_choice(region: str, write: bool = False) -> ChoiceFit:
             if section != "education":
                 flatten(f"model.{section}", node)
         fitted_on = re.search(r"--fit` on (\S+) ", text)
-        note = (f"Choice constants (participation_constant, programme and adult constants) refit on "
+        note = (f"Choice constants (participation_constant, inflow_constant, programme and adult constants) refit on "
                 f"{dt.date.today()} by `mbo-sim-calibrate --fit-choice`; the other values are from the "
                 f"fit of {fitted_on.group(1) if fitted_on else 'before'}.")
         write_fitted(region, values, float(loss.group(1)) if loss else float("nan"), note=note)
@@ -339,6 +349,10 @@ def table(region: str, scale: float, seeds: tuple[int, ...]) -> pd.DataFrame:
         "reference, not a target: national share of a cohort entering mbo (model.education.mbo_share, CBS "
         "Jeugdmonitor 2020); the fit matches the region's base-year intake, which includes older entrants",
         kind="reference")
+    add("outflow_share", "mbo students living in the region", res["outflow_share"], tgt["outflow_share"],
+        "data/study_flows.csv outflow_share (assumption where no source; see its note)")
+    add("inflow_share", "students of the region's sites", res["inflow_share"], tgt["inflow_share"],
+        "data/study_flows.csv inflow_share_<institution> (assumption where no source; see its note)")
     drift = res["unemployment_drift"]
     rows.append({"region": region, "figure": "unemployment_drift", "item": "Dec vs Jan", "model": drift,
                  "source": 0.0, "gap": drift,

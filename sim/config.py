@@ -225,6 +225,7 @@ class EducationConfig:
     vo_leave_age: int = 16
     mbo_share: float = 0.5  # sourced national share of a cohort entering mbo: a reference, not a model input
     participation_constant: float = 0.0  # c_mbo of the choice to enrol (fitted per region)
+    inflow_constant: float = 0.0  # κ: added for the ring's school leavers to the region's programmes (fitted)
     aptitude_level_shares: list[float] = field(default_factory=lambda: [0.05, 0.2, 0.3, 0.45])
     dropout_rate: list[float] = field(default_factory=lambda: [0.2, 0.12, 0.07, 0.05])
     to_higher_education_l4: float = 0.35

@@ -12,7 +12,8 @@ from sim.geography import travel_matrix
 from sim.processes.economy import bbl_place_index
 from sim.processes.education import choice, finance, placement, progression, provision
 from sim.processes.education.allocation import allocate, available
-from sim.processes.education.programmes import build_programmes
+from sim.processes.education.inflow import RingInflow, aptitude_shares
+from sim.processes.education.programmes import build_programmes, set_outside_targets
 from sim.processes.education.teachers import TeacherPool
 
 if TYPE_CHECKING:
@@ -40,6 +41,10 @@ class Education:
         table, coords = model.data.travel, model.data.site_coordinates
         self.travel_hp = travel_matrix(table, coords, homes, sites, travel.mode, travel)
         self.travel_adult_hp = travel_matrix(table, coords, homes, sites, travel.adult_mode, travel)
+        # the region's students at sites outside it: the sourced outflow share (data/study_flows.csv)
+        youth = model.data.population_bands[:, 3].astype(float)  # 15-19-year-olds per municipality
+        set_outside_targets(p, model.data.flows.get("outflow_share", 0.0), youth, self.travel_hp,
+                            self.cfg.choice.travel_per_10_minutes, travel.choice_set_minutes, self.cfg)
         self.sector_onehot = np.zeros((p.n, N_SECTORS))
         self.sector_onehot[np.arange(p.n), p.sector] = 1.0
         # programme constants: λ·ln(base intake share), so that within a sector's nest (where utility
@@ -106,6 +111,7 @@ class Education:
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
         self.other_cost_per_student: np.ndarray | None = None  # per institution, set in the base year
         self.teachers = TeacherPool(self)
+        self.ring = RingInflow(self)  # students from the municipalities around the region
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
     def fitted(self, key: str) -> np.ndarray:
@@ -132,7 +138,9 @@ class Education:
         share of those places that the teachers can teach and a numerus fixus are rounded at
         random (up with probability equal to the fraction; one draw per programme and school
         year), so that they act on small programmes in expectation as on large ones."""
-        taught = np.ceil(self.intake_cap) * self.teachers.ratio[self.programmes.sector]
+        p = self.programmes
+        ratio = np.where(p.in_region, self.teachers.ratio[p.sector], 1.0)  # outside sites have their own teachers
+        taught = np.ceil(self.intake_cap) * ratio
         cap = np.minimum(taught, self.model.hooks.education.fixus_cap)
         cap = np.floor(cap + self.place_rounding[self.model.year_index])
         return np.where(self.programmes.open, cap, 0).astype(np.int64)
@@ -224,7 +232,7 @@ class Education:
                                   & (pop.programme == source))
         reach = self.travel_hp[pop.municipality[students], target] <= self.model.cfg.model.travel.max_travel_minutes
         pop.programme[students[reach]] = target
-        return int(reach.sum())
+        return int(reach.sum()) + self.ring.move(source, target)
 
     def initialise_students(self) -> None:
         placement.place_base_year_students(self)
@@ -240,9 +248,10 @@ class Education:
         return provision.measure_coverage(self, open_, youth)
 
     def enrolment(self) -> np.ndarray:
+        """Students per programme: residents, and students from the ring (:mod:`.inflow`)."""
         pop = self.model.pop
         students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
-        return pop.count("programme", self.programmes.n, where=students)
+        return pop.count("programme", self.programmes.n, where=students) + self.ring.enrolled()
 
     def log_event(self, programme: int, event: str, reason: str) -> None:
         """Record a programme event; its attributes are joined when the events table is written."""
@@ -277,8 +286,16 @@ class Education:
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
         taken = np.bincount(prog[placed], minlength=p.n) + self.continuing[y]
+        # students from the ring around the region, within the places left
+        left = np.maximum(self.places() - taken, 0)
+        shares = aptitude_shares(pop.aptitude[leavers])
+        ring_open = available(left, bbl_places, p.route, p.sector)
+        expected += self.ring.expected_entrants(ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age),
+                                                shares, cfg.inflow_constant)
+        ring = self.ring.september(y, model.year, left, ring_open, shares)
+        taken += ring
         adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected)
-        self.intake[y] = np.bincount(prog[placed], minlength=p.n) + adults + self.continuing[y]
+        self.intake[y] = np.bincount(prog[placed], minlength=p.n) + ring + adults + self.continuing[y]
         self.expected_intake[y] = np.minimum(expected, self.places())
         self.open_at_intake[y] = p.open
         self.teacher_ratio[y] = self.teachers.ratio

@@ -99,7 +99,8 @@ def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray
     unit_sector = np.zeros(n_units, dtype=np.int64)
     unit_sector[progs.unit] = progs.sector
     threshold = viability_threshold(edu)[unit_sector]
-    unit_open = np.bincount(progs.unit, weights=progs.open, minlength=n_units) > 0
+    # open opleidingen in the region (a site outside it is kept by its own region's students)
+    unit_open = np.bincount(progs.unit, weights=progs.open & progs.in_region, minlength=n_units) > 0
     weak = np.flatnonzero(unit_open & (last.mean(0) < threshold))
     return weak, last.mean(0)[weak], threshold[weak]
 
