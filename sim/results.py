@@ -218,6 +218,8 @@ TABLES: dict[str, Table] = {
                              ("school_year", "municipality", "sector", "enrolled_in_region", "enrolled_out_of_region",
                               "not_enrolled")),
     "participation": Table(("school_year",), ("school_year", "school_leavers", "mbo_entrants", "participation")),
+    "inflow": Table(("school_year", "ring_municipality"),
+                    ("school_year", "ring_municipality", "ring_school_leavers", "ring_entrants")),
 }
 
 
