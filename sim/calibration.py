@@ -123,6 +123,9 @@ def targets(region: str, data_dir: str | None = None) -> dict:
     data = load_region(region, data_dir)
     inst = data.institutions[data.institutions["in_region"]]  # the region's own sites
     cfg = compose([f"region={region}", "scale=1"])
+    # the targets do not depend on the fitted constants, which may name programmes the data no longer have
+    cfg.model.education.programme_constants = {}
+    cfg.model.education.adult_constants = {}
     students = inst["students_base"].sum()
     model = RegionModel(cfg, data)
     total = students * model.demography.students_factor()

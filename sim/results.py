@@ -179,7 +179,7 @@ def _events(df: pd.DataFrame, results: Results) -> None:
     prog = df["programme"].to_numpy(dtype=np.int64)
     dates = results.dims["month"].labels["date"]
     df.insert(0, "date", dates[months] if len(df) else pd.DatetimeIndex([]))
-    for col in ("programme_id", "institution", "sector", "level", "location", "crebo", "qualification"):
+    for col in ("programme_id", "institution", "sector", "level", "location", "in_region", "crebo", "qualification"):
         df[col] = results.dims["programme"].labels[col][prog]
 
 
@@ -194,10 +194,10 @@ TABLES: dict[str, Table] = {
                     _labour),
     "education": Table(("school_year", "programme"),
                        ("school_year", "institution", "programme_id", "sector", "level", "route", "location",
-                        "open", "intake", "enrolled", "graduates", "dropouts", "llo_starts", "crebo",
-                        "qualification")),
-    "events": Table((), ("date", "programme_id", "institution", "sector", "level", "location", "event", "reason",
-                         "crebo", "qualification"), _events),
+                        "in_region", "open", "intake", "expected_intake", "enrolled", "graduates", "dropouts",
+                        "llo_starts", "crebo", "qualification")),
+    "events": Table((), ("date", "programme_id", "institution", "sector", "level", "location", "in_region", "event",
+                         "reason", "crebo", "qualification"), _events),
     "population": Table(("year", "municipality", "age_band", "status"),
                         ("year", "municipality", "age_band", "status", "persons")),
     "llo": Table(("llo_source", "month", "sector"), ("date", "sector", "source", "starts", "starts_at_mbo")),

@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from sim.processes.education.provision import judged_intake
 from sim.runner import simulate, tables_and_summary
 
 ALL_WEAK = {"model.education.viability_min_intake": 100_000, "model.education.viability_years": 1}
@@ -77,7 +78,8 @@ def test_coordination_lets_the_weaker_of_two_stop_first(small_cfg):
     shared = {c for c in set(p.crebo) if len({i for pid, i in inst_of.items() if crebo_of[pid] == c}) > 1}
     assert shared, "the set-up needs a qualification offered by two institutions"
     edu = model.education
-    unit_intake = np.bincount(p.unit, weights=edu.intake[0], minlength=p.unit.max() + 1)
+    k = edu.cfg.viability_years
+    unit_intake = judged_intake(edu, range(k)).mean(0)  # what the review compares (ODD §7.15)
     unit_of = dict(zip(p.programme_id, p.unit, strict=True))
     for c in shared:
         closed_alone = {inst_of[x] for x in first_review(alone["events"], "closed") if crebo_of[x] == c}
