@@ -53,7 +53,7 @@ def test_every_needed_pair_in_both_modes(travel, data):
     assert all({"pt", "car"} <= have[pair] for pair in need)
     assert all("car" in modes for modes in have)
     # every municipality of a region reaches every other by car (commuting)
-    for region, label in gen.REGIONS.items():
+    for label in gen.REGIONS.values():
         names = data["muni"].loc[data["muni"]["region"] == label, "municipality"]
         assert all("car" in have[(o, t)] for o in names for t in names)
     muni = data["muni"]
