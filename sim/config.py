@@ -125,6 +125,8 @@ class TravelConfig:
     intra_municipal_minutes: float = 10.0
     max_travel_minutes: float = 45.0  # "within reach": coverage, transfers at a merger, adults' BBL
     choice_set_minutes: float = 90.0  # school leavers consider programmes up to this far from home
+    # coverage is also reported at these thresholds (besides max_travel_minutes): reach.parquet
+    coverage_minutes: list[float] = field(default_factory=lambda: [30.0, 60.0])
 
     def validate(self) -> None:
         for k in ("mode", "adult_mode"):
@@ -134,6 +136,8 @@ class TravelConfig:
         for k in ("detour_factor", "speed_kmh", "intra_municipal_minutes", "max_travel_minutes",
                   "choice_set_minutes"):
             check_positive(f"model.travel.{k}", getattr(self, k))
+        for i, v in enumerate(self.coverage_minutes):
+            check_positive(f"model.travel.coverage_minutes[{i}]", v)
 
 
 @dataclass

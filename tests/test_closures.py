@@ -125,6 +125,7 @@ def test_minimal_coverage_at_share_one_vetoes(vetoed):
 def reach_by_year(f: dict[str, pd.DataFrame], limit: float) -> dict[tuple[str, int], set[str]]:
     """Municipalities with an open programme of each sector within ``limit`` minutes, per year."""
     acc = f["access"]
+    acc = acc[acc["level"] == 0]  # any level
     near = acc[acc["minutes_to_nearest"] <= limit]
     out = {(s, y): set() for s, y in acc[["sector", "school_year"]].drop_duplicates().itertuples(index=False)}
     for (s, y), g in near.groupby(["sector", "school_year"]):

@@ -81,8 +81,15 @@ class Education:
                                        dtype=float, doc="teachers ÷ need at the intake (places taught)")
         self.coverage = r.declare("education", "share_within_reach", ("school_year", "sector", "level"), "share",
                                   dtype=float, doc="school leavers with an open programme within reach")
-        self.nearest_minutes = r.declare("education", "minutes_to_nearest", ("school_year", "municipality", "sector"),
-                                         "minutes", dtype=float, inf_as_nan=True)
+        self.nearest_minutes = r.declare(
+            "education", "minutes_to_nearest", ("school_year", "municipality", "sector", "level"), "minutes",
+            dtype=float, inf_as_nan=True,
+            doc="to the nearest open opleiding (in or outside the region) by model.travel.mode")
+        reach = provision.coverage_minutes(model.cfg.model.travel)
+        r.add_dim("reach_minutes", reach.size, {"minutes": reach})
+        self.share_within = r.declare(
+            "education", "share_within", ("school_year", "reach_minutes", "sector", "level"), "share", dtype=float,
+            doc="school leavers with an open programme within the minutes (coverage_minutes, max_travel_minutes)")
         self.intake_travel_minutes = r.declare("education", "intake_travel_minutes", ("school_year",), "minutes",
                                                dtype=float)
         so = ("school_year", "municipality", "sector")
@@ -301,7 +308,7 @@ class Education:
         self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
         self.intakes_recorded += 1
-        self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(p.open)
+        provision.record_coverage(self, y)
         finance.account(self, y)
 
     def _record_choice_outcomes(self, y: int, leavers: np.ndarray, to_mbo: np.ndarray, split: np.ndarray,
