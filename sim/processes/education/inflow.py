@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import Route
+from sim.cohorts import DATA_YEAR, single_year_table, stationary_youth
 from sim.geography import travel_matrix
-from sim.processes.demography import DATA_YEAR, single_year_table, stationary_youth
 from sim.processes.education import choice
 
 if TYPE_CHECKING:
