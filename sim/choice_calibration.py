@@ -111,8 +111,10 @@ class ChoiceFit:
     adult_constants: dict[str, float]  # adults' constant per BBL programme
     participation_constant: float  # c_mbo
     inflow_constant: float  # κ of the ring's school leavers for the region's programmes
-    participation: float  # the target (and fitted) base-year participation: school-leaver entrants ÷ leavers
-    gap: float  # the largest remaining |ln(target / expected)| of the school leavers
+    participation: float  # the target base-year participation: school-leaver entrants ÷ leavers
+    expected_participation: float  # what the fitted constants give (below the target where programmes are unfitted)
+    gap: float  # the largest remaining |ln(target / expected)| of the school leavers (programmes within the bound)
+    unfitted: int  # programmes whose constant reached DELTA_BOUND (hardly any school leaver can reach them)
 
 
 def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int, ...] = (1, 2),
@@ -176,7 +178,8 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
         # a programme no school leaver has in the choice set cannot be fitted (its target is met
         # by doorstroom and adults, or not at all)
         ratio = np.where(expected > 1e-9, np.log(np.maximum(wanted, 1e-9) / np.maximum(expected, 1e-9)), 0.0)
-        gap = float(np.abs(ratio).max())
+        free = np.abs(delta) < DELTA_BOUND  # a programme at the bound keeps its gap (reported as unfitted)
+        gap = float(np.abs(ratio[free]).max()) if free.any() else 0.0
         if gap < tol:
             break
         # each programme's constant by the contraction on its share of all school leavers (the
@@ -186,5 +189,6 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
     ids = edu.programmes.programme_id
     return ChoiceFit({pid: round(float(d), 5) for pid, d in zip(ids, delta, strict=True)},
                      {pid: round(float(a), 5) for pid, a, b in zip(ids, alpha, bbl, strict=True) if b},
-                     round(c_mbo, 5), round(kappa, 5), share, gap)
+                     round(c_mbo, 5), round(kappa, 5), share, entrants / leavers, gap,
+                     int((np.abs(delta) >= DELTA_BOUND).sum()))
 

