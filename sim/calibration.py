@@ -6,10 +6,11 @@
 Procedure. The base year is the first simulated year (January–December of start_year, with the
 September intake). Per region, two rounds of:
 
-1. the choice fit (:mod:`sim.choice_calibration`): the mbo share and one constant per programme
-   for school leavers (and per BBL programme for adults) so that the expected September intake of
-   every programme equals its base-year intake — its base-year students ÷ the study years an
-   intake survives (stock–flow consistent). Sector constants are then redundant and set to 0;
+1. the choice fit (:mod:`sim.choice_calibration`): the participation constant c_mbo (the choice
+   to enrol in mbo at all) and one constant per programme for school leavers (and per BBL
+   programme for adults) so that the expected September intake of every programme equals its
+   base-year intake — its base-year students ÷ the study years an intake survives (stock–flow
+   consistent). Sector constants are then redundant and set to 0;
 2. Nelder–Mead (scipy.optimize) on three parameters with those constants, on the sum of squared
    gaps of three targets, with common random numbers (seeds 1–2):
 
@@ -33,14 +34,16 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
 import sys
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import yaml
 from scipy.optimize import minimize
 
-from sim.choice_calibration import fit_programme_constants
+from sim.choice_calibration import ChoiceFit, fit_programme_constants
 from sim.codes import N_SECTORS, SECTORS, Status
 from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import DataError, load_region
@@ -73,12 +76,15 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
     pop_start = model.demography.band_labels, _band_counts(model) * k
     model.run()
     edu, p = model.education, model.education.programmes
-    enrolled = edu.enrolled[0] * k
+    inside = p.in_region
+    enrolled = np.where(inside, edu.enrolled[0], 0) * k  # the region's own sites (residents and ring)
     total = enrolled.sum()
+    ring = edu.ring.enrolled().sum() * k
+    residents_outside = edu.enrolled[0][~inside].sum() * k
     lab = model.results.arrays  # measures by name (month × sector for the labour ones)
     emp = lab["employed"].mean(0)
     vac, seek, short = lab["vacancies"].mean(0), lab["job_seekers"].mean(0), lab["ww_short"].mean(0)
-    intake = edu.intake[0]
+    intake = np.where(inside, edu.intake[0], 0)
     unemployed = model.demography.status_counts[:, Status.UNEMPLOYED]
     return {
         "unemployment_drift": unemployed[-1] / max(unemployed[0], 1) - 1,
@@ -88,6 +94,9 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
         "enrolment_by_sector": np.bincount(p.sector, weights=enrolled, minlength=N_SECTORS) / max(total, 1),
         "employment_by_sector": emp / emp.sum(),
         "tightness": vac.sum() / max(seek.sum(), 1),
+        "participation": float(edu.participation[0]),
+        "outflow_share": residents_outside / max(residents_outside + total - ring, 1),
+        "inflow_share": ring / max(total, 1),
         "uwv_tightness_by_sector": vac / np.maximum(short, 1e-9),
         "population_by_band": pop_start,
         "model": model,
@@ -112,7 +121,7 @@ def _band_counts(model: RegionModel) -> np.ndarray:
 
 def targets(region: str, data_dir: str | None = None) -> dict:
     data = load_region(region, data_dir)
-    inst = data.institutions
+    inst = data.institutions[data.institutions["in_region"]]  # the region's own sites
     cfg = compose([f"region={region}", "scale=1"])
     # the targets do not depend on the fitted constants, which may name programmes the data no longer have
     cfg.model.education.programme_constants = {}
@@ -123,8 +132,8 @@ def targets(region: str, data_dir: str | None = None) -> dict:
     by_sector = np.zeros(N_SECTORS)
     for s, n in zip(inst["sector"], inst["students_base"], strict=True):
         by_sector[SECTORS.index(s)] += n
-    base_intake = model.education.programmes
-    intake_by_sector = np.bincount(base_intake.sector, weights=base_intake.base_intake, minlength=N_SECTORS)
+    p = model.education.programmes
+    intake_by_sector = np.bincount(p.sector, weights=np.where(p.in_region, p.base_intake, 0), minlength=N_SECTORS)
     return {
         "enrolment_total": total,
         "intake_by_sector": intake_by_sector / intake_by_sector.sum(),
@@ -133,6 +142,8 @@ def targets(region: str, data_dir: str | None = None) -> dict:
         "employment_by_sector": data.employment_shares,
         "tightness": TIGHTNESS_TARGET,
         "unemployment_drift": 0.0,
+        "outflow_share": data.flows.get("outflow_share", 0.0),
+        "inflow_share": model.education.ring.share,
         "data": data,
     }
 
@@ -142,13 +153,15 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     """Fit the parameters of ``region``; returns the values (config keys) and the final loss.
 
     Two rounds of: the choice fit (programme constants of school leavers and adults, and the
-    mbo share, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
+    participation constant, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
     and the adult BBL rate with those constants."""
     tgt = targets(region)
     choice = None
 
     def fitted() -> dict:
-        return {} if choice is None else {"mbo_share": choice.mbo_share, "programme_constants":
+        return {} if choice is None else {"participation_constant": choice.participation_constant,
+                                          "inflow_constant": choice.inflow_constant,
+                                          "programme_constants":
                                           choice.programme_constants, "adult_constants": choice.adult_constants,
                                           "sector_constant": dict.fromkeys(SECTORS, 0.0)}
 
@@ -168,7 +181,8 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
         x = np.clip(best.x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
     choice = fit_programme_constants(region, _overrides(x), seeds)
     values = dict(zip(FITTED, (float(v) for v in x), strict=True))
-    values["model.education.mbo_share"] = choice.mbo_share
+    values["model.education.participation_constant"] = choice.participation_constant
+    values["model.education.inflow_constant"] = choice.inflow_constant
     values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
     values.update({f"model.education.programme_constants.{k}": v for k, v in choice.programme_constants.items()})
     values.update({f"model.education.adult_constants.{k}": v for k, v in choice.adult_constants.items()})
@@ -209,8 +223,10 @@ def fitted_is_ours(path: Path) -> bool:
     return any(line.startswith(FITTED_HEADER) for line in head)
 
 
-def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR) -> Path:
-    """Write ``calibration/<region>.yaml`` through a temporary file; never over a file the fit did not write."""
+def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR,
+                 note: str | None = None) -> Path:
+    """Write ``calibration/<region>.yaml`` through a temporary file; never over a file the fit did not write.
+    ``note`` (one line) is added as a comment after the header."""
     path = calibration_dir(config_dir) / f"{region}.yaml"
     lines = [
         "# @package _global_",
@@ -218,6 +234,7 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
         "# squared gaps of base-year mbo enrolment, its BBL share, vacancies per unemployed and unemployment",
         "# drift, and sector constants by fixed-point iteration on the intake shares (targets:",
         f"# data/institutions.csv; CBS 2021-22). Final loss {loss:.2e}. Do not edit by hand.",
+        *([f"# {note}"] if note else []),
     ]
     nested: dict = {}
     for key, v in values.items():
@@ -239,6 +256,46 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
     emit(nested, 2)
     atomic_file(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n"), fitted_is_ours)
     return path
+
+
+def refit_choice(region: str, write: bool = False) -> ChoiceFit:
+    """Refit only the choice constants of ``region`` with the other fitted values of its
+    ``configs/calibration/<region>.yaml`` as they are (the labour parameters and the adult BBL
+    rate are not refit), and with ``write`` rewrite that file with the new constants. Drops the
+    ``mbo_share`` an older fit wrote there (replaced by ``participation_constant``)."""
+    fit = fit_programme_constants(region, [])
+    if write:
+        path = calibration_dir() / f"{region}.yaml"
+        text = path.read_text()
+        loss = re.search(r"Final loss ([0-9.e+-]+?)\.?\s", text)
+        education = yaml.safe_load(text)["model"]["education"]
+        values: dict[str, float] = {}
+
+        def flatten(prefix: str, node: dict) -> None:
+            for k, v in node.items():
+                if isinstance(v, dict):
+                    flatten(f"{prefix}.{k}", v)
+                else:
+                    values[f"{prefix}.{k}"] = v
+
+        for k, v in education.items():
+            if k not in ("mbo_share", "participation_constant", "inflow_constant", "programme_constants",
+                         "adult_constants", "sector_constant"):
+                values[f"model.education.{k}"] = v
+        values["model.education.participation_constant"] = fit.participation_constant
+        values["model.education.inflow_constant"] = fit.inflow_constant
+        values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
+        values.update({f"model.education.programme_constants.{k}": v for k, v in fit.programme_constants.items()})
+        values.update({f"model.education.adult_constants.{k}": v for k, v in fit.adult_constants.items()})
+        for section, node in yaml.safe_load(text)["model"].items():
+            if section != "education":
+                flatten(f"model.{section}", node)
+        fitted_on = re.search(r"--fit` on (\S+) ", text)
+        note = (f"Choice constants (participation_constant, inflow_constant, programme and adult constants) refit on "
+                f"{dt.date.today()} by `mbo-sim-calibrate --fit-choice`; the other values are from the "
+                f"fit of {fitted_on.group(1) if fitted_on else 'before'}.")
+        write_fitted(region, values, float(loss.group(1)) if loss else float("nan"), note=note)
+    return fit
 
 
 def write_table(df: pd.DataFrame, out: Path) -> None:
@@ -291,6 +348,14 @@ def table(region: str, scale: float, seeds: tuple[int, ...]) -> pd.DataFrame:
         add("employment_share_by_sector", s, res["employment_by_sector"][i], tgt["employment_by_sector"][i],
             "data/employment_by_sector.csv")
     add("vacancies_per_unemployed", "all", res["tightness"], tgt["tightness"], "CBS 2021-22 national")
+    add("mbo_participation", "school leavers", res["participation"], model.cfg.model.education.mbo_share,
+        "reference, not a target: national share of a cohort entering mbo (model.education.mbo_share, CBS "
+        "Jeugdmonitor 2020); the fit matches the region's base-year intake, which includes older entrants",
+        kind="reference")
+    add("outflow_share", "mbo students living in the region", res["outflow_share"], tgt["outflow_share"],
+        "data/study_flows.csv outflow_share (assumption where no source; see its note)")
+    add("inflow_share", "students of the region's sites", res["inflow_share"], tgt["inflow_share"],
+        "data/study_flows.csv inflow_share_<institution> (assumption where no source; see its note)")
     drift = res["unemployment_drift"]
     rows.append({"region": region, "figure": "unemployment_drift", "item": "Dec vs Jan", "model": drift,
                  "source": 0.0, "gap": drift,
@@ -319,6 +384,9 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="mbo-sim-calibrate", description=__doc__.splitlines()[0])
     ap.add_argument("--regions", nargs="+", default=list(REGIONS), choices=REGIONS)
     ap.add_argument("--fit", action="store_true", help="refit and rewrite configs/calibration/<region>.yaml")
+    ap.add_argument("--fit-choice", action="store_true",
+                    help="refit only the choice constants (participation and programmes) with the other fitted "
+                         "values as they are, rewrite configs/calibration/<region>.yaml, then check")
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--seeds", type=int, default=3, help="the check averages seeds 1..n (the fit uses 1..2)")
     ap.add_argument("--out", default="results/calibration")
@@ -326,7 +394,7 @@ def main(argv: list[str] | None = None) -> int:
     out = Path(args.out)
     try:
         check_replaceable(out)  # before the (long) runs: a folder in the way that is not ours is refused
-        if args.fit:
+        if args.fit or args.fit_choice:
             folder = calibration_dir()  # before the (long) fit
             for region in args.regions:
                 check_file_replaceable(folder / f"{region}.yaml", fitted_is_ours)
@@ -335,6 +403,11 @@ def main(argv: list[str] | None = None) -> int:
             if args.fit:
                 values, loss = fit(region, scale=args.scale)
                 print(f"{region}: fitted {values} (loss {loss:.2e}) -> {write_fitted(region, values, loss)}")
+            elif args.fit_choice:
+                choice = refit_choice(region, write=True)
+                print(f"{region}: participation {choice.participation:.4f}, "
+                      f"c_mbo {choice.participation_constant:+.4f}, "
+                      f"largest |ln(target/expected)| {choice.gap:.1e} (written)")
             tables.append(table(region, args.scale, tuple(range(1, args.seeds + 1))))
         df = pd.concat(tables, ignore_index=True)
         write_table(df, out)

@@ -1,4 +1,5 @@
-"""Fitting the programme choice to the base year: one constant per programme and the mbo share.
+"""Fitting the education choice to the base year: one constant per programme (school leavers
+and adults) and the constant κ of the ring's leavers for the region's programmes.
 
 Target: the base-year intake of every programme, I_j = S_j / Σ_y survival_y (its base-year
 students S_j sustained by a steady intake with the configured dropout; see
@@ -8,12 +9,23 @@ start a BBL programme. In the base-year September state (the model run to the en
 ``start_year``, averaged over seeds):
 
 - the expected doorstroom D_j and adult entrants A_j are counted from the state;
-- the mbo share is set so that school leavers fill the rest: (Σ_j I_j − Σ_j (D_j + A_j)) ÷ leavers;
+- students from the ring around the region (:mod:`sim.processes.education.inflow`) take the
+  inflow share of the region's own programmes: their constant κ (added to the region's programmes
+  in their choice) by κ ← κ + ln(R / E_R(κ)), R the share × the region's programmes' intake, E_R the
+  ring's expected entrants under the same nested logit;
+- the region's school leavers fill the rest: T = Σ_j I_j − Σ_j (D_j + A_j + R_j) entrants of N
+  leavers (T ÷ N clipped to [0.05, 0.95]), each programme's share of it in proportion to
+  max(I_j − D_j − A_j − R_j, ε·I_j);
 - each programme constant δ_j is found by the fixed-point iteration for alternative-specific
-  constants (Berry 1994; Train 2009, ch. 2.8), δ_j ← δ_j + λ·ln(T_j / E_j(δ)), where T_j =
-  max(I_j − D_j − A_j, ε·I_j) is its target of school leavers and E_j(δ) the expected number of
-  school leavers choosing it under the nested logit (the analytic probabilities that the
-  model's draws follow), summed over the leavers' home municipalities and aptitudes.
+  constants with an outside good (Berry 1994; Train 2009, ch. 2.8), δ_j ← δ_j + λ·ln(T_j / E_j(δ)),
+  where T_j is its target of school leavers and E_j(δ) = Σ_g n_g·P_g(mbo)·P_g(j | mbo) the expected
+  number of school leavers choosing it under the nested logit with the outside option of not
+  enrolling (P_g(mbo) = logistic(c_mbo + μ·IV_g), IV_g the log-sum of the mbo choice of group g;
+  the analytic probabilities that the model's draws follow), summed over the leavers' home
+  municipalities and aptitudes. Not enrolling anchors the level of the δ's, so they need no
+  normalisation, and c_mbo (collinear with that level) is 0. Until the largest |ln(T_j / E_j)|
+  is below the tolerance; |δ_j| ≤ ``DELTA_BOUND`` (a programme hardly any leaver can reach keeps
+  its gap, which the fit reports).
 
 Capacity limits are left out of the expectation (programmes take up to 1.5 × their base intake).
 The programme constants subsume the sector constants, which the fit sets to 0. The constants are
@@ -30,9 +42,13 @@ from sim.codes import SECTORS, Route, Status
 from sim.hydra_config import compose
 from sim.model import RegionModel
 from sim.processes.education import choice
+from sim.processes.education.inflow import aptitude_shares
 
 MIN_TARGET_SHARE = 0.05  # ε: a programme's school-leaver target is at least this share of its intake
 MAX_STEP = 2.0  # |λ·ln ratio| per iteration, for a stable start from far away
+DELTA_BOUND = 15.0  # |δ_j| at most: a programme hardly anyone can reach is not pushed to infinity (the
+# fit then reports its gap)
+ALPHA_BOUND = 30.0  # |α_j| likewise for the adults' constants
 
 
 @dataclass
@@ -47,6 +63,8 @@ class BaseYearState:
     target: np.ndarray  # (P,) base-year intake per programme
     sector_utility: np.ndarray  # (S,)
     available: np.ndarray  # (P,) open and, for BBL, with BBL places in the sector
+    ring_leavers: np.ndarray  # (R,) school leavers of the ring municipalities
+    aptitude_shares: np.ndarray  # (5,) of the region's school leavers
 
 
 def base_year_state(model: RegionModel) -> BaseYearState:
@@ -63,8 +81,10 @@ def base_year_state(model: RegionModel) -> BaseYearState:
     adult_groups = np.bincount(group, minlength=prob.shape[0]) * rate
     bbl_left = model.labour.bbl_places()
     available = p.open & ~((p.route == Route.BBL) & (bbl_left[p.sector] <= 0))
+    ring = edu.ring.school_leavers(model.year, cfg.vo_leave_age).astype(float)
     return BaseYearState(groups, counts.astype(float), edu.continuing[model.year_index].astype(float),
-                         adult_groups, prob, p.base_intake.copy(), edu.sector_utility(), available)
+                         adult_groups, prob, p.base_intake.copy(), edu.sector_utility(), available, ring,
+                         aptitude_shares(pop.aptitude[leaving]))
 
 
 def expected_adults(state: BaseYearState, alpha: np.ndarray) -> np.ndarray:
@@ -75,27 +95,32 @@ def expected_adults(state: BaseYearState, alpha: np.ndarray) -> np.ndarray:
     return state.adult_groups @ prob
 
 
-def expected_choices(model: RegionModel, state: BaseYearState, asc: np.ndarray) -> np.ndarray:
-    """Expected choices per programme of one school leaver per group (G × P probabilities)."""
+def expected_choices(model: RegionModel, state: BaseYearState, asc: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per group: the programme probabilities of one mbo entrant (G × P) and the log-sum IV_mbo (G,)."""
     edu, p, ch = model.education, model.education.programmes, model.education.cfg.choice
     tt = edu.travel_hp[state.groups[:, 0]]
     gap = np.abs(p.level[None, :] - state.groups[:, 1][:, None])
     v = choice.programme_utility(asc, tt, gap, p.route == Route.BBL, ch)
-    ok = choice.reachable(tt, state.available, model.cfg.model.travel.max_travel_minutes)
-    return choice.probabilities(v, ok, edu.sector_onehot, state.sector_utility, ch.nest_scale)
+    ok = choice.choice_set(tt, state.available, model.cfg.model.travel.choice_set_minutes)
+    return choice.nested(v, ok, edu.sector_onehot, state.sector_utility, ch.nest_scale)
 
 
 @dataclass
 class ChoiceFit:
     programme_constants: dict[str, float]  # school leavers' constant per programme
     adult_constants: dict[str, float]  # adults' constant per BBL programme
-    mbo_share: float
-    gap: float  # the largest remaining |ln(target / expected)| of the school leavers
+    participation_constant: float  # c_mbo
+    inflow_constant: float  # κ of the ring's school leavers for the region's programmes
+    participation: float  # the target base-year participation: school-leaver entrants ÷ leavers
+    expected_participation: float  # what the fitted constants give (below the target where programmes are unfitted)
+    gap: float  # the largest remaining |ln(target / expected)| of the school leavers (programmes within the bound)
+    unfitted: int  # programmes whose constant reached DELTA_BOUND (hardly any school leaver can reach them)
 
 
 def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int, ...] = (1, 2),
-                            iterations: int = 300, tol: float = 1e-4) -> ChoiceFit:
-    """Fit the programme constants (school leavers and adults) and the mbo share of ``region``.
+                            iterations: int = 2000, tol: float = 1e-4) -> ChoiceFit:
+    """Fit the programme constants (school leavers and adults) and the participation constant of
+    ``region``.
 
     Adults and school leavers share a BBL programme's target in the proportion of all adult
     entrants to the whole BBL target (the data do not say who starts which programme)."""
@@ -111,7 +136,7 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
         states.append(base_year_state(model))
     model, n = models[0], len(seeds)
     edu = model.education
-    lam = edu.cfg.choice.nest_scale
+    lam, mu = edu.cfg.choice.nest_scale, edu.cfg.choice.participation_scale
     target = states[0].target
     doorstroom = sum(s.doorstroom for s in states) / n
     leavers = sum(s.leavers.sum() for s in states) / n
@@ -119,30 +144,51 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
     bbl = edu.programmes.route == Route.BBL
     adult_total = sum(s.adult_groups.sum() for s in states) / n
     adult_wanted = np.where(bbl, target * min(adult_total / max(target[bbl].sum(), 1e-9), 1.0), 0.0)
-    base_asc = lam * np.log(np.maximum(target, 1e-3))
+    base_asc = choice.intake_constants(target, lam)
     delta, alpha = np.zeros(edu.programmes.n), np.zeros(edu.programmes.n)
     expected = np.zeros(edu.programmes.n)
-    gap, mbo_share = np.inf, 0.5
+    gap, share = np.inf, 0.5
+    c_mbo = 0.0  # the level of the programme constants carries the participation (see below)
+    # the ring's students: the inflow share of the region's own programmes' intake, fitted by κ
+    kappa, in_region = 0.0, edu.programmes.in_region
+    ring_target = edu.ring.share * float(target[in_region].sum())
     for _ in range(iterations):
         raw_adults = sum(expected_adults(s, alpha) for s in states) / n
-        alpha += np.where(bbl & (raw_adults > 0), np.clip(np.log(np.maximum(adult_wanted, 1e-9) / np.maximum(
-            raw_adults, 1e-9)), -MAX_STEP, MAX_STEP), 0.0)
+        step = np.clip(np.log(np.maximum(adult_wanted, 1e-9) / np.maximum(raw_adults, 1e-9)), -MAX_STEP, MAX_STEP)
+        alpha = np.clip(alpha + np.where(bbl & (raw_adults > 0), step, 0.0), -ALPHA_BOUND, ALPHA_BOUND)
         # adults take what the school leavers and doorstroom leave of the places
         adults = np.minimum(raw_adults, np.maximum(capacity - doorstroom - expected, 0))
-        others = doorstroom + adults
-        mbo_share = float(np.clip((target.sum() - others.sum()) / leavers, 0.05, 0.95))
+        ring = sum(m.education.ring.expected_entrants(s.available, s.ring_leavers, s.aptitude_shares, kappa,
+                                                      base_asc + delta, c_mbo) for m, s in zip(models, states,
+                                                                                               strict=True)) / n
+        if ring_target > 0 and ring.sum() > 0:
+            kappa += float(np.clip(np.log(ring_target / ring.sum()), -MAX_STEP, MAX_STEP))
+        others = doorstroom + adults + ring
+        share = float(np.clip((target.sum() - others.sum()) / leavers, 0.05, 0.95))
         wanted = np.maximum(target - others, MIN_TARGET_SHARE * target)
-        wanted *= max(target.sum() - others.sum(), 0) / wanted.sum()  # the leavers fill what is left
+        wanted *= share * leavers / wanted.sum()  # the leavers fill what is left
         asc = base_asc + delta
-        expected = sum(mbo_share * (s.leavers @ expected_choices(m, s, asc)) for m, s in zip(models, states,
-                                                                                             strict=True)) / n
-        ratio = np.log(np.maximum(wanted, 1e-9) / np.maximum(expected, 1e-9))
-        gap = float(np.abs(ratio).max())
+        expected = np.zeros(edu.programmes.n)
+        entrants = 0.0
+        for m, s in zip(models, states, strict=True):
+            prob, iv = expected_choices(m, s, asc)
+            p_mbo = choice.participation_from_iv(iv, c_mbo, mu)
+            expected += (s.leavers * p_mbo) @ prob / n
+            entrants += float(s.leavers @ p_mbo) / n
+        # a programme no school leaver has in the choice set cannot be fitted (its target is met
+        # by doorstroom and adults, or not at all)
+        ratio = np.where(expected > 1e-9, np.log(np.maximum(wanted, 1e-9) / np.maximum(expected, 1e-9)), 0.0)
+        free = np.abs(delta) < DELTA_BOUND  # a programme at the bound keeps its gap (reported as unfitted)
+        gap = float(np.abs(ratio[free]).max()) if free.any() else 0.0
         if gap < tol:
             break
-        delta += np.clip(lam * ratio, -MAX_STEP, MAX_STEP)
-        delta -= delta.mean()
+        # each programme's constant by the contraction on its share of all school leavers (the
+        # outside option, not enrolling, anchors the level: no normalisation; c_mbo stays as
+        # configured, collinear with the level of the δ's)
+        delta = np.clip(delta + np.clip(lam * ratio, -MAX_STEP, MAX_STEP), -DELTA_BOUND, DELTA_BOUND)
     ids = edu.programmes.programme_id
     return ChoiceFit({pid: round(float(d), 5) for pid, d in zip(ids, delta, strict=True)},
                      {pid: round(float(a), 5) for pid, a, b in zip(ids, alpha, bbl, strict=True) if b},
-                     mbo_share, gap)
+                     round(c_mbo, 5), round(kappa, 5), share, entrants / leavers, gap,
+                     int((np.abs(delta) >= DELTA_BOUND).sum()))
+

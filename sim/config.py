@@ -19,6 +19,8 @@ from omegaconf import MISSING
 from sim.codes import SECTORS
 from sim.regions import REGIONS
 
+TRAVEL_MODES = ("public", "pt", "car", "straight_line")  # sim.geography
+
 
 class ConfigError(ValueError):
     """A configuration value is not allowed; the message names the key and what is allowed."""
@@ -116,14 +118,26 @@ class EconomyConfig:
 
 @dataclass
 class TravelConfig:
-    detour_factor: float = 1.3
+    mode: str = "public"  # students: school choice, reach, coverage, transfers (sim.geography)
+    adult_mode: str = "car"  # adults (BBL, LLO) and commuting
+    detour_factor: float = 1.3  # the straight_line mode only
     speed_kmh: float = 45.0
     intra_municipal_minutes: float = 10.0
-    max_travel_minutes: float = 45.0
+    max_travel_minutes: float = 45.0  # "within reach": coverage, transfers at a merger, adults' BBL
+    choice_set_minutes: float = 90.0  # school leavers consider programmes up to this far from home
+    # coverage is also reported at these thresholds (besides max_travel_minutes): reach.parquet
+    coverage_minutes: list[float] = field(default_factory=lambda: [30.0, 60.0])
 
     def validate(self) -> None:
-        for k in ("detour_factor", "speed_kmh", "intra_municipal_minutes", "max_travel_minutes"):
+        for k in ("mode", "adult_mode"):
+            if getattr(self, k) not in TRAVEL_MODES:
+                raise ConfigError(f"model.travel.{k}: {getattr(self, k)!r} is not a travel mode; allowed: "
+                                  f"{list(TRAVEL_MODES)}")
+        for k in ("detour_factor", "speed_kmh", "intra_municipal_minutes", "max_travel_minutes",
+                  "choice_set_minutes"):
             check_positive(f"model.travel.{k}", getattr(self, k))
+        for i, v in enumerate(self.coverage_minutes):
+            check_positive(f"model.travel.coverage_minutes[{i}]", v)
 
 
 @dataclass
@@ -200,16 +214,22 @@ class ChoiceConfig:
     prospects: float = 0.1
     bbl_constant: float = -1.2
     nest_scale: float = 0.5  # nested logit: 1 = plain MNL, towards 0 = sector loyalty
+    participation_scale: float = 0.5  # μ: weight of the mbo log-sum in the choice to enrol at all
 
     def validate(self) -> None:
         if not 0 < self.nest_scale <= 1:
             raise ConfigError(f"model.education.choice.nest_scale = {self.nest_scale}: must be in (0, 1]")
+        if not 0 < self.participation_scale <= 1:
+            raise ConfigError(f"model.education.choice.participation_scale = {self.participation_scale}: "
+                              "must be in (0, 1]")
 
 
 @dataclass
 class EducationConfig:
     vo_leave_age: int = 16
-    mbo_share: float = 0.5
+    mbo_share: float = 0.5  # sourced national share of a cohort entering mbo: a reference, not a model input
+    participation_constant: float = 0.0  # c_mbo of the choice to enrol (fitted per region)
+    inflow_constant: float = 0.0  # κ: added for the ring's school leavers to the region's programmes (fitted)
     aptitude_level_shares: list[float] = field(default_factory=lambda: [0.05, 0.2, 0.3, 0.45])
     dropout_rate: list[float] = field(default_factory=lambda: [0.2, 0.12, 0.07, 0.05])
     to_higher_education_l4: float = 0.35
@@ -266,6 +286,7 @@ class EducationConfig:
         check_sector_dict("model.education.sector_image", self.sector_image, complete=True)
         check_sector_dict("model.education.sector_employership", self.sector_employership, complete=True)
         check_sector_dict("model.education.sector_constant", self.sector_constant, complete=True)
+        self.choice.validate()
         check_positive("model.education.viability_min_intake", self.viability_min_intake, allow_zero=True)
         check_positive("model.education.viability_years", self.viability_years)
         check_positive("model.education.capacity_factor", self.capacity_factor)

@@ -1,16 +1,34 @@
-"""Travel times between municipality centres.
+"""Travel times between places: from the door-to-door table ``travel_minutes.csv`` by mode, or by
+the straight-line formula (the documented fallback).
 
-Travel time = great-circle distance × detour factor ÷ speed; within one municipality a fixed
-time. Coarse but transparent: access to a programme means "within max_travel_minutes".
+Modes (``model.travel.mode`` for students, ``model.travel.adult_mode`` for adults and commuting):
+
+- ``public``: the faster of public transport and cycling the whole way (the default for students,
+  who are 16 and take the bus, the train, the ferry or their bike);
+- ``pt``: public transport only (access by bike or on foot, waiting, transfers);
+- ``car``: by car, through the Westerscheldetunnel or via Antwerpen across the Westerschelde (the
+  default for adults and commuting);
+- ``straight_line``: great-circle distance × ``detour_factor`` ÷ ``speed_kmh``, at least
+  ``intra_municipal_minutes`` (version 0.1: it crosses water, and 45 km/h door to door is a car).
+
+``docs/travel.md`` describes how the table is built (``python -m sim.datatools.travel``).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from collections.abc import Sequence
 
+import numpy as np
+import pandas as pd
+
+from sim.config import TRAVEL_MODES as MODES
 from sim.config import TravelConfig
 
 EARTH_RADIUS_KM = 6371.0
+
+
+class TravelDataError(ValueError):
+    """A pair the model needs is missing from the travel table; the message names it."""
 
 
 def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -24,9 +42,35 @@ def travel_minutes(
     destinations: list[tuple[float, float]],
     cfg: TravelConfig,
 ) -> np.ndarray:
-    """Matrix (origins × destinations) of travel minutes; identical points get the intra time."""
+    """The straight-line formula: matrix (origins × destinations) of minutes; identical points get
+    the intra-municipal time."""
     o = np.asarray(origins, dtype=float)
     d = np.asarray(destinations, dtype=float)
     km = great_circle_km(o[:, None, 0], o[:, None, 1], d[None, :, 0], d[None, :, 1])
     minutes = km * cfg.detour_factor / cfg.speed_kmh * 60.0
     return np.maximum(minutes, cfg.intra_municipal_minutes)
+
+
+def travel_matrix(table: pd.DataFrame, coordinates: dict[str, tuple[float, float]], origins: Sequence[str],
+                  destinations: Sequence[str], mode: str, cfg: TravelConfig, missing: str = "error") -> np.ndarray:
+    """Minutes (origins × destinations) by ``mode`` between named places (municipalities and sites).
+
+    ``table`` has the columns origin, destination, mode (pt, bike, car) and minutes; ``public`` is
+    the faster of pt and bike. A pair the table lacks is an error naming it (``missing="error"``),
+    or never reachable (``missing="inf"``)."""
+    if mode == "straight_line":
+        return travel_minutes([coordinates[o] for o in origins], [coordinates[d] for d in destinations], cfg)
+    if mode not in MODES:
+        raise ValueError(f"unknown travel mode {mode!r}; allowed: {list(MODES)}")
+    modes = ("pt", "bike") if mode == "public" else (mode,)
+    rows = table[table["mode"].isin(modes)]
+    best = rows.groupby(["origin", "destination"])["minutes"].min()
+    wide = best.unstack()
+    out = wide.reindex(index=list(origins), columns=list(destinations)).to_numpy(dtype=float)
+    if missing == "error" and np.isnan(out).any():
+        i, j = np.argwhere(np.isnan(out))[0]
+        raise TravelDataError(
+            f"travel_minutes.csv has no {mode} time from {origins[i]} to {destinations[j]} "
+            f"({int(np.isnan(out).sum())} pair(s) missing); rebuild it with `python -m sim.datatools.travel` "
+            f"or set model.travel.mode=straight_line")
+    return np.where(np.isnan(out), np.inf, out)

@@ -18,7 +18,7 @@ from sim.agents.organisations import MboInstitution, Municipality
 from sim.calendar import APRIL, JANUARY, JULY, MONTHS_PER_YEAR, SEPTEMBER, month_index, start_of_month
 from sim.codes import SECTORS, STATUS_NAMES, UNSET
 from sim.config import Config, ConfigError
-from sim.geography import travel_minutes
+from sim.geography import travel_matrix
 from sim.hooks import Hooks
 from sim.io.loaders import RegionData, load_region
 from sim.policies import build_policies
@@ -49,8 +49,10 @@ class RegionModel(mesa.Model):
         muni = self.data.municipalities
         self.n_municipalities = len(muni)
         self.municipality_population = muni["population_2024"].to_numpy(dtype=float)
-        centres = list(zip(muni["centre_lat"], muni["centre_lon"], strict=True))
-        self.travel_mm = travel_minutes(centres, centres, cfg.model.travel)
+        names, travel = self.data.municipality_names, cfg.model.travel
+        # commuting (municipality × municipality) by the adults' mode
+        self.travel_mm = travel_matrix(self.data.travel, self.data.site_coordinates, names, names, travel.adult_mode,
+                                       travel)
         self.results = Results(cfg.scale)
         self._declare_dimensions()
 

@@ -210,10 +210,18 @@ TABLES: dict[str, Table] = {
                            "municipal_revenue_eur", "cost_eur", "result_eur", "reserve_eur"), _institutions),
     "teachers": Table(("school_year", "sector"), ("school_year", "sector", "teacher_ratio")),
     "coverage": Table(("school_year", "sector", "level"), ("school_year", "sector", "level", "share_within_reach")),
-    "access": Table(("school_year", "municipality", "sector"),
-                    ("school_year", "municipality", "sector", "minutes_to_nearest")),
+    "access": Table(("school_year", "municipality", "sector", "level"),
+                    ("school_year", "municipality", "sector", "level", "minutes_to_nearest")),
+    "reach": Table(("school_year", "reach_minutes", "sector", "level"),
+                   ("school_year", "minutes", "sector", "level", "share_within")),
     "policy": Table((), ("year", "lever", "quantity", "value")),
     "travel": Table(("school_year",), ("school_year", "intake_travel_minutes")),
+    "choice_outcomes": Table(("school_year", "municipality", "sector"),
+                             ("school_year", "municipality", "sector", "enrolled_in_region", "enrolled_out_of_region",
+                              "not_enrolled")),
+    "participation": Table(("school_year",), ("school_year", "school_leavers", "mbo_entrants", "participation")),
+    "inflow": Table(("school_year", "ring_municipality"),
+                    ("school_year", "ring_municipality", "ring_school_leavers", "ring_entrants")),
 }
 
 
@@ -250,5 +258,7 @@ def summary(frames: dict[str, pd.DataFrame], persons_start: float, persons_end: 
         "coverage_end_by_sector": {s: float(v) for s, v in zip(cov_end["sector"], cov_end["share_within_reach"],
                                                                 strict=True)},
         "mean_intake_travel_minutes": float(frames["travel"]["intake_travel_minutes"].mean()),
+        "participation_first_year": float(frames["participation"]["participation"].iloc[0]),
+        "participation_last_year": float(frames["participation"]["participation"].iloc[-1]),
         "mbo_municipal_revenue_eur": float(frames["institutions"]["municipal_revenue_eur"].sum()),
     }

@@ -37,7 +37,7 @@ def test_cohort_ratio_follows_the_age_bands():
 def test_targets_come_from_the_data(region):
     data = load_region(region, DATA_DIR)
     tgt = calibration.targets(region, str(DATA_DIR))
-    inst = data.institutions
+    inst = data.institutions[data.institutions["in_region"]]  # the region's own sites
     assert tgt["bbl_share"] == pytest.approx((inst["students_base"] * inst["bbl_share"]).sum()
                                              / inst["students_base"].sum())
     for key in ("enrolment_by_sector", "intake_by_sector", "employment_by_sector"):
@@ -56,7 +56,8 @@ def test_table_reports_every_calibrated_figure():
     figures = set(df["figure"])
     assert figures == {"population_by_age_band", "enrolment_total", "bbl_share", "enrolment_share_by_sector",
                        "intake_share_by_sector", "employment_share_by_sector", "vacancies_per_unemployed",
-                       "unemployment_drift", "uwv_tightness_class"}
+                       "unemployment_drift", "uwv_tightness_class", "mbo_participation", "outflow_share",
+                       "inflow_share"}
     for fig in ("enrolment_share_by_sector", "intake_share_by_sector", "employment_share_by_sector"):
         assert sorted(df.loc[df["figure"] == fig, "item"]) == sorted(SECTORS)
     values = df[df["figure"].isin(["enrolment_total", "bbl_share", "vacancies_per_unemployed"])]

@@ -8,7 +8,7 @@ import pytest
 from sim.codes import Route
 from sim.config import ChoiceConfig
 from sim.processes.education.allocation import allocate
-from sim.processes.education.choice import choose, programme_utility, prospects, reachable
+from sim.processes.education.choice import choice_set, choose, programme_utility, prospects
 
 N = 40_000
 
@@ -33,11 +33,12 @@ def test_utility_terms_have_their_weights():
     assert v.tolist() == [[1.0 - 1.0 - 2.0, 2.0 - 1.0]]
 
 
-def test_reachable_falls_back_to_everything_available():
+def test_choice_set_has_no_fallback():
+    """Nothing within the cut-off: an empty choice set (that school leaver stays out of mbo)."""
     travel = np.array([[10.0, 50.0, 30.0], [60.0, 70.0, 80.0]])
     available = np.array([True, True, False])
-    ok = reachable(travel, available, 45.0)
-    assert ok.tolist() == [[True, False, False], [True, True, False]]
+    ok = choice_set(travel, available, 45.0)
+    assert ok.tolist() == [[True, False, False], [False, False, False]]
 
 
 def test_plain_logit_shares_follow_exp_utility():

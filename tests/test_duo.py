@@ -101,6 +101,26 @@ def test_history_flows_and_small_count_option(zeeland, tmp_path, capsys):
     assert not (tmp_path / "low" / "history.csv").exists()  # one year: no history
 
 
+def test_study_flows_from_the_home_municipalities(zeeland):
+    """The written study_flows.csv holds the region's outflow and inflow shares of DUO's latest
+    year, computed from flows.csv; the other regions' rows are the source folder's."""
+    flows = pd.read_csv(zeeland / "flows.csv", dtype={"home_gm_code": str}).query("year == 2022")
+    sf = pd.read_csv(zeeland / "study_flows.csv", comment="#")
+    mine = sf[(sf["region"] == "zeeland") & sf["source"].str.contains("by mbo-sim-data duo")]
+    inside = flows["site"].isin({"Goes", "Middelburg", "Vlissingen", "Terneuzen"})
+    home = flows["home_region"] == "Zeeland"
+    out = mine.set_index("quantity")["value"]
+    assert out["outflow_share"] == pytest.approx(flows.loc[home & ~inside, "students"].sum()
+                                                 / flows.loc[home, "students"].sum(), abs=1e-4)
+    for inst, g in flows[inside].groupby("institution"):
+        want = g.loc[g["home_region"] != "Zeeland", "students"].sum() / g["students"].sum()
+        assert out[f"inflow_share_{inst}"] == pytest.approx(want, abs=1e-4)
+    shipped = pd.read_csv(SHIPPED / "study_flows.csv", comment="#")
+    others = shipped[shipped["region"] != "zeeland"]
+    assert len(sf[sf["region"] != "zeeland"]) == len(others)
+    assert ((sf["value"] >= 0) & (sf["value"] <= 1)).all()
+
+
 def test_wide_layout_and_external_and_alias_sites(zeeland, tmp_path, capsys):
     rc, _, err = run(capsys, WIDE, "--region", "zeeland", "--out", tmp_path / "wide")
     assert rc == 0, err

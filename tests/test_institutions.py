@@ -75,7 +75,9 @@ def test_coordination_lets_the_weaker_of_two_stop_first(small_cfg):
     p = model.education.programmes
     crebo_of = dict(zip(p.programme_id, p.crebo, strict=True))
     inst_of = dict(zip(p.programme_id, p.institution, strict=True))
-    shared = {c for c in set(p.crebo) if len({i for pid, i in inst_of.items() if crebo_of[pid] == c}) > 1}
+    inside = dict(zip(p.programme_id, p.in_region, strict=True))  # sites outside are not reviewed
+    shared = {c for c in set(p.crebo)
+              if len({i for pid, i in inst_of.items() if crebo_of[pid] == c and inside[pid]}) > 1}
     assert shared, "the set-up needs a qualification offered by two institutions"
     edu = model.education
     k = edu.cfg.viability_years
@@ -85,7 +87,7 @@ def test_coordination_lets_the_weaker_of_two_stop_first(small_cfg):
         closed_alone = {inst_of[x] for x in first_review(alone["events"], "closed") if crebo_of[x] == c}
         closed_coord = {unit_of[x] for x in first_review(coord["events"], "closed") if crebo_of[x] == c}
         assert len(closed_alone) == 2 and len(closed_coord) == 1
-        units = {unit_of[pid] for pid in p.programme_id if crebo_of[pid] == c}
+        units = {unit_of[pid] for pid in p.programme_id if crebo_of[pid] == c and inside[pid]}
         assert unit_intake[next(iter(closed_coord))] == min(unit_intake[u] for u in units)
 
 
@@ -100,8 +102,11 @@ def test_teacher_shortage_cuts_places_where_the_sector_is_tight(small_cfg):
     assert ratio.min() < 0.95 and (ratio <= 1).all()
     short = ratio.min(0) < 0.95  # sectors that ran short
     lab = tight.results.arrays
-    rise = lab["vacancies"][-12:].sum(0) / np.maximum(lab["ww_short"][-12:].sum(0), 1)
-    base = lab["vacancies"][:12].sum(0) / np.maximum(lab["ww_short"][:12].sum(0), 1)
+    # yearly tightness; a sector runs short after years of tightness above its base level, which
+    # may have eased again by the last year (green in this run since issue 12): its highest later year
+    yearly = lab["vacancies"].reshape(8, 12, -1).sum(1) / np.maximum(lab["ww_short"].reshape(8, 12, -1).sum(1), 1)
+    rise = yearly[1:].max(0)
+    base = yearly[0]
     assert (rise[short] > base[short]).all(), "only sectors whose tightness rose run short of teachers"
     sector = tight.education.programmes.sector
     intake_tight = np.bincount(sector, weights=tight.education.intake[:8].sum(0), minlength=11)

@@ -73,6 +73,7 @@ def test_no_closure_before_viability_years(all_weak):
 def test_all_weak_programmes_close_and_stay_closed(all_weak):
     k, model, f = all_weak
     edu, ev = f["education"], f["events"]
+    edu = edu[edu["in_region"]]  # sites outside the region are not reviewed
     n_prog = edu["programme_id"].nunique()
     closed = ev[ev["event"] == "closed"]
     assert closed["programme_id"].is_unique, "a programme was closed twice"
@@ -163,7 +164,7 @@ def test_recession_cuts_bbl_intake_in_its_years(small_cfg):
     from sim.model import RegionModel
 
     def bbl_intake(economy: str, seed: int) -> np.ndarray:
-        model = RegionModel(small_cfg(economy=economy, seed=seed, scale=0.1, years=5))
+        model = RegionModel(small_cfg(economy=economy, seed=seed, scale=0.3, years=5))  # 0.1: too noisy since issue 12
         model.run()
         edu = model.education
         return edu.intake[:5, edu.programmes.route == 1].sum(1)

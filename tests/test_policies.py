@@ -104,6 +104,7 @@ def coverage_violations(run: Run, share: float) -> list[str]:
     cov = run.frames["coverage"]
     c0 = cov[cov["level"] == 0].pivot(index="school_year", columns="sector", values="share_within_reach")
     acc = run.frames["access"]
+    acc = acc[acc["level"] == 0]  # any level
     limit = run.model.cfg.model.travel.max_travel_minutes
     out = []
     for s in SECTORS:
@@ -340,6 +341,7 @@ def test_bundling_longer_travel_than_keeping_programmes_open(arm):
     assert total(kept_open, "closures") == 0
     def last_minutes(r):  # mean minutes to the nearest open programme per sector, last school year
         access = r.frames["access"]
+        access = access[access["level"] == 0]  # any level
         return access[access["school_year"] == access["school_year"].max()].groupby("sector")[
             "minutes_to_nearest"].mean()
 

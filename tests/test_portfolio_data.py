@@ -84,9 +84,19 @@ def test_programme_lists_are_offered(port):
     assert not missing
 
 
-def test_size_is_sensible(port):
-    units = port.drop_duplicates(["region", "institution", "site", "crebo"]).groupby("region").size()
+def test_size_is_sensible(port, inst):
+    inside = set(zip(inst.loc[inst["in_region"], "institution"], inst.loc[inst["in_region"], "site"], strict=True))
+    mask = [k in inside for k in zip(port["institution"], port["site"], strict=True)]
+    units = port[mask].drop_duplicates(["region", "institution", "site", "crebo"]).groupby("region").size()
     assert units.between(50, 600).all(), units
+
+
+def test_national_sizes_use_in_region_rows_only(quals, inst):
+    """Outside sites (in_region=false) hold whole-site sizes: they must not move the national sector split."""
+    sizes = gen.national_sizes(quals, inst)
+    inside = gen.national_sizes(quals, inst[inst["in_region"]])
+    pd.testing.assert_frame_equal(sizes, inside)
+    assert set(inst["in_region"]) == {True, False}
 
 
 def test_generator_is_deterministic_and_up_to_date(tmp_path):

@@ -38,7 +38,7 @@ def minutes(travel, origin, destination, mode):
 
 def test_columns_and_values(travel):
     assert list(travel.columns) == ["origin", "destination", "mode", "minutes", "method", "source"]
-    assert set(travel["mode"]) == {"pt", "car"}
+    assert set(travel["mode"]) == {"pt", "bike", "car"}
     assert set(travel["method"]) <= {"sourced", "network", "estimate"}
     assert travel["minutes"].map(math.isfinite).all()
     assert (travel["minutes"] > 0).all()
@@ -49,8 +49,13 @@ def test_columns_and_values(travel):
 def test_every_needed_pair_in_both_modes(travel, data):
     need = {(o, t) for _, o, t in gen.pairs(data)}
     have = travel.groupby(["origin", "destination"])["mode"].apply(set)
-    assert set(have.index) == need
-    assert all(modes == {"pt", "car"} for modes in have)
+    assert set(have.index) == need | {(o, t) for _, o, t in gen.car_pairs(data)}
+    assert all({"pt", "car"} <= have[pair] for pair in need)
+    assert all("car" in modes for modes in have)
+    # every municipality of a region reaches every other by car (commuting)
+    for label in gen.REGIONS.values():
+        names = data["muni"].loc[data["muni"]["region"] == label, "municipality"]
+        assert all("car" in have[(o, t)] for o in names for t in names)
     muni = data["muni"]
     assert len(muni) == 37
     origins = set(travel["origin"])
@@ -125,8 +130,24 @@ def test_zeeuws_vlaanderen_to_goes_passes_the_tunnel_or_ferry(origin):
 
 def test_pt_slower_than_car_for_most_pairs(travel):
     wide = travel.pivot_table(index=["origin", "destination"], columns="mode", values="minutes")
+    wide = wide[wide["pt"].notna()]
     share = (wide["pt"] >= wide["car"]).mean()
     assert share >= 0.9, share
+
+
+def test_bike_rows_only_where_the_whole_trip_can_be_cycled(travel, data):
+    bike = travel[travel["mode"] == "bike"]
+    assert len(bike) > 50
+    coords = gen.coordinates(data)
+    for r in bike.itertuples():
+        assert not gen.crosses_westerschelde(r.origin, r.destination)
+        if r.origin != r.destination:
+            km = gen.great_circle_km(coords[r.origin], coords[r.destination]) * gen.BIKE_DETOUR
+            assert km <= gen.BIKE_MAX_KM + 1e-9
+    # short trips are faster by bike than by bus: Veere -> Middelburg
+    assert minutes(travel, "Veere", "Middelburg", "bike") < minutes(travel, "Veere", "Middelburg", "pt")
+    assert travel[(travel["origin"] == "Sluis") & (travel["destination"] == "Vlissingen")
+                  & (travel["mode"] == "bike")].empty
 
 
 def test_car_never_crosses_the_westerschelde_directly(travel, data):

@@ -173,9 +173,11 @@ def _municipal_polygons(data_dir: Path) -> dict[str, list[np.ndarray]]:
 
 
 def plot_coverage_maps(access: pd.DataFrame, ref: str, sector: str, data_dir: Path, out: Path) -> list[Path]:
-    """Minutes to the nearest open ``sector`` programme per municipality in arm ``ref``: first and
-    last school year side by side (municipal outlines from ``data_dir``)."""
+    """Minutes to the nearest open ``sector`` programme (any level) per municipality in arm ``ref``:
+    first and last school year side by side (municipal outlines from ``data_dir``)."""
     shapes = _municipal_polygons(data_dir)
+    if "level" in access:  # any level
+        access = access[access["level"] == 0]
     a = access[(access["arm"] == ref) & (access["sector"] == sector)]
     paths = []
     for region, g in a.groupby("region"):
@@ -189,10 +191,10 @@ def plot_coverage_maps(access: pd.DataFrame, ref: str, sector: str, data_dir: Pa
                 for poly in shapes.get(name, []):
                     polys.append(poly)
                     values.append(np.nan if pd.isna(minutes) else minutes)
-            coll = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap="viridis_r", edgecolor="white",
+            cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="lightgrey")  # grey: nothing open
+            coll = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap=cmap, edgecolor="white",
                                   linewidth=0.5)
             coll.set_clim(0, vmax)
-            coll.cmap.set_bad("lightgrey")
             ax.add_collection(coll)
             ax.autoscale_view()
             ax.set_aspect(1.6)

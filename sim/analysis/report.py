@@ -25,6 +25,8 @@ import numpy as np
 import pandas as pd
 
 from sim.analysis.aggregate import MILESTONES, closures_by_year, paired_effects, qualification_survival, survival
+from sim.analysis.coverage import access_lost, any_level, has_rule_and_none, kept_per_euro
+from sim.analysis.coverage import markdown_lines as coverage_lines
 from sim.analysis.figures import (
     plot_coverage_maps,
     plot_forest,
@@ -73,12 +75,15 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
     check_file_replaceable(summary_path, summary_is_ours)
     runs = load_runs(exp_dir)
     lab = read_table(exp_dir, runs, "labour")
-    access = read_table(exp_dir, runs, "access")
+    access = any_level(read_table(exp_dir, runs, "access"))
     edu = read_table(exp_dir, runs, "education")
     surv = survival(exp_dir, runs)
     closed = closures_by_year(exp_dir, runs)
     quals = qualification_survival(exp_dir, runs)
     effects = paired_effects(runs)
+    rule = has_rule_and_none(runs)
+    kept = kept_per_euro(exp_dir, runs) if rule else None
+    lost = access_lost(exp_dir, runs) if rule else None
     ref = reference_arm(runs)
     if sector is None:  # the sector whose access worsened most in the reference arm
         change = access[access["arm"] == ref].groupby(["sector", "school_year"])["minutes_to_nearest"].mean().unstack()
@@ -89,12 +94,15 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
         closed.to_csv(tmp / "closures_by_year.csv", index=False)
         quals.to_csv(tmp / "survival_by_qualification.csv", index=False)
         effects.to_csv(tmp / "policy_effects.csv", index=False)
+        if rule:
+            kept.to_csv(tmp / "coverage_effects.csv", index=False)
+            lost.to_csv(tmp / "access_lost.csv", index=False)
         figures = [*plot_survival(surv, tmp), *plot_intake(edu, tmp), *plot_shortage_heatmaps(lab, tmp),
                    *plot_tightness_bands(lab, tmp)]
         forest = plot_forest(effects, tmp)
         figures += [forest] if forest else []
         figures += plot_coverage_maps(access, ref, sector, resolve_data_dir(data_dir), tmp)
-        write_markdown(exp_dir, runs, closed, effects, figures, tmp, quals)
+        write_markdown(exp_dir, runs, closed, effects, figures, tmp, quals, kept, lost)
 
     atomic_folder(out, fill)
     write_summary(runs, summary_path)
@@ -147,8 +155,10 @@ def _adopt_version_01_report(out: Path) -> None:
 
 
 def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effects: pd.DataFrame,
-                   figures: list[Path], out: Path, quals: pd.DataFrame | None = None) -> Path:
-    """Write ``report.md``: the question, headline metrics per arm, likely closures, policy effects, figures."""
+                   figures: list[Path], out: Path, quals: pd.DataFrame | None = None,
+                   coverage_kept: pd.DataFrame | None = None, lost_access: pd.DataFrame | None = None) -> Path:
+    """Write ``report.md``: the question, headline metrics per arm, likely closures, policy effects, the
+    minimal-coverage rule's kept students per euro and lost access (with both arms), figures."""
     name = exp_dir.name
     lines = [f"# Experiment `{name}`", ""]
     q = experiment_question(name)
@@ -178,6 +188,8 @@ def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effe
                                        "opleidingen_start", gone]]) if not lost.empty else "_none_", ""]
     if not effects.empty:
         lines += ["## Policy effects (paired differences, 95 % CI)", "", markdown_table(effects.round(3)), ""]
+    if coverage_kept is not None and lost_access is not None:
+        lines += coverage_lines(coverage_kept, lost_access, markdown_table)
     lines += ["## Figures", ""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
     path = out / "report.md"

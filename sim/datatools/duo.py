@@ -23,6 +23,10 @@ folder swapped into place; never into the shipped data folder):
   x route, summed over home municipalities and age groups, ``split = sourced``); the other
   regions' rows as in the source folder;
 - ``flows.csv``: home municipality -> site flows (see :data:`FLOW_COLUMNS`);
+- ``study_flows.csv``: the source folder's, with the region's ``outflow_share`` (its residents'
+  share at sites outside the region) and ``inflow_share_<institution>`` (an in-region
+  institution's share of students living outside the region) replaced by DUO's latest year — the
+  shares the model calibrates its outflow and inflow to (ODD §7.10a);
 - ``history.csv`` (two or more years): enrolment (and intake, where the file has a year-of-stay
   column) per year x institution x site x crebo x route;
 - ``duo_import.md``: what was read, the site and institution matches, flagged cells and the
@@ -604,6 +608,31 @@ def _markdown(res: Result) -> str:
     return "\n".join(out)
 
 
+def study_flows(flows: pd.DataFrame, ref: Reference) -> pd.DataFrame:
+    """The region's outflow and inflow shares from the latest year of the home -> site flows."""
+    latest = flows[flows["year"] == flows["year"].max()]
+    inside = latest["site"].isin(ref.region_sites())
+    home = latest["home_region"].fillna("") == ref.label
+    residents = latest.loc[home, "students"].sum()
+    source = (f"DUO deelnemers per instelling, kwalificatie en woongemeente, {int(latest['year'].max())}, "
+              "by mbo-sim-data duo")
+    rows = []
+    if residents > 0:
+        rows.append({"region": ref.region, "quantity": "outflow_share",
+                     "value": round(float(latest.loc[home & ~inside, "students"].sum() / residents), 4),
+                     "year": int(latest["year"].max()), "source": source,
+                     "note": "residents of the region enrolled at a site outside it / all its residents in mbo"})
+    for name, g in latest[inside].groupby("institution"):
+        total = g["students"].sum()
+        if total > 0:
+            rows.append({"region": ref.region, "quantity": f"inflow_share_{name}",
+                         "value": round(float(g.loc[g["home_region"].fillna("") != ref.label, "students"].sum()
+                                              / total), 4),
+                         "year": int(latest["year"].max()), "source": source,
+                         "note": "students living outside the region / all students at its sites in the region"})
+    return pd.DataFrame(rows, columns=["region", "quantity", "value", "year", "source", "note"])
+
+
 def write_folder(res: Result, ref: Reference, out: Path) -> None:
     shipped = ref.data_dir / "portfolio.csv"
     old = pd.read_csv(shipped) if shipped.is_file() else pd.DataFrame(columns=PORTFOLIO_COLUMNS)
@@ -616,6 +645,13 @@ def write_folder(res: Result, ref: Reference, out: Path) -> None:
                 shutil.copy2(p, tmp / p.name)
         portfolio.to_csv(tmp / "portfolio.csv", index=False, lineterminator="\n")
         res.flows.to_csv(tmp / "flows.csv", index=False, lineterminator="\n")
+        shipped_flows = ref.data_dir / "study_flows.csv"
+        if shipped_flows.is_file():
+            old_flows = pd.read_csv(shipped_flows, comment="#")
+            new = study_flows(res.flows, ref)
+            keep = ~((old_flows["region"] == ref.region) & old_flows["quantity"].isin(new["quantity"]))
+            pd.concat([old_flows[keep], new], ignore_index=True).to_csv(tmp / "study_flows.csv", index=False,
+                                                                         lineterminator="\n")
         if len(res.years) > 1:
             res.history.to_csv(tmp / "history.csv", index=False, lineterminator="\n")
         (tmp / "duo_import.md").write_text(_markdown(res), encoding="utf-8")

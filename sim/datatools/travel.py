@@ -17,11 +17,14 @@ Inputs (all in the data folder):
 - ``municipalities.csv`` (region, land area, centre) and ``external_sites.csv`` (centres of the
   outside sites and ring municipalities), ``institutions.csv`` (the in-region sites).
 
-Pairs written (one row per origin x destination x mode, modes ``pt`` and ``car``): an origin of
-region R or of R's ring (``RING``) to every in-region site of R in ``institutions.csv`` and to every
-outside site (``OUTSIDE_SITES``, shared by the three regions). So Achterhoek origins do not go to
-Vlissingen, but every origin goes to Brugge, Rotterdam, Aachen, ... An origin that is itself a
-destination gets an intra-municipal row.
+Pairs written (one row per origin x destination x mode, modes ``pt``, ``bike`` and ``car``): an
+origin of region R or of R's ring (``RING``) to every in-region site of R in ``institutions.csv``
+and to every outside site (``OUTSIDE_SITES``, shared by the three regions). So Achterhoek origins do
+not go to Vlissingen, but every origin goes to Brugge, Rotterdam, Aachen, ... An origin that is
+itself a destination gets an intra-municipal row. By car also every municipality of R to every
+other (commuting and adults' trips; ``car_pairs``). A ``bike`` row is written where the whole trip
+can be cycled: not across the Westerschelde (the ferry is in the public-transport network, with the
+bike ride to the quay as its access) and at most ``BIKE_MAX_KM`` road km.
 
 Public transport (``method`` = ``network``): shortest door-to-door path on a directed graph with
 networkx: access (bike/walk) to a stop of the origin, waiting for the first vehicle, in-vehicle
@@ -38,6 +41,10 @@ Water: a trip between the south bank of the Westerschelde (``SOUTH_BANK``: Zeeuw
 Brugge, Gent) and any place not on it (except Antwerpen) must cross at the Westerscheldetunnel
 (portals ``TUNNEL_SOUTH`` / ``TUNNEL_NORTH``, ``TUNNEL_MINUTES``) or at Antwerpen
 (``ANTWERP_MINUTES``); the road km are then summed over the two legs and the faster crossing is taken.
+
+Bike (``method`` = ``estimate``): road km = great-circle km x ``BIKE_DETOUR``; minutes =
+``ACCESS_FIXED`` + road km at ``BIKE_KMH``. Students take the faster of ``pt`` and ``bike`` (the model's
+``travel.mode`` = ``public``): many 16-year-olds cycle 10-15 km to school rather than wait for a bus.
 
 Intra-municipal rows (``method`` = ``estimate``): the average trip is ``ACCESS_RADIUS_SHARE`` x R km;
 pt = by bike (``INTRA_FIXED`` + km / ``BIKE_KMH``), car = ``CAR_FIXED`` + km x ``CAR_DETOUR`` /
@@ -79,6 +86,12 @@ INTRA_DEFAULT_PT = 15.0
 """Intra-municipal minutes (bike) for places without a land area in municipalities.csv (assumption)."""
 INTRA_DEFAULT_CAR = 10.0
 """Intra-municipal car minutes for places without a land area in municipalities.csv (assumption)."""
+BIKE_DETOUR = 1.25
+"""Cycle-path km per great-circle km (assumption: the Dutch cycle network is dense, a little more
+direct than the road network)."""
+BIKE_MAX_KM = 25.0
+"""Longest trip written as a bike row, road km (assumption: beyond ~100 minutes nobody cycles to school
+daily, and public transport is faster anyway)."""
 CAR_DETOUR = 1.3
 """Road km per great-circle km (assumption; the model's old straight-line factor)."""
 CAR_FIXED = 5.0
@@ -168,6 +181,27 @@ def pairs(d: dict[str, pd.DataFrame]) -> list[tuple[str, str, str]]:
         dests = sorted(set(in_region.loc[in_region["region"] == region, "site"]) | set(OUTSIDE_SITES))
         out += [(region, o, t) for o in origins for t in dests]
     return out
+
+
+def car_pairs(d: dict[str, pd.DataFrame]) -> list[tuple[str, str, str]]:
+    """(region, origin, destination) between every two municipalities of a region (car only)."""
+    muni = d["muni"]
+    out = []
+    for region, label in REGIONS.items():
+        names = sorted(muni.loc[muni["region"] == label, "municipality"])
+        out += [(region, o, t) for o in names for t in names]
+    return out
+
+
+def crosses_westerschelde(a_name: str, b_name: str) -> bool:
+    """A trip between the south bank (``SOUTH_BANK``) and a place not on it, other than Antwerpen."""
+    return len({a_name in SOUTH_BANK, b_name in SOUTH_BANK}) == 2 and "Antwerpen" not in (a_name, b_name)
+
+
+def bike_minutes(a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+    """Minutes and road km of a bike trip between two centres."""
+    km = great_circle_km(a, b) * BIKE_DETOUR
+    return ACCESS_FIXED + km / BIKE_KMH * 60.0, km
 
 
 def area_km2(d: dict[str, pd.DataFrame]) -> dict[str, float]:
@@ -273,9 +307,7 @@ def car_minutes(a: tuple[float, float], b: tuple[float, float], a_name: str, b_n
         local = min(km, CAR_LOCAL_KM)
         return CAR_FIXED + local / CAR_LOCAL_KMH * 60.0 + (km - local) / CAR_MAIN_KMH * 60.0
 
-    south = {a_name in SOUTH_BANK, b_name in SOUTH_BANK}
-    crossing = len(south) == 2 and "Antwerpen" not in (a_name, b_name)
-    if not crossing:
+    if not crosses_westerschelde(a_name, b_name):
         km = great_circle_km(a, b) * CAR_DETOUR
         return drive(km), f"estimate: {km:.0f} road km ({CAR_DETOUR} x great circle)"
     s, n = (a, b) if a_name in SOUTH_BANK else (b, a)
@@ -302,7 +334,7 @@ def build(data_dir: Path = DATA_DIR) -> pd.DataFrame:
     check_inputs(d)
     coords, areas, g = coordinates(d), area_km2(d), pt_graph(d)
     todo = pairs(d)
-    missing = sorted({p for _, o, t in todo for p in (o, t) if p not in coords})
+    missing = sorted({p for _, o, t in todo + car_pairs(d) for p in (o, t) if p not in coords})
     if missing:
         raise ValueError(f"no coordinates in municipalities.csv or external_sites.csv for {missing}")
     rows, cache = [], {}
@@ -318,6 +350,7 @@ def build(data_dir: Path = DATA_DIR) -> pd.DataFrame:
                 pt, car = INTRA_DEFAULT_PT, INTRA_DEFAULT_CAR
                 why = "estimate: intra-municipal default (no land area in municipalities.csv)"
             rows.append([o, t, "pt", pt, "estimate", why + f", by bike at {BIKE_KMH:g} km/h"])
+            rows.append([o, t, "bike", pt, "estimate", why + f", by bike at {BIKE_KMH:g} km/h"])
             rows.append([o, t, "car", car, "estimate", why + f", by car at {CAR_TOWN_KMH:g} km/h"])
             continue
         if o not in cache:
@@ -328,6 +361,22 @@ def build(data_dir: Path = DATA_DIR) -> pd.DataFrame:
         if ("D", t) not in dist:
             raise ValueError(f"no public-transport path from {o} to {t} (check pt_access.csv / pt_network.csv)")
         rows.append([o, t, "pt", dist[("D", t)], "network", describe(g, paths[("D", t)])])
+        bike, km = bike_minutes(coords[o], coords[t])
+        if km <= BIKE_MAX_KM and not crosses_westerschelde(o, t):
+            rows.append([o, t, "bike", bike, "estimate", f"estimate: {km:.1f} km by bike ({BIKE_DETOUR} x great "
+                                                         f"circle) at {BIKE_KMH:g} km/h"])
+        car, why = car_minutes(coords[o], coords[t], o, t)
+        rows.append([o, t, "car", car, "estimate", why])
+    done = {(o, t) for _, o, t in todo}
+    for _region, o, t in car_pairs(d):
+        if (o, t) in done:
+            continue
+        done.add((o, t))
+        if o == t:
+            km = local_km(areas[o])
+            rows.append([o, t, "car", CAR_FIXED + km * CAR_DETOUR / CAR_TOWN_KMH * 60.0, "estimate",
+                         f"estimate: intra-municipal, average trip {km:.1f} km, by car at {CAR_TOWN_KMH:g} km/h"])
+            continue
         car, why = car_minutes(coords[o], coords[t], o, t)
         rows.append([o, t, "car", car, "estimate", why])
     out = pd.DataFrame(rows, columns=COLUMNS)

@@ -32,7 +32,12 @@ FILES = {
     "external_sites": "external_sites.csv",
     "qualifications": "qualifications.csv",
     "portfolio": "portfolio.csv",
+    "travel": "travel_minutes.csv",
+    "ring": "ring_municipalities.csv",
+    "ring_population": "ring_population_by_age_band_2021.csv",
+    "flows": "study_flows.csv",
 }
+TRAVEL_MODES = ("pt", "bike", "car")  # the modes of travel_minutes.csv
 
 
 class DataError(ValueError):
@@ -116,6 +121,10 @@ class RegionData:
     employment_shares: np.ndarray  # (n_sectors,) share of jobs by sector
     site_coordinates: dict[str, tuple[float, float]]  # site municipality -> (lat, lon)
     portfolio: pd.DataFrame  # one row per institution × site × qualification × route, with the qualification
+    travel: pd.DataFrame  # origin, destination, mode, minutes: door-to-door minutes (travel_minutes.csv)
+    ring: list[str]  # municipalities just outside the region whose school leavers may study in it
+    ring_bands: np.ndarray  # (ring municipalities, 20) persons by 5-year band
+    flows: dict[str, float]  # study_flows.csv: quantity -> share (outflow_share, inflow_share, ...)
     checksums: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -254,8 +263,64 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
             )
 
     portfolio = load_portfolio(paths["portfolio"], paths["qualifications"], region, inst)
+    ring, ring_bands = load_ring(paths["ring"], paths["ring_population"], label, set(muni["gm_code"]))
+    travel = load_travel(paths["travel"], set(muni["municipality"]) | set(ring))
+    flows = load_flows(paths["flows"], region)
     checksums = {str(p): sha256(p) for p in paths.values()}
-    return RegionData(region, muni, bands, inst, shares, coords, portfolio, checksums)
+    return RegionData(region, muni, bands, inst, shares, coords, portfolio, travel, ring, ring_bands, flows,
+                      checksums)
+
+
+def load_ring(path: Path, bands_path: Path, label: str, region_codes: set[str]) -> tuple[list[str], np.ndarray]:
+    """The ring municipalities of region ``label`` and their persons by age band (ring × 20)."""
+    ring = _read_csv(path, {"region": "str", "gm_code": "str", "municipality": "str", "population": "int"})
+    _check_known(path, ring["region"], sorted(REGION_LABELS.values()), "region")
+    _check_unique(path, ring, ["region", "gm_code"])
+    ring = ring[ring["region"] == label].reset_index(drop=True)
+    inside = sorted(set(ring["gm_code"]) & region_codes)
+    if inside:
+        raise DataError(f"data file {path}: {inside} are municipalities of {label}, not of its ring")
+    pop = _read_csv(bands_path, {"region": "str", "gm_code": "str", "municipality": "str", "age_band": "str",
+                                 "persons": "int"})
+    _check_unique(bands_path, pop, ["region", "gm_code", "age_band"])
+    pop = pop[pop["region"] == label]
+    unknown = sorted(set(pop["age_band"]) - set(AGE_BANDS))
+    if unknown:
+        raise DataError(f"data file {bands_path}: unknown age_band(s) {unknown}; allowed {AGE_BANDS}")
+    table = pop.pivot_table(index="gm_code", columns="age_band", values="persons", aggfunc="sum")
+    table = table.reindex(index=ring["gm_code"], columns=AGE_BANDS)
+    if table.isna().any().any():
+        missing = sorted(ring["gm_code"][table.isna().any(axis=1).to_numpy()])
+        raise DataError(f"data file {bands_path}: missing age bands for ring municipality code(s) {missing}")
+    if (table.to_numpy() < 0).any():
+        raise DataError(f"data file {bands_path}: persons must be >= 0")
+    return list(ring["municipality"]), table.to_numpy(dtype=np.int64)
+
+
+def load_flows(path: Path, region: str) -> dict[str, float]:
+    """The region's rows of ``study_flows.csv`` as quantity -> value, checked to be shares in [0, 1]."""
+    df = _read_csv(path, {"region": "str", "quantity": "str", "value": "float", "source": "str"})
+    _check_known(path, df["region"], sorted(REGION_LABELS), "region")
+    _check_unique(path, df, ["region", "quantity"])
+    bad = df[(df["value"] < 0) | (df["value"] > 1)]
+    if not bad.empty:
+        raise DataError(f"data file {path}: value of {bad['quantity'].iloc[0]} ({bad['region'].iloc[0]}) must be "
+                        f"a share in [0, 1]")
+    df = df[df["region"] == region]
+    return dict(zip(df["quantity"], df["value"].astype(float), strict=True))
+
+
+def load_travel(path: Path, origins: set[str]) -> pd.DataFrame:
+    """The rows of ``travel_minutes.csv`` that start in one of ``origins``, checked: known modes,
+    minutes finite and > 0, no pair twice."""
+    df = _read_csv(path, {"origin": "str", "destination": "str", "mode": "str", "minutes": "float"})
+    _check_known(path, df["mode"], list(TRAVEL_MODES), "mode")
+    bad = df[~np.isfinite(df["minutes"]) | (df["minutes"] <= 0)]
+    if not bad.empty:
+        raise DataError(f"data file {path}: minutes must be finite and > 0 (row {bad.index[0] + 2}: "
+                        f"{bad['origin'].iloc[0]} -> {bad['destination'].iloc[0]})")
+    _check_unique(path, df, ["origin", "destination", "mode"])
+    return df[df["origin"].isin(origins)][["origin", "destination", "mode", "minutes"]].reset_index(drop=True)
 
 
 def _check_sectors(path: Path, col: pd.Series) -> None:

@@ -28,7 +28,7 @@ PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotli
 # config keys that do not change a run's results: a complete run is reused whatever their value
 NOT_RESULTS = ("reps", "progress", "experiment_name")
 TABLES = ("labour", "education", "events", "population", "llo", "flows", "municipalities", "institutions",
-          "coverage", "access", "policy", "travel", "teachers")
+          "coverage", "access", "reach", "policy", "travel", "teachers", "choice_outcomes", "participation")
 
 
 def package_versions() -> dict[str, str | None]:

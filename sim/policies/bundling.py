@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.config import ConfigError
-from sim.geography import travel_minutes
+from sim.geography import travel_matrix
 from sim.policies.base import Policy, check_nonneg
 
 CLOSURE_PRIORITY = 20  # after minimal coverage (10): see sim.hooks
@@ -38,8 +38,10 @@ class Bundling(Policy):
     def attach(self, model) -> None:
         super().attach(model)
         p = model.education.programmes
-        coords = [model.data.site_coordinates[s] for s in p.site]
-        self.site_minutes = travel_minutes(coords, coords, model.cfg.model.travel)
+        sites, travel = list(p.site), model.cfg.model.travel
+        # between sites by the students' mode; an outside site is never a partner of an in-region one
+        self.site_minutes = travel_matrix(model.data.travel, model.data.site_coordinates, sites, sites, travel.mode,
+                                          travel, missing="inf")
         np.fill_diagonal(self.site_minutes, 0.0)
         self.bundled_this_year = 0
         self.students_moved = 0

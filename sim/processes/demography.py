@@ -16,27 +16,14 @@ import numpy as np
 
 from sim.agents.population import Population
 from sim.codes import ENTRY_REASONS, EXIT_REASONS, N_SECTORS, N_STATUS, UNSET, Benefit, Status
+from sim.cohorts import DATA_YEAR, cumulative_round, single_year_table, stationary_youth
 from sim.config import _parse_band
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
 
-DATA_YEAR = 2021
 ENTRY_AGE = 15
 MAX_AGE = 100  # the 95+ band is spread over 95-99
-
-
-def cumulative_round(x: np.ndarray, axis: int = -1) -> np.ndarray:
-    """Round non-negative reals to integers so that running totals along ``axis`` stay within
-    half a unit of the real running totals (each cell within 1, the total exact to rounding)."""
-    c = np.rint(np.cumsum(x, axis=axis))
-    return np.diff(c, axis=axis, prepend=0).astype(np.int64)
-
-
-def single_year_table(bands: np.ndarray, scale: float) -> np.ndarray:
-    """(municipalities × 20 five-year bands) -> (municipalities × 100 single years), at scale."""
-    per_year = np.repeat(bands / 5.0, 5, axis=1) * scale
-    return cumulative_round(per_year, axis=1)
 
 
 def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
@@ -63,17 +50,6 @@ def cohort_ratio(by_age: np.ndarray, growth: float, source_year: int, target_yea
         return float(np.where(age_2021 >= 0, known, later).sum())
 
     return aged(target_year) / aged(source_year)
-
-
-STATIONARY_AGES = 30  # ages 0-29 get equal cohorts under demography.stationary
-
-
-def stationary_youth(table: np.ndarray) -> np.ndarray:
-    """The single-year table with every age below STATIONARY_AGES set to the municipality's mean
-    cohort of ages 10-19: constant cohorts through school, mbo and the first working years."""
-    out = table.copy()
-    out[:, :STATIONARY_AGES] = np.rint(table[:, 10:20].mean(1))[:, None].astype(np.int64)
-    return out
 
 
 def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:

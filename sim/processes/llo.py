@@ -95,7 +95,7 @@ class Llo:
         pop.llo_months_left[persons] = self.cfg.duration_months
         share = self.cfg.mbo_share if mbo_share is None else mbo_share
         mbo = rng.random(persons.size) < share
-        prog = self.model.education.nearest_open_programme(persons[mbo], target[mbo])
+        prog = self.model.education.nearest_open_programme(persons[mbo], target[mbo], adults=True)
         placed = persons[mbo][prog >= 0]
         pop.programme[placed] = prog[prog >= 0]
         self.starts_by_programme[self.model.year_index] += np.bincount(

@@ -13,6 +13,12 @@ from sim.sampling import first_within_capacity
 Chooser = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 
+def available(places: np.ndarray, bbl_places: np.ndarray, programme_route: np.ndarray,
+              programme_sector: np.ndarray) -> np.ndarray:
+    """Programmes that can take a new student: a place left and, for BBL, a BBL place in the sector."""
+    return (places > 0) & ~((programme_route == Route.BBL) & (bbl_places[programme_sector] <= 0))
+
+
 def allocate(rng: np.random.Generator, n_persons: int, places: np.ndarray, bbl_places: np.ndarray,
              programme_route: np.ndarray, programme_sector: np.ndarray, choose: Chooser,
              rounds: int = 6) -> np.ndarray:
@@ -33,8 +39,7 @@ def allocate(rng: np.random.Generator, n_persons: int, places: np.ndarray, bbl_p
     for _ in range(rounds):
         if pending.size == 0:
             break
-        avail = remaining_cap > 0
-        avail &= ~(is_bbl & (bbl_left[programme_sector] <= 0))
+        avail = available(remaining_cap, bbl_left, programme_route, programme_sector)
         choice = choose(pending, avail)
         got = np.flatnonzero(choice >= 0)
         ch = choice[got]

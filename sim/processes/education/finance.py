@@ -36,7 +36,7 @@ def programme_costs(edu: Education, enrolled: np.ndarray) -> np.ndarray:
     """Yearly cost of each programme (EUR): its share of its opleiding's fixed cost while open or
     teaching out, plus a cost per student."""
     cfg, p, hooks = edu.cfg, edu.programmes, edu.model.hooks.education
-    running = p.open | (enrolled > 0)
+    running = (p.open | (enrolled > 0)) & p.in_region  # outside sites: the region's students only, no fixed cost
     routes_running = np.bincount(p.unit, weights=running, minlength=p.unit.max() + 1)[p.unit]
     fixed_share = np.divide(running, routes_running, out=np.zeros(p.n), where=routes_running > 0)
     scale = edu.model.cfg.scale

@@ -52,13 +52,16 @@ def place_base_year_students(edu: Education) -> None:
     # year y holding base_intake × survival_y (students of study year y are 16 + y + delay years
     # old on 1 January; BBL students bbl_extra_years older)
     surv = p.survival(cfg)  # (P, study years)
+    ring = edu.ring.initial_stock(surv)  # the students from the ring around the region (not residents)
+    resident = 1.0 - np.divide(ring.sum(1), p.base_intake * surv.sum(1), out=np.zeros(p.n),
+                               where=p.base_intake > 0)
     by_year = np.zeros((p.n, ages.size, years.max()))
     rows = np.arange(p.n)
     for y in range(years.max()):
         active = years > y
         for d, share in enumerate(delay):
             a = 16 + y + d + np.where(p.route == Route.BBL, cfg.bbl_extra_years, 0)
-            by_year[rows[active], a[active] - 16, y] += (p.base_intake * surv[:, y] * share)[active]
+            by_year[rows[active], a[active] - 16, y] += (p.base_intake * resident * surv[:, y] * share)[active]
     demand = by_year.sum(2)
     year_cum = np.cumsum(by_year, axis=2) / np.maximum(demand[:, :, None], 1e-12)
     tt = edu.travel_hp

@@ -8,11 +8,12 @@ import numpy as np
 
 from sim.codes import N_SECTORS, SECTORS, Route, Status
 from sim.config import ConfigError
-from sim.geography import travel_minutes
+from sim.geography import travel_matrix
 from sim.processes.economy import bbl_place_index
 from sim.processes.education import choice, finance, placement, progression, provision
-from sim.processes.education.allocation import allocate
-from sim.processes.education.programmes import build_programmes
+from sim.processes.education.allocation import allocate, available
+from sim.processes.education.inflow import RingInflow, aptitude_shares
+from sim.processes.education.programmes import build_programmes, set_outside_targets
 from sim.processes.education.teachers import TeacherPool
 
 if TYPE_CHECKING:
@@ -34,17 +35,24 @@ class Education:
         r.add_dim("programme", p.n, p.labels(self.institution_names))
         r.add_dim("institution", len(self.institution_names),
                   {"institution": np.asarray(self.institution_names, dtype=object)})
-        coords = [model.data.site_coordinates[s] for s in p.site]
-        homes = list(zip(model.data.municipalities["centre_lat"], model.data.municipalities["centre_lon"], strict=True))
-        self.travel_hp = travel_minutes(homes, coords, model.cfg.model.travel)  # (municipality, programme)
+        # (municipality, programme) minutes from home to the programme's site: school leavers and
+        # students by model.travel.mode, adults (BBL, LLO) by model.travel.adult_mode
+        travel, homes, sites = model.cfg.model.travel, model.data.municipality_names, list(p.site)
+        table, coords = model.data.travel, model.data.site_coordinates
+        self.travel_hp = travel_matrix(table, coords, homes, sites, travel.mode, travel)
+        self.travel_adult_hp = travel_matrix(table, coords, homes, sites, travel.adult_mode, travel)
+        # the region's students at sites outside it: the sourced outflow share (data/study_flows.csv)
+        youth = model.data.population_bands[:, 3].astype(float)  # 15-19-year-olds per municipality
+        set_outside_targets(p, model.data.flows.get("outflow_share", 0.0), youth, self.travel_hp,
+                            self.cfg.choice.travel_per_10_minutes, travel.choice_set_minutes, self.cfg)
         self.sector_onehot = np.zeros((p.n, N_SECTORS))
         self.sector_onehot[np.arange(p.n), p.sector] = 1.0
-        # programme constants: λ·ln(base intake), so that within a sector's nest (where utility is
-        # divided by λ) shares are proportional to base intake, plus the fitted correction of each
+        # programme constants: λ·ln(base intake share), so that within a sector's nest (where utility
+        # is divided by λ) shares are proportional to base intake, plus the fitted correction of each
         # programme (model.education.programme_constants, from the calibration) that makes the
         # expected base-year intake of every programme equal its target
-        lam = self.cfg.choice.nest_scale
-        self.asc = lam * np.log(np.maximum(p.base_intake, 1e-3)) + self.fitted("programme_constants")
+        self.asc = choice.intake_constants(p.base_intake, self.cfg.choice.nest_scale) \
+            + self.fitted("programme_constants")
         self.adult_weight = p.base_intake * np.exp(self.fitted("adult_constants"))
         self.base_image = np.array([self.cfg.sector_image[s] for s in SECTORS], dtype=float)
         self.base_employership = np.array([self.cfg.sector_employership[s] for s in SECTORS], dtype=float)
@@ -73,10 +81,33 @@ class Education:
                                        dtype=float, doc="teachers ÷ need at the intake (places taught)")
         self.coverage = r.declare("education", "share_within_reach", ("school_year", "sector", "level"), "share",
                                   dtype=float, doc="school leavers with an open programme within reach")
-        self.nearest_minutes = r.declare("education", "minutes_to_nearest", ("school_year", "municipality", "sector"),
-                                         "minutes", dtype=float, inf_as_nan=True)
+        self.nearest_minutes = r.declare(
+            "education", "minutes_to_nearest", ("school_year", "municipality", "sector", "level"), "minutes",
+            dtype=float, inf_as_nan=True,
+            doc="to the nearest open opleiding (in or outside the region) by model.travel.mode")
+        reach = provision.coverage_minutes(model.cfg.model.travel)
+        r.add_dim("reach_minutes", reach.size, {"minutes": reach})
+        self.share_within = r.declare(
+            "education", "share_within", ("school_year", "reach_minutes", "sector", "level"), "share", dtype=float,
+            doc="school leavers with an open programme within the minutes (coverage_minutes, max_travel_minutes)")
         self.intake_travel_minutes = r.declare("education", "intake_travel_minutes", ("school_year",), "minutes",
                                                dtype=float)
+        so = ("school_year", "municipality", "sector")
+        self.leavers_enrolled_in_region = r.declare(
+            "education", "enrolled_in_region", so, "persons",
+            doc="school leavers (this September) who enrolled at a site in the region, by home and sector")
+        self.leavers_enrolled_out_of_region = r.declare(
+            "education", "enrolled_out_of_region", so, "persons",
+            doc="school leavers who enrolled at a site outside the region, by home and sector")
+        self.leavers_not_enrolled = r.declare(
+            "education", "not_enrolled", so, "persons", dtype=float,
+            doc="school leavers who did not enrol in mbo, by home, split over sectors by P(sector | mbo)")
+        self.school_leavers = r.declare("education", "school_leavers", ("school_year",), "persons",
+                                        doc="secondary-school leavers this September")
+        self.mbo_entrants = r.declare("education", "mbo_entrants", ("school_year",), "persons",
+                                      doc="school leavers who enrolled in mbo this September")
+        self.participation = r.declare("education", "participation", ("school_year",), "share", dtype=float,
+                                       doc="mbo_entrants ÷ school_leavers")
         self.events = r.declare_records("education", "events", ("month", "programme", "event", "reason"))
         # state
         n_years = model.n_years + 1
@@ -87,6 +118,7 @@ class Education:
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
         self.other_cost_per_student: np.ndarray | None = None  # per institution, set in the base year
         self.teachers = TeacherPool(self)
+        self.ring = RingInflow(self)  # students from the municipalities around the region
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
     def fitted(self, key: str) -> np.ndarray:
@@ -113,7 +145,9 @@ class Education:
         share of those places that the teachers can teach and a numerus fixus are rounded at
         random (up with probability equal to the fraction; one draw per programme and school
         year), so that they act on small programmes in expectation as on large ones."""
-        taught = np.ceil(self.intake_cap) * self.teachers.ratio[self.programmes.sector]
+        p = self.programmes
+        ratio = np.where(p.in_region, self.teachers.ratio[p.sector], 1.0)  # outside sites have their own teachers
+        taught = np.ceil(self.intake_cap) * ratio
         cap = np.minimum(taught, self.model.hooks.education.fixus_cap)
         cap = np.floor(cap + self.place_rounding[self.model.year_index])
         return np.where(self.programmes.open, cap, 0).astype(np.int64)
@@ -130,25 +164,59 @@ class Education:
         return x + weight * choice.prospects(v, u)
 
     # --- placing students ---------------------------------------------------------------------
-    def choose(self, persons: np.ndarray, available: np.ndarray, expected: np.ndarray | None = None) -> np.ndarray:
-        """Nested-logit programme choice of ``persons`` among ``available`` programmes (−1: none);
-        the expected number of choosers of each programme is added to ``expected``, if given.
-
-        Utilities depend on a person only through home and aptitude, so the probabilities are
-        computed once per (home, aptitude) group and each person draws from the group's row."""
-        if persons.size == 0:
-            return np.empty(0, dtype=np.int64)
+    def leaver_groups(self, persons: np.ndarray, available: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The school leavers ``persons`` grouped by (home, aptitude), on which their utilities
+        depend: returns the group of each person, the groups' keys (home × 5 + aptitude), their
+        programme utilities v and choice sets (groups × programmes)."""
         pop, p, ch = self.model.pop, self.programmes, self.cfg.choice
         key = pop.municipality[persons].astype(np.int64) * 5 + pop.aptitude[persons]
         keys, group = np.unique(key, return_inverse=True)
         tt = self.travel_hp[keys // 5]
         gap = np.abs(p.level[None, :] - (keys % 5)[:, None])
         v = choice.programme_utility(self.asc, tt, gap, p.route == Route.BBL, ch)
-        ok = choice.reachable(tt, available, self.model.cfg.model.travel.max_travel_minutes)
-        prob = choice.probabilities(v, ok, self.sector_onehot, self.sector_utility(), ch.nest_scale)
+        ok = choice.choice_set(tt, available, self.model.cfg.model.travel.choice_set_minutes)
+        return group.ravel(), keys, v, ok
+
+    def choose(self, persons: np.ndarray, available: np.ndarray, expected: np.ndarray | None = None) -> np.ndarray:
+        """Nested-logit programme choice of ``persons`` (mbo entrants) among ``available``
+        programmes within their choice sets (−1: none); the expected number of choosers of each
+        programme is added to ``expected``, if given.
+
+        Utilities depend on a person only through home and aptitude, so the probabilities are
+        computed once per (home, aptitude) group and each person draws from the group's row."""
+        if persons.size == 0:
+            return np.empty(0, dtype=np.int64)
+        group, keys, v, ok = self.leaver_groups(persons, available)
+        prob = choice.probabilities(v, ok, self.sector_onehot, self.sector_utility(), self.cfg.choice.nest_scale)
         if expected is not None:
-            expected += np.bincount(group.ravel(), minlength=keys.size) @ prob
-        return choice.sample(self.rng_choice, prob, group.ravel())
+            expected += np.bincount(group, minlength=keys.size) @ prob
+        return choice.sample(self.rng_choice, prob, group)
+
+    def decide_participation(self, leavers: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Which school leavers choose mbo (the top level of the nested logit, :func:`choice.participation`),
+        computed once per (home, aptitude) group with the programmes ``available`` at the start of
+        the intake. Returns a boolean per leaver, and per leaver the expected sector split
+        P(sector | mbo) (leavers × sectors; for a leaver with an empty choice set the split over all
+        available programmes, or over the base-year intake if none is available), which the
+        ``choice_outcomes`` table uses for those who do not enrol."""
+        ch = self.cfg.choice
+        group, _, v, ok = self.leaver_groups(leavers, available)
+        su = self.sector_utility()
+        prob, iv = choice.nested(v, ok, self.sector_onehot, su, ch.nest_scale)
+        p_mbo = choice.participation_from_iv(iv, self.cfg.participation_constant, ch.participation_scale)
+        to_mbo = self.rng_choice.random(leavers.size) < p_mbo[group]
+        split = prob @ self.sector_onehot
+        empty = ~ok.any(1)
+        if empty.any():
+            wide = np.broadcast_to(available[None, :], (int(empty.sum()), available.size))
+            split[empty] = choice.probabilities(v[empty], wide, self.sector_onehot, su, ch.nest_scale) \
+                @ self.sector_onehot
+        none = split.sum(1) <= 0
+        if none.any():
+            base = np.bincount(self.programmes.sector, weights=self.programmes.base_intake, minlength=N_SECTORS)
+            split[none] = base / max(base.sum(), 1e-300)
+        return to_mbo, split[group]
 
     def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
         pop, p = self.model.pop, self.programmes
@@ -171,14 +239,14 @@ class Education:
                                   & (pop.programme == source))
         reach = self.travel_hp[pop.municipality[students], target] <= self.model.cfg.model.travel.max_travel_minutes
         pop.programme[students[reach]] = target
-        return int(reach.sum())
+        return int(reach.sum()) + self.ring.move(source, target)
 
     def initialise_students(self) -> None:
         placement.place_base_year_students(self)
 
     def nearest_open_programme(self, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
-                               route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:
-        return provision.nearest_open_programme(self, persons, sector, level, route, exact_level)
+                               route: int = Route.BOL, exact_level: bool = False, adults: bool = False) -> np.ndarray:
+        return provision.nearest_open_programme(self, persons, sector, level, route, exact_level, adults)
 
     def youth_by_municipality(self) -> np.ndarray:
         return provision.youth_by_municipality(self)
@@ -187,9 +255,10 @@ class Education:
         return provision.measure_coverage(self, open_, youth)
 
     def enrolment(self) -> np.ndarray:
+        """Students per programme: residents, and students from the ring (:mod:`.inflow`)."""
         pop = self.model.pop
         students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
-        return pop.count("programme", self.programmes.n, where=students)
+        return pop.count("programme", self.programmes.n, where=students) + self.ring.enrolled()
 
     def log_event(self, programme: int, event: str, reason: str) -> None:
         """Record a programme event; its attributes are joined when the events table is written."""
@@ -198,38 +267,70 @@ class Education:
 
     # --- yearly -------------------------------------------------------------------------------
     def intake_september(self) -> None:
-        """Secondary-school leavers split into mbo and other education; mbo entrants enrol."""
+        """Secondary-school leavers choose whether to enrol in mbo and, if so, a programme (one
+        nested logit, ODD §7.10); those who do not enrol go to other education."""
         model, pop, cfg, p = self.model, self.model.pop, self.cfg, self.programmes
         y = model.year_index
         # ages are on 1 January: those who turn vo_leave_age this calendar year leave now
         leavers = np.flatnonzero((pop.status == Status.SCHOOL) & (pop.age >= cfg.vo_leave_age - 1))
-        to_mbo = self.rng_choice.random(leavers.size) < cfg.mbo_share
+        places = np.maximum(self.places() - self.continuing[y], 0)
+        bbl_places = model.labour.bbl_places()
+        to_mbo, split = self.decide_participation(leavers, available(places, bbl_places, p.route, p.sector))
         other = leavers[~to_mbo]
         pop.status[other] = Status.OTHER_EDUCATION
         pop.study_year[other] = 0
         pop.months_in_state[other] = 0
         cand = leavers[to_mbo]
         expected = self.expected_continuing[y].copy()  # and the choices of each round, below
-        prog = allocate(self.rng_choice, cand.size, np.maximum(self.places() - self.continuing[y], 0),
-                        model.labour.bbl_places(), p.route, p.sector,
+        prog = allocate(self.rng_choice, cand.size, places, bbl_places, p.route, p.sector,
                         lambda pending, available: self.choose(cand[pending], available, expected))
         placed = prog >= 0
         if placed.any():
             self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
+        self._record_choice_outcomes(y, leavers, to_mbo, split, cand[placed], prog[placed])
         self.enrol(cand[placed], prog[placed])
         no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
         taken = np.bincount(prog[placed], minlength=p.n) + self.continuing[y]
+        # students from the ring around the region, within the places left
+        left = np.maximum(self.places() - taken, 0)
+        shares = aptitude_shares(pop.aptitude[leavers])
+        ring_open = available(left, bbl_places, p.route, p.sector)
+        expected += self.ring.expected_entrants(ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age),
+                                                shares, cfg.inflow_constant)
+        ring = self.ring.september(y, model.year, left, ring_open, shares)
+        taken += ring
         adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected)
-        self.intake[y] = np.bincount(prog[placed], minlength=p.n) + adults + self.continuing[y]
+        self.intake[y] = np.bincount(prog[placed], minlength=p.n) + ring + adults + self.continuing[y]
         self.expected_intake[y] = np.minimum(expected, self.places())
         self.open_at_intake[y] = p.open
         self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
         self.intakes_recorded += 1
-        self.coverage[y], self.nearest_minutes[y] = self.measure_coverage(p.open)
+        provision.record_coverage(self, y)
         finance.account(self, y)
+
+    def _record_choice_outcomes(self, y: int, leavers: np.ndarray, to_mbo: np.ndarray, split: np.ndarray,
+                                entrants: np.ndarray, prog: np.ndarray) -> None:
+        """School leavers by home and sector: enrolled in the region, enrolled outside it (a site
+        with ``site_municipality < 0``), not enrolled (by the expected sector split of their group,
+        P(sector | mbo)); and the participation (entrants ÷ leavers)."""
+        pop, p = self.model.pop, self.programmes
+        n_m = self.leavers_not_enrolled.shape[1]
+        out = p.site_municipality[prog] < 0
+        cell = pop.municipality[entrants].astype(np.int64) * N_SECTORS + p.sector[prog]
+        size = n_m * N_SECTORS
+        self.leavers_enrolled_in_region[y] = np.bincount(cell[~out], minlength=size).reshape(n_m, N_SECTORS)
+        self.leavers_enrolled_out_of_region[y] = np.bincount(cell[out], minlength=size).reshape(n_m, N_SECTORS)
+        stay_out = ~np.isin(leavers, entrants)
+        home = pop.municipality[leavers[stay_out]].astype(np.int64)
+        not_enrolled = np.zeros((n_m, N_SECTORS))
+        np.add.at(not_enrolled, home, split[stay_out])
+        self.leavers_not_enrolled[y] = not_enrolled
+        self.school_leavers[y] = leavers.size
+        self.mbo_entrants[y] = entrants.size
+        self.participation[y] = entrants.size / leavers.size if leavers.size else 0.0
 
     def adult_bbl_candidates(self) -> tuple[np.ndarray, float]:
         """Employed adults who may start a BBL programme this September, and the rate at which they do."""
@@ -253,7 +354,7 @@ class Education:
         offered = p.open & (p.route == Route.BBL) & (True if available is None else available)
         ok = offered[None, :] & (p.sector[None, :] == s[:, None]) \
             & (p.level[None, :] >= lv[:, None])
-        tt = self.travel_hp[m]
+        tt = self.travel_adult_hp[m]
         near = ok & (tt <= self.model.cfg.model.travel.max_travel_minutes)
         ok = np.where(near.any(1, keepdims=True), near, ok)  # within reach if any, else anywhere
         w = np.where(ok, self.adult_weight[None, :] * np.exp(self.cfg.choice.travel_per_10_minutes * tt / 10.0), 0.0)

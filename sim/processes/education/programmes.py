@@ -38,11 +38,18 @@ class Programmes:
     base_intake: np.ndarray
     capacity: np.ndarray  # max intake per year (persons at model scale, not rounded), before levers
     open: np.ndarray  # bool
+    site_intake: np.ndarray  # the whole site's base intake: = base_intake in the region, larger outside it
     unit: np.ndarray  # int: the "opleiding" (institution × site × qualification), both routes together
 
     @property
     def n(self) -> int:
         return len(self.sector)
+
+    @property
+    def in_region(self) -> np.ndarray:
+        """True for programmes at a site in the region (False: a site outside that the region's
+        students may choose)."""
+        return self.site_municipality >= 0
 
     def labels(self, institution_names: list[str]) -> dict[str, np.ndarray]:
         """The label columns of a programme in the results tables."""
@@ -94,7 +101,7 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
         price_factor=port["price_factor"].to_numpy(dtype=float),
         route=route, base_enrolment=port["students_base"].to_numpy(dtype=float) * scale,
         base_intake=np.zeros(len(port)), capacity=np.zeros(len(port)),
-        open=np.ones(len(port), dtype=bool),
+        open=np.ones(len(port), dtype=bool), site_intake=np.zeros(len(port)),
         unit=np.unique(np.stack([inst.astype(str), site.astype(str), crebo.astype(str)]), axis=1,
                        return_inverse=True)[1].ravel(),
     )
@@ -102,4 +109,31 @@ def build_programmes(data: RegionData, cfg: EducationConfig, scale: float) -> tu
     # holds I × Σ_y survival_y students, so I = S / Σ_y survival_y
     p.base_intake = p.base_enrolment / p.survival(cfg).sum(1)
     p.capacity = p.base_intake * cfg.capacity_factor
+    p.site_intake = p.base_intake.copy()
     return p, names
+
+
+def set_outside_targets(p: Programmes, outflow_share: float, youth: np.ndarray, minutes: np.ndarray,
+                        travel_per_10_minutes: float, reach_minutes: float, cfg: EducationConfig) -> None:
+    """The base-year students of the region at sites outside it (in place).
+
+    ``portfolio.csv`` holds whole outside sites (thousands of students of their own regions). Of
+    them the region's students are ``outflow_share`` of all its mbo students: the outside
+    programmes' base enrolment is set to outflow_share ÷ (1 − outflow_share) × the in-region base
+    enrolment, spread over them in proportion to whole-site students × Σ_m youth_m × exp(β_tt ×
+    minutes_mj ÷ 10) over the region's municipalities m within ``reach_minutes`` of the site (nearer
+    sites draw more, with the choice model's travel weight; a site beyond every school leaver's
+    choice set draws none). ``youth``: 15-19-year-olds per municipality; ``minutes``:
+    municipalities × programmes. Their capacity stays that of the whole site: the region's
+    students never fill it."""
+    out = ~p.in_region
+    if not out.any():
+        return
+    surv = p.survival(cfg).sum(1)
+    whole_intake = p.base_enrolment / surv
+    p.capacity[out] = whole_intake[out] * cfg.capacity_factor
+    near = np.where(minutes <= reach_minutes, np.exp(travel_per_10_minutes * minutes / 10.0), 0.0)
+    weight = p.base_enrolment[out] * (youth @ near)[out]
+    wanted = outflow_share / max(1.0 - outflow_share, 1e-12) * p.base_enrolment[~out].sum()
+    p.base_enrolment[out] = wanted * weight / max(weight.sum(), 1e-300)
+    p.base_intake[out] = p.base_enrolment[out] / surv[out]

@@ -39,6 +39,9 @@ def end_of_school_year(edu: Education) -> None:
     bol_drop = dropouts[pop.status[dropouts] == Status.MBO_BOL]
     if y >= 0:
         edu.dropouts[y] = np.bincount(prog[drop], minlength=p.n)
+    ring_graduates, ring_dropouts = edu.ring.july(y)  # the ring's students (not residents)
+    if y >= 0:
+        edu.dropouts[y] += ring_dropouts
     pop.status[bbl_drop] = Status.EMPLOYED  # keeps the job, without the diploma
     pop.status[bol_drop] = Status.UNEMPLOYED
     pop.programme[dropouts] = -1
@@ -49,7 +52,7 @@ def end_of_school_year(edu: Education) -> None:
     grads = stay[done]
     gprog = pop.programme[grads]
     if y >= 0:
-        edu.graduates[y] = np.bincount(gprog, minlength=p.n)
+        edu.graduates[y] = np.bincount(gprog, minlength=p.n) + ring_graduates
     pop.qual_sector[grads] = p.sector[gprog]
     pop.qual_level[grads] = np.maximum(pop.qual_level[grads], p.level[gprog])
     bbl = pop.status[grads] == Status.MBO_BBL

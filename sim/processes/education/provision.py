@@ -2,8 +2,9 @@
 opleidingen whose intake is too low.
 
 Coverage is the share of this year's school leavers with an open programme of a sector (any
-level, and each level) within ``max_travel_minutes``. Each April every institution reviews its
-opleidingen (programme without route): one whose mean intake over the last ``viability_years``
+level, and each level) within ``max_travel_minutes`` (and at the other thresholds of
+``model.travel.coverage_minutes``), by the students' travel mode. Each April every institution
+reviews its opleidingen (programme without route): one whose mean intake over the last ``viability_years``
 September intakes is under the viability threshold closes — unless a lever's closure handler
 (:mod:`sim.hooks`) takes the closure over. A closed programme takes no new students; those
 enrolled finish (teach-out).
@@ -28,37 +29,75 @@ def youth_by_municipality(edu: Education) -> np.ndarray:
     return pop.count("municipality", edu.model.n_municipalities, where=leavers).astype(float)
 
 
+def coverage_minutes(travel) -> np.ndarray:
+    """The thresholds (minutes) at which coverage is reported: ``model.travel.coverage_minutes``
+    and ``max_travel_minutes`` (the rule's "within reach"), sorted, each once."""
+    return np.unique(np.asarray([*travel.coverage_minutes, travel.max_travel_minutes], dtype=float))
+
+
+def nearest_minutes(edu: Education, open_: np.ndarray) -> np.ndarray:
+    """Minutes from each municipality to the nearest ``open_`` programme (= opleiding: a site's
+    BOL and BBL are at one place) per sector and level, by the students' travel mode
+    (``model.travel.mode``): municipalities × sectors × 5, column 0 any level, 1–4 that level;
+    sites inside and outside the region both count; inf where none is open.
+
+    Vectorised: programmes are sorted by (sector, level) once and the minimum over each group is
+    one ``np.minimum.reduceat`` over the (municipality × programme) travel matrix."""
+    p = edu.programmes
+    n_m = edu.travel_hp.shape[0]
+    key = p.sector.astype(np.int64) * 4 + (p.level.astype(np.int64) - 1)
+    order = np.argsort(key, kind="stable")
+    groups, starts = np.unique(key[order], return_index=True)
+    tt = np.where(open_[order][None, :], edu.travel_hp[:, order], np.inf)
+    by_level = np.full((n_m, N_SECTORS * 4), np.inf)
+    if groups.size:
+        by_level[:, groups] = np.minimum.reduceat(tt, starts, axis=1)
+    by_level = by_level.reshape(n_m, N_SECTORS, 4)
+    out = np.empty((n_m, N_SECTORS, 5))
+    out[:, :, 1:] = by_level
+    out[:, :, 0] = by_level.min(axis=2)
+    return out
+
+
+def coverage_shares(nearest: np.ndarray, youth: np.ndarray, minutes: np.ndarray) -> np.ndarray:
+    """Share of the school leavers ``youth`` (per municipality) whose municipality has an open
+    programme within each of ``minutes`` (from :func:`nearest_minutes`): thresholds × sectors × 5."""
+    total = max(float(youth.sum()), 1e-12)
+    within = nearest[None, ...] <= np.asarray(minutes, dtype=float)[:, None, None, None]  # (T, M, S, 5)
+    return np.tensordot(youth, within, axes=([0], [1])) / total
+
+
 def measure_coverage(edu: Education, open_: np.ndarray, youth: np.ndarray | None = None
                      ) -> tuple[np.ndarray, np.ndarray]:
     """Share of this year's school leavers with an open programme of each sector (any level, and
-    each level) within max_travel_minutes (sectors × 5, column 0 = any level); and minutes to the
-    nearest open programme per municipality and sector (inf where there is none)."""
-    p = edu.programmes
+    each level) within max_travel_minutes by the students' travel mode (sectors × 5, column 0 =
+    any level); and minutes to the nearest open programme per municipality, sector and level
+    (municipalities × sectors × 5, inf where there is none)."""
     youth = youth_by_municipality(edu) if youth is None else youth
+    nearest = nearest_minutes(edu, open_)
     limit = edu.model.cfg.model.travel.max_travel_minutes
-    tt = np.where(open_[None, :], edu.travel_hp, np.inf)  # (M, P)
-    nearest = np.full((edu.model.n_municipalities, N_SECTORS), np.inf)
-    np.minimum.at(nearest.T, p.sector, tt.T)  # per sector, min over its programmes
-    share = np.zeros((N_SECTORS, 5))
-    total = max(youth.sum(), 1e-12)
-    share[:, 0] = (youth[:, None] * (nearest <= limit)).sum(0) / total
-    for level in range(1, 5):
-        sel = p.level == level
-        near_l = np.full_like(nearest, np.inf)
-        np.minimum.at(near_l.T, p.sector[sel], tt[:, sel].T)
-        share[:, level] = (youth[:, None] * (near_l <= limit)).sum(0) / total
-    return share, nearest
+    return coverage_shares(nearest, youth, np.array([limit]))[0], nearest
+
+
+def record_coverage(edu: Education, y: int) -> None:
+    """Record school year ``y``'s coverage after the September intake: ``share_within_reach``
+    (at ``max_travel_minutes``), ``minutes_to_nearest`` and ``share_within`` (at each of
+    :func:`coverage_minutes`)."""
+    youth = youth_by_municipality(edu)
+    edu.coverage[y], edu.nearest_minutes[y] = measure_coverage(edu, edu.programmes.open, youth)
+    edu.share_within[y] = coverage_shares(edu.nearest_minutes[y], youth, coverage_minutes(edu.model.cfg.model.travel))
 
 
 def nearest_open_programme(edu: Education, persons: np.ndarray, sector: np.ndarray, level: np.ndarray | int = 2,
-                           route: int = Route.BOL, exact_level: bool = False) -> np.ndarray:
+                           route: int = Route.BOL, exact_level: bool = False, adults: bool = False) -> np.ndarray:
     """The nearest open programme of ``sector`` per person, at ``level`` or above (or exactly at
-    it), on ``route``; -1 where there is none. Used for LLO, doorstroom and adult BBL."""
+    it), on ``route``; -1 where there is none. Used for doorstroom and (``adults``: by the adults'
+    travel mode) LLO."""
     if persons.size == 0:
         return np.empty(0, dtype=np.int64)
     p = edu.programmes
     level = np.broadcast_to(np.asarray(level), persons.shape)
-    tt = edu.travel_hp[edu.model.pop.municipality[persons]]
+    tt = (edu.travel_adult_hp if adults else edu.travel_hp)[edu.model.pop.municipality[persons]]
     lvl_ok = (p.level[None, :] == level[:, None]) if exact_level else (p.level[None, :] >= level[:, None])
     ok = (p.open & (p.route == route))[None, :] & lvl_ok & (p.sector[None, :] == sector[:, None])
     score = np.where(ok, tt + p.level[None, :], np.inf)  # nearest, then the lowest fitting level
@@ -98,7 +137,8 @@ def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray
     unit_sector = np.zeros(n_units, dtype=np.int64)
     unit_sector[progs.unit] = progs.sector
     threshold = viability_threshold(edu)[unit_sector]
-    unit_open = np.bincount(progs.unit, weights=progs.open, minlength=n_units) > 0
+    # open opleidingen in the region (a site outside it is kept by its own region's students)
+    unit_open = np.bincount(progs.unit, weights=progs.open & progs.in_region, minlength=n_units) > 0
     weak = np.flatnonzero(unit_open & (last.mean(0) < threshold))
     return weak, last.mean(0)[weak], threshold[weak]
 

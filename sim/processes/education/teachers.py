@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.codes import N_SECTORS, Status
+from sim.codes import N_SECTORS
 
 if TYPE_CHECKING:
     from sim.processes.education.process import Education
@@ -30,10 +30,10 @@ class TeacherPool:
         self.ratio = np.ones(N_SECTORS)  # teachers ÷ need, at most 1: the share of places that can be taught
 
     def need(self) -> np.ndarray:
-        edu, pop = self.edu, self.edu.model.pop
-        students = (pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL)
-        by_prog = pop.count("programme", edu.programmes.n, where=students)
-        by_sector = np.bincount(edu.programmes.sector, weights=by_prog, minlength=N_SECTORS)
+        edu = self.edu
+        p = edu.programmes
+        by_prog = np.where(p.in_region, edu.enrolment(), 0)  # outside sites have their own teachers
+        by_sector = np.bincount(p.sector, weights=by_prog, minlength=N_SECTORS)
         return by_sector / edu.model.cfg.scale / self.cfg.students_per_teacher
 
     def july(self) -> None:
