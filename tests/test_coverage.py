@@ -154,7 +154,8 @@ def rule_report(rule_experiment, tmp_path_factory) -> Path:
 
 # documented in README (experiment report) and ODD §7.16.1
 DOCUMENTED_EFFECT_COLUMNS = ["region", "arm", "reference", "scope", "school_year", "metric", "diff_mean", "ci_low",
-                             "ci_high", "n", "cost_eur", "per_eur", "eur_per_student"]
+                             "ci_high", "n", "cost_eur", "per_eur", "per_eur_low", "per_eur_high", "eur_per_student",
+                             "eur_per_student_low", "eur_per_student_high"]
 DOCUMENTED_LOST_COLUMNS = ["region", "arm", "reference", "municipality", "sector", "level", "max_travel_minutes",
                            "minutes_start", "minutes_end_none", "minutes_end_rule", "lost_none", "lost_rule",
                            "beyond_reach_none", "beyond_reach_rule", "replications"]
@@ -174,6 +175,11 @@ def test_report_writes_the_coverage_tables(rule_report):
     kept = horizon[horizon["metric"] != "cost_eur"]
     assert np.isfinite(kept["per_eur"]).all()
     np.testing.assert_allclose(kept["per_eur"], kept["diff_mean"] / kept["cost_eur"])
+    # the bootstrap interval of kept per euro holds its point estimate
+    ok = kept["per_eur_low"].notna()
+    assert ok.any()
+    assert (kept.loc[ok, "per_eur_low"] <= kept.loc[ok, "per_eur"] + 1e-12).all()
+    assert (kept.loc[ok, "per_eur"] <= kept.loc[ok, "per_eur_high"] + 1e-12).all()
     md = (rule_report / "report.md").read_text()
     assert "## Minimal coverage: students kept, per euro" in md
     assert "## Municipalities losing access without the rule" in md

@@ -41,7 +41,9 @@ from sim.analysis.stats import DIFFERENCE_COLUMNS, paired_differences
 RULE = "minimal_coverage"
 OUTCOMES = {"mbo_entrants": "kept_in_mbo", "entrants_in_region": "kept_in_region", "within_reach": "kept_within_reach"}
 EFFECT_COLUMNS = ["region", "arm", "reference", "scope", "school_year", "metric", *DIFFERENCE_COLUMNS[1:],
-                  "cost_eur", "per_eur", "eur_per_student"]
+                  "cost_eur", "per_eur", "per_eur_low", "per_eur_high", "eur_per_student", "eur_per_student_low",
+                  "eur_per_student_high"]
+BOOTSTRAP = 2000  # resamples of the replicates for the CI of a ratio (kept per euro)
 LOST_COLUMNS = ["region", "arm", "reference", "municipality", "sector", "level", "max_travel_minutes",
                 "minutes_start", "minutes_end_none", "minutes_end_rule", "lost_none", "lost_rule",
                 "beyond_reach_none", "beyond_reach_rule", "replications"]
@@ -118,20 +120,42 @@ def kept_per_euro(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
     for region, arm, ref, base, rule in pairs:
         for scope in ("year", "cumulative"):
             for year in sorted(yearly["school_year"].unique()):
-                d = paired_differences(_run_values(wide, base, metrics, year, scope),
-                                       _run_values(wide, rule, metrics, year, scope), metrics).set_index("metric")
+                b_vals = _run_values(wide, base, metrics, year, scope)
+                r_vals = _run_values(wide, rule, metrics, year, scope)
+                d = paired_differences(b_vals, r_vals, metrics).set_index("metric")
                 cost = float(d.loc["cost_eur", "diff_mean"])
+                delta = r_vals - b_vals  # per replicate, paired
                 for m in metrics:
                     diff = float(d.loc[m, "diff_mean"])
                     kept = m != "cost_eur"
+                    low, high = (ratio_ci(delta[m].to_numpy(), delta["cost_eur"].to_numpy()) if kept and cost > 0
+                                 else (np.nan, np.nan))
                     rows.append({"region": region, "arm": arm, "reference": ref, "scope": scope,
                                  "school_year": int(year), "metric": OUTCOMES.get(m, m), **d.loc[m].to_dict(),
                                  "cost_eur": cost,
                                  "per_eur": diff / cost if kept and cost > 0 else np.nan,
-                                 "eur_per_student": cost / diff if kept and diff > 0 else np.nan})
+                                 "per_eur_low": low, "per_eur_high": high,
+                                 "eur_per_student": cost / diff if kept and diff > 0 else np.nan,
+                                 # euro per student kept: the inverse bounds where the kept are surely > 0
+                                 "eur_per_student_low": 1 / high if low > 0 else np.nan,
+                                 "eur_per_student_high": 1 / low if low > 0 else np.nan})
     out = pd.DataFrame(rows, columns=EFFECT_COLUMNS)
     out["n"] = out["n"].astype(int)
     return out
+
+
+def ratio_ci(kept: np.ndarray, cost: np.ndarray, level: float = 0.95) -> tuple[float, float]:
+    """Percentile bootstrap CI of mean(kept) / mean(cost) over paired replicates (resampled
+    together, ``BOOTSTRAP`` times, a fixed seed: the same experiment gives the same interval)."""
+    rng = np.random.default_rng(0)
+    idx = rng.integers(0, kept.size, size=(BOOTSTRAP, kept.size))
+    c = cost[idx].mean(1)
+    ratios = np.divide(kept[idx].mean(1), c, out=np.full(BOOTSTRAP, np.nan), where=c > 0)
+    ratios = ratios[np.isfinite(ratios)]
+    if ratios.size == 0:
+        return np.nan, np.nan
+    a = (1 - level) / 2
+    return float(np.quantile(ratios, a)), float(np.quantile(ratios, 1 - a))
 
 
 def _run_values(wide: pd.DataFrame, runs: pd.DataFrame, metrics: list[str], year: int, scope: str) -> pd.DataFrame:
