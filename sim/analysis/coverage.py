@@ -147,6 +147,7 @@ def kept_per_euro(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
 def ratio_ci(kept: np.ndarray, cost: np.ndarray, level: float = 0.95) -> tuple[float, float]:
     """Percentile bootstrap CI of mean(kept) / mean(cost) over paired replicates (resampled
     together, ``BOOTSTRAP`` times, a fixed seed: the same experiment gives the same interval)."""
+    kept, cost = np.asarray(kept, dtype=float), np.asarray(cost, dtype=float)
     rng = np.random.default_rng(0)
     idx = rng.integers(0, kept.size, size=(BOOTSTRAP, kept.size))
     c = cost[idx].mean(1)
