@@ -319,16 +319,16 @@ def likely_reason(t: pd.Series, model: float, published: float, drift: float = m
                 "finances or a take-over")
     if m in CHANGE_MEASURES:
         if model > published:
-            return ("the model declines more slowly than the forecast: its mbo share of school leavers is "
-                    "constant (the DUO/ABF/institution forecasts also include the shift to havo/hbo), and its "
-                    "region is closed to students from outside, so nobody leaves for schools elsewhere")
+            return ("the model declines more slowly than the forecast: its participation in mbo changes only with "
+                    "access (the DUO/ABF/institution forecasts also include the shift to havo/hbo), and its "
+                    "outflow to schools elsewhere is a fixed-share assumption calibrated in the base year")
         return ("the model declines faster than the forecast: the base-year stock is not the stock that the "
                 "model's intake, durations and dropout sustain (issue 11), so enrolment falls in the first years")
     if m in ("enrolment_total", "enrolment_institution", "intake_total"):
         side = "below" if model < published else "above"
         text = (f"the model is {side} the published figure: data/institutions.csv totals and site splits are "
                 "partly assumptions (e.g. Scalda's 2017 8,600 scaled so that Zeeland has the PZC 2021 total), "
-                "and the region is closed to students from outside")
+                "and the inflow from outside the region is an assumed share (data/study_flows.csv)")
         if np.isfinite(drift) and abs(drift) >= 10:
             text += (f"; besides, the model's own enrolment in this scope changes {drift:+.0f} % from {first} to "
                      f"{year}: the base-year stock is not the stock that the model's intake, durations and dropout "
