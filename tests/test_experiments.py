@@ -303,6 +303,13 @@ def test_survival_curves_are_kaplan_meier(pps_sweep):
         assert g["survival"].iloc[0] == pytest.approx(1.0), key
         assert (g["survival"].diff().dropna() <= 1e-12).all(), key
         assert g["survival"].between(0, 1).all(), key
+    # only the region's own programmes: the sites outside it are not reviewed
+    edu = pd.concat([pd.read_parquet(p) for p in (pps_sweep["exp"] / "runs").glob("*/education.parquet")])
+    first = edu[edu["school_year"] == edu["school_year"].min()]
+    assert (~first["in_region"]).any(), "the set-up needs sites outside the region"
+    counts = surv[surv["month"] == 0].groupby(["region", "arm"])["programmes"].sum()
+    per_run = first.groupby("programme_id")["in_region"].first().sum()
+    assert (counts % per_run == 0).all() and (counts > 0).all(), (counts, per_run)
 
 
 def test_policy_effect_intervals(pps_sweep):

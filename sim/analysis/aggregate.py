@@ -19,8 +19,8 @@ MILESTONES = (2030, 2035, 2045)
 
 
 def survival(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
-    """Kaplan–Meier programme survival per region, arm and sector (closure or bundling ends a
-    programme; censored at the horizon), pooled over replications, with 95 % bands."""
+    """Kaplan–Meier survival of the region's programmes per region, arm and sector (closure or
+    bundling ends a programme; censored at the horizon), pooled over replications, with 95 % bands."""
     edu = read_table(exp_dir, runs, "education")
     ev = read_table(exp_dir, runs, "events")
     out = []
@@ -29,6 +29,8 @@ def survival(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
         horizon = 12 * int(r0.years)
         start = pd.Timestamp(f"{int(r0.start_year)}-01-01")
         progs = edu[(edu["run"].isin(grp["run"])) & (edu["school_year"] == int(r0.start_year))]
+        if "in_region" in progs:  # sites outside the region are not reviewed: their survival says nothing
+            progs = progs[progs["in_region"]]
         ends = ev[ev["run"].isin(grp["run"]) & ev["event"].isin(CLOSURE_EVENTS)]
         ends = ends.groupby(["run", "programme_id"])["date"].min()
         for sector in SECTORS:
