@@ -23,12 +23,9 @@ import pandas as pd
 
 from sim.config import TRAVEL_MODES as MODES
 from sim.config import TravelConfig
+from sim.io.loaders import DataError
 
 EARTH_RADIUS_KM = 6371.0
-
-
-class TravelDataError(ValueError):
-    """A pair the model needs is missing from the travel table; the message names it."""
 
 
 def great_circle_km(lat1, lon1, lat2, lon2) -> np.ndarray:
@@ -68,9 +65,9 @@ def travel_matrix(table: pd.DataFrame, coordinates: dict[str, tuple[float, float
     wide = best.unstack()
     out = wide.reindex(index=list(origins), columns=list(destinations)).to_numpy(dtype=float)
     if missing == "error" and np.isnan(out).any():
-        i, j = np.argwhere(np.isnan(out))[0]
-        raise TravelDataError(
-            f"travel_minutes.csv has no {mode} time from {origins[i]} to {destinations[j]} "
-            f"({int(np.isnan(out).sum())} pair(s) missing); rebuild it with `python -m sim.datatools.travel` "
+        gaps = sorted({(origins[i], destinations[j]) for i, j in np.argwhere(np.isnan(out))})
+        raise DataError(
+            f"data file travel_minutes.csv has no {mode} time from {gaps[0][0]} to {gaps[0][1]} "
+            f"({len(gaps)} origin-destination pair(s) missing); rebuild it with `python -m sim.datatools.travel` "
             f"or set model.travel.mode=straight_line")
     return np.where(np.isnan(out), np.inf, out)

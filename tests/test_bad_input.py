@@ -77,6 +77,15 @@ def set_cell(name: str, col: str, value: str) -> Callable[[Path], None]:
     return corrupt
 
 
+def drop_pair(name: str, origin: str, destination: str) -> Callable[[Path], None]:
+    """Remove every row of ``origin`` -> ``destination`` from a travel table."""
+    def corrupt(d: Path) -> None:
+        df = _read(d, name)
+        df[(df["origin"] != origin) | (df["destination"] != destination)].to_csv(d / name, index=False)
+
+    return corrupt
+
+
 def duplicate_row(name: str) -> Callable[[Path], None]:
     def corrupt(d: Path) -> None:
         df = _read(d, name)
@@ -157,6 +166,7 @@ CORPUS = [
     case("rate-region-above-1", "region.unemployment_rate=2", 2, "region.unemployment_rate"),
     case("share-below-0", "model.education.mbo_share=-0.1", 2, "model.education.mbo_share"),
     case("share-llo-reach", "model.llo.reach=2", 2, "model.llo.reach"),
+    case("travel-mode-unknown", "model.travel.mode=bus", 2, "model.travel.mode", "straight_line"),
     case("growth-out-of-range", "economy.sector_growth.care=0.5", 2, "economy.sector_growth.care"),
     case("years-0", "years=0", 2, "years"),
     case("years-100", "years=100", 2, "years"),
@@ -240,6 +250,15 @@ CORPUS = [
     case("data-employment-unknown-sector", [], 2, EMP, "mining", data=set_cell(EMP, "sector", "mining")),
     case("data-employment-unknown-region", [], 2, EMP, "zeelnd", data=set_cell(EMP, "region", "zeelnd")),
     case("data-employment-duplicate", [], 2, EMP, "duplicate", data=duplicate_row(EMP)),
+    # travel, the ring and the study flows (issue 12)
+    case("data-travel-missing", [], 2, FILES["travel"], "not found", data=missing(FILES["travel"])),
+    case("data-travel-pair-missing", [], 2, FILES["travel"], "Sluis", "Vlissingen",
+         data=drop_pair(FILES["travel"], "Sluis", "Vlissingen")),
+    case("data-travel-negative", [], 2, FILES["travel"], "minutes", data=set_cell(FILES["travel"], "minutes", "-3")),
+    case("data-travel-unknown-mode", [], 2, FILES["travel"], "boat", data=set_cell(FILES["travel"], "mode", "boat")),
+    case("data-ring-population-band", [], 2, FILES["ring_population"], "100-104",
+         data=set_cell(FILES["ring_population"], "age_band", "100-104")),
+    case("data-flows-above-1", [], 2, FILES["flows"], "[0, 1]", data=set_cell(FILES["flows"], "value", "1.5")),
     case("data-sectors-missing", [], 2, SECT, data=missing(SECT)),
     case("data-sectors-empty", [], 2, SECT, "is empty", data=empty(SECT)),
     case("data-sectors-no-column", [], 2, SECT, "national_employment_share",

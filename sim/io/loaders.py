@@ -265,10 +265,22 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
     portfolio = load_portfolio(paths["portfolio"], paths["qualifications"], region, inst)
     ring, ring_bands = load_ring(paths["ring"], paths["ring_population"], label, set(muni["gm_code"]))
     travel = load_travel(paths["travel"], set(muni["municipality"]) | set(ring))
+    _check_pairs(paths["travel"], travel, [*muni["municipality"], *ring], sorted(set(inst["site"])))
     flows = load_flows(paths["flows"], region)
     checksums = {str(p): sha256(p) for p in paths.values()}
     return RegionData(region, muni, bands, inst, shares, coords, portfolio, travel, ring, ring_bands, flows,
                       checksums)
+
+
+def _check_pairs(path: Path, travel: pd.DataFrame, origins: list[str], sites: list[str]) -> None:
+    """Every origin (the region's and its ring's municipalities) needs a public-transport and a car
+    time to every site of the region's institutions."""
+    have = set(zip(travel["origin"], travel["destination"], travel["mode"], strict=True))
+    for mode in ("pt", "car"):
+        gaps = [(o, t) for o in origins for t in sites if (o, t, mode) not in have]
+        if gaps:
+            raise DataError(f"data file {path}: no {mode} time from {gaps[0][0]} to {gaps[0][1]} ({len(gaps)} "
+                            f"pair(s) missing); rebuild it with `python -m sim.datatools.travel`")
 
 
 def load_ring(path: Path, bands_path: Path, label: str, region_codes: set[str]) -> tuple[list[str], np.ndarray]:
