@@ -105,18 +105,9 @@ class RingInflow:
             return entrants
         leavers = self.school_leavers(year, edu.cfg.vo_leave_age)
         self.leavers[y] = leavers
-        ch = edu.cfg.choice
         # groups: ring municipality × aptitude, sized by a multinomial draw of the leavers
-        counts = np.stack([self.rng.multinomial(n, aptitude_shares) for n in leavers])  # (R, 5)
-        m, apt = np.nonzero(counts >= 0)
-        n_g = counts[m, apt]
-        tt = self.travel[m]
-        gap = np.abs(p.level[None, :] - apt[:, None])
-        v = choice.programme_utility(self.ring_asc(edu.asc, edu.cfg.inflow_constant), tt, gap, p.route == Route.BBL,
-                                     ch)
-        ok = choice.choice_set(tt, available, edu.model.cfg.model.travel.choice_set_minutes)
-        prob, iv = choice.nested(v, ok, edu.sector_onehot, edu.sector_utility(), ch.nest_scale)
-        p_mbo = choice.participation_from_iv(iv, edu.cfg.participation_constant, ch.participation_scale)
+        n_g = np.stack([self.rng.multinomial(n, aptitude_shares) for n in leavers]).ravel()  # (R × 5)
+        prob, p_mbo = self.group_choice(available, edu.asc, edu.cfg.inflow_constant, edu.cfg.participation_constant)
         to_mbo = self.rng.binomial(n_g, p_mbo)
         chosen = np.zeros((n_g.size, p.n), dtype=np.int64)
         for g in np.flatnonzero(to_mbo > 0):
@@ -128,7 +119,7 @@ class RingInflow:
         for j in np.flatnonzero(total > admitted):  # who gets the places: a random draw among them
             want[:, j] = self.rng.multivariate_hypergeometric(want[:, j], admitted[j])
         entrants = want.sum(0)
-        self.entrants[y] = np.bincount(m, weights=want.sum(1), minlength=len(self.names)).astype(np.int64)
+        self.entrants[y] = want.sum(1).reshape(len(self.names), 5).sum(1)
         self.stock[:, 0] += entrants
         self.intake[y] = entrants
         return entrants
@@ -143,18 +134,24 @@ class RingInflow:
         edu, p = self.edu, self.edu.programmes
         if not self.names:
             return np.zeros(p.n)
-        ch = edu.cfg.choice
+        n_g = (leavers[:, None] * aptitude_shares[None, :]).ravel()
+        prob, p_mbo = self.group_choice(available, edu.asc if asc is None else asc, constant,
+                                        edu.cfg.participation_constant if participation_constant is None
+                                        else participation_constant)
+        return np.where(p.in_region, (n_g * p_mbo) @ prob, 0.0)
+
+    def group_choice(self, available: np.ndarray, asc: np.ndarray, constant: float, c_mbo: float
+                     ) -> tuple[np.ndarray, np.ndarray]:
+        """Per group (ring municipality × aptitude, in that order): P(programme | mbo) (groups ×
+        programmes) and P(mbo), by the region's nested logit with the ring's constants."""
+        edu, p, ch = self.edu, self.edu.programmes, self.edu.cfg.choice
         m, apt = np.divmod(np.arange(len(self.names) * 5), 5)
-        n_g = leavers[m] * aptitude_shares[apt]
         tt = self.travel[m]
         gap = np.abs(p.level[None, :] - apt[:, None])
-        asc = edu.asc if asc is None else asc
-        c_mbo = edu.cfg.participation_constant if participation_constant is None else participation_constant
         v = choice.programme_utility(self.ring_asc(asc, constant), tt, gap, p.route == Route.BBL, ch)
         ok = choice.choice_set(tt, available, edu.model.cfg.model.travel.choice_set_minutes)
         prob, iv = choice.nested(v, ok, edu.sector_onehot, edu.sector_utility(), ch.nest_scale)
-        p_mbo = choice.participation_from_iv(iv, c_mbo, ch.participation_scale)
-        return np.where(p.in_region, (n_g * p_mbo) @ prob, 0.0)
+        return prob, choice.participation_from_iv(iv, c_mbo, ch.participation_scale)
 
     def ring_asc(self, asc: np.ndarray, constant: float) -> np.ndarray:
         """The ring leavers' programme constants: ``asc`` + κ in the region, whole-site size outside."""
