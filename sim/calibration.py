@@ -46,7 +46,7 @@ from scipy.optimize import minimize
 from sim.choice_calibration import ChoiceFit, fit_programme_constants
 from sim.codes import N_SECTORS, SECTORS, Status
 from sim.hydra_config import CONFIG_DIR, compose
-from sim.io.loaders import DataError, load_region
+from sim.io.loaders import PACKAGE_DATA_DIR, DataError, load_region
 from sim.io.safe import UnsafeOutput, atomic_file, atomic_folder, check_file_replaceable, check_replaceable
 from sim.io.writer import markdown_table
 from sim.model import RegionModel
@@ -54,10 +54,11 @@ from sim.processes.demography import DATA_YEAR
 from sim.regions import REGIONS
 from sim.results import uwv_class
 
-FITTED = ("model.education.adult_bbl_rate", "model.labour.matching_efficiency", "model.labour.initial_vacancy_rate")
+FITTED = ("model.education.adult_bbl_rate", "model.labour.matching_efficiency", "model.labour.initial_vacancy_rate",
+          "model.labour.max_job_finding_rate")
 # plausible ranges: about half of a cohort goes to mbo nationally (OCW), regions differ with their
 # vmbo share; a fit that ends on a bound is reported as such (the figure cannot be matched)
-BOUNDS = ((0.0, 0.05), (0.02, 2.0), (0.005, 0.15))
+BOUNDS = ((0.0, 0.05), (0.02, 4.0), (0.005, 0.15), (0.03, 0.8))
 # target -> relative (True) or absolute (False) gap in the loss
 LOSS_TERMS = {"bbl_share": True, "tightness": True, "unemployment_drift": False}
 TIGHTNESS_TARGET = 1.24  # CBS: mean of 105, 133, 143, 121 vacancies per 100 unemployed (Q4 2021–Q3 2022)
@@ -86,7 +87,9 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
     vac, seek, short = lab["vacancies"].mean(0), lab["job_seekers"].mean(0), lab["ww_short"].mean(0)
     intake = np.where(inside, edu.intake[0], 0)
     unemployed = model.demography.status_counts[:, Status.UNEMPLOYED]
+    employed = model.demography.status_counts[:, Status.EMPLOYED]
     return {
+        "unemployment_rate": float(np.mean(unemployed / np.maximum(unemployed + employed, 1))),
         "unemployment_drift": unemployed[-1] / max(unemployed[0], 1) - 1,
         "enrolment_total": total,
         "intake_by_sector": np.bincount(p.sector, weights=intake, minlength=N_SECTORS) / max(intake.sum(), 1),
@@ -172,7 +175,7 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
 
     cfg = compose([f"region={region}"])
     x = np.array([cfg.model.education.adult_bbl_rate, cfg.model.labour.matching_efficiency,
-                  cfg.model.labour.initial_vacancy_rate])
+                  cfg.model.labour.initial_vacancy_rate, cfg.model.labour.max_job_finding_rate])
     best = None
     for _round in range(2):
         choice = fit_programme_constants(region, _overrides(x), seeds)
@@ -194,7 +197,7 @@ def _overrides(x: np.ndarray) -> list[str]:
 
 
 def _simplex(x0: np.ndarray) -> np.ndarray:
-    steps = np.maximum(np.abs(x0) * 0.2, [0.002, 0.05, 0.005])
+    steps = np.maximum(np.abs(x0) * 0.2, [0.002, 0.05, 0.005, 0.03])
     return np.vstack([x0, *(x0 + np.eye(len(x0))[i] * steps[i] for i in range(len(x0)))])
 
 
@@ -361,14 +364,40 @@ def table(region: str, scale: float, seeds: tuple[int, ...]) -> pd.DataFrame:
                  "source": 0.0, "gap": drift,
                  "within_5pct": bool(abs(drift) <= TOLERANCE),
                  "source_ref": "steady base year (assumption): unemployment neither drifts up nor down"})
+    rate, rate_source = labour_figure(region, "unemployment_rate")
+    u = res["unemployment_rate"]
+    rows.append({"region": region, "figure": "unemployment_rate", "item": "base-year mean", "model": u,
+                 "source": rate / 100, "gap": u - rate / 100, "within_5pct": bool(abs(u - rate / 100) <= 0.005),
+                 "source_ref": f"within 0.5 percentage point of {rate_source}"})
+    classes = uwv_targets(region)
     for i, s in enumerate(SECTORS):
         ind = float(res["uwv_tightness_by_sector"][i])
+        want, source = classes[s]
         rows.append({"region": region, "figure": "uwv_tightness_class", "item": s, "model": ind,
-                     "source": np.nan, "gap": np.nan,
-                     "within_5pct": uwv_class(ind) in ("tight", "very tight"),
-                     "source_ref": f"model class '{uwv_class(ind)}'; source: almost every class tight or very "
-                                   "tight (UWV, national 4.32 in Q1 2023)"})
+                     "source": np.nan, "gap": np.nan, "within_5pct": uwv_class(ind) == want,
+                     "source_ref": f"model class '{uwv_class(ind)}', source class '{want}' "
+                                   f"(data/uwv_tightness_targets.csv: {source[:120]})"})
     return pd.DataFrame(rows)
+
+
+def labour_figure(region: str, figure: str) -> tuple[float, str]:
+    """A figure of ``data/labour_force.csv`` for ``region`` and its source."""
+    df = pd.read_csv(PACKAGE_DATA_DIR / "labour_force.csv")
+    row = df[(df["region"] == region) & (df["figure"] == figure)]
+    if row.empty:
+        raise DataError(f"data file {PACKAGE_DATA_DIR / 'labour_force.csv'}: no {figure} for region {region}")
+    return float(row["value"].iloc[0]), str(row["source"].iloc[0])
+
+
+def uwv_targets(region: str) -> dict[str, tuple[str, str]]:
+    """Sector -> (UWV tightness class, source) of ``data/uwv_tightness_targets.csv`` for ``region``."""
+    path = PACKAGE_DATA_DIR / "uwv_tightness_targets.csv"
+    df = pd.read_csv(path)
+    df = df[df["region"] == region]
+    missing = sorted(set(SECTORS) - set(df["sector"]))
+    if missing:
+        raise DataError(f"data file {path}: no tightness class for {region} sector(s) {missing}")
+    return {r.sector: (r.target_class, r.source) for r in df.itertuples()}
 
 
 def _data_bands(bands: np.ndarray, labels: list[str], shift: int, pension_age: int) -> np.ndarray:

@@ -299,40 +299,59 @@ class EducationConfig:
 class LabourConfig:
     matching_elasticity: float = 0.5
     matching_efficiency: float = 0.5
-    other_sector_fit: float = 0.25
-    unqualified_fit: float = 0.4
+    max_job_finding_rate: float = 0.3  # monthly: the frictional floor (search takes time)
+    entrant_job_finding_rate: float = 0.6  # the same for school leavers in their first year of looking
+    entrant_max_age: int = 27
+    graduate_entry_months: int = 4  # graduates start searching over this many months from July
     commute_decay_minutes: float = 20.0
     on_the_job_search: float = 0.03
     hard_to_fill_months: int = 3
-    vacancy_max_age_months: int = 24
-    abandon_rate: float = 0.08
+    vacancy_max_age_months: int = 24  # the oldest age bucket (older vacancies stay in it)
+    adaptation_rate: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SECTORS, 0.0))
     initial_vacancy_rate: float = 0.045
     layoff_rate: float = 0.004
     to_inactive_rate: float = 0.002
     unemployed_to_inactive: float = 0.015
     inactive_to_seeking: float = 0.006
+    participation_elasticity: float = 0.0
     bbl_places_per_100_jobs: float = 1.0
+    bbl_cycle_elasticity: float = 0.0
+    bbl_supervision_elasticity: float = 0.0
     initial_vacancy_fill_rate: float = 0.25
     seek_max_age: int = 60
+    labour_migrant_return_rate: float = 0.3
+    labour_migration_elasticity: float = 0.0
+    cross_border_elasticity: float = 0.0
+    tightness_response_cap: float = 3.0  # responses read min(max(tightness ÷ base, 1/cap), cap)
 
     def validate(self) -> None:
         for k in (
             "matching_elasticity",
-            "other_sector_fit",
-            "unqualified_fit",
+            "max_job_finding_rate",
+            "entrant_job_finding_rate",
             "on_the_job_search",
             "initial_vacancy_rate",
             "layoff_rate",
             "to_inactive_rate",
             "unemployed_to_inactive",
             "inactive_to_seeking",
-            "abandon_rate",
             "initial_vacancy_fill_rate",
+            "labour_migrant_return_rate",
         ):
             check_share(f"model.labour.{k}", getattr(self, k))
+        check_sector_dict("model.labour.adaptation_rate", self.adaptation_rate, complete=True)
+        for s, v in self.adaptation_rate.items():
+            check_share(f"model.labour.adaptation_rate.{s}", v)
+        for k in ("participation_elasticity", "bbl_cycle_elasticity", "bbl_supervision_elasticity",
+                  "labour_migration_elasticity", "cross_border_elasticity"):
+            check_positive(f"model.labour.{k}", getattr(self, k), allow_zero=True)
+        if not self.tightness_response_cap >= 1:
+            raise ConfigError(f"model.labour.tightness_response_cap = {self.tightness_response_cap!r}: must be >= 1")
         check_positive("model.labour.matching_efficiency", self.matching_efficiency)
         check_positive("model.labour.commute_decay_minutes", self.commute_decay_minutes)
         check_positive("model.labour.hard_to_fill_months", self.hard_to_fill_months)
+        if not 1 <= self.graduate_entry_months <= 12:
+            raise ConfigError(f"model.labour.graduate_entry_months = {self.graduate_entry_months!r}: must be in [1, 12]")
         if self.vacancy_max_age_months <= self.hard_to_fill_months:
             raise ConfigError(
                 "model.labour.vacancy_max_age_months: must exceed model.labour.hard_to_fill_months"

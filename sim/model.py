@@ -25,7 +25,7 @@ from sim.policies import build_policies
 from sim.processes.demography import Demography
 from sim.processes.economy import demand_index
 from sim.processes.education import Education
-from sim.processes.labour import LabourMarket
+from sim.processes.labour import LabourMarket, LabourSupply
 from sim.processes.llo import Llo
 from sim.processes.municipalities import TrainingPurchases
 from sim.results import Results
@@ -57,6 +57,7 @@ class RegionModel(mesa.Model):
         self._declare_dimensions()
 
         self.labour = LabourMarket(self)
+        self.labour_supply = LabourSupply(self)
         self.demography = Demography(self)
         self.education = Education(self)
         self.hooks = Hooks.neutral(self.education.programmes.n)
@@ -71,6 +72,7 @@ class RegionModel(mesa.Model):
         self.education.initialise_students()
         unset = np.flatnonzero(self.pop.status == UNSET)
         self.demography.assign_adult_states(unset, self.streams["init.adults"])
+        self.labour_supply.initialise()
         self.labour.initialise()
         self.persons_start = self.pop.n
         self.demography.record_start()
@@ -81,6 +83,7 @@ class RegionModel(mesa.Model):
             Municipality(self, i, name, name == centre)
 
         self.every_year(self.demography.january, JANUARY, first_year=1, priority=Priority.HIGH)
+        self.every_year(self.labour_supply.january, JANUARY, first_year=1)
         self.every_year(self.training.january, JANUARY)
         self.every_year(self._institutions_review, APRIL)
         self.every_year(self.education.end_of_school_year, JULY)
@@ -144,6 +147,7 @@ class RegionModel(mesa.Model):
         self.llo.step(month)
         self.pop.months_in_state += 1
         self.labour.record_month(month)
+        self.labour_supply.record_month(month)
         self.demography.record_month(month)
 
     def run(self) -> None:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from sim.codes import SECTOR_INDEX, SECTORS
+from sim.io.labour_data import LABOUR_FILES, LabourData, load_labour
 from sim.regions import REGION_LABELS
 
 PACKAGE_DATA_DIR = Path(str(files("sim") / "data"))  # the data shipped with the package
@@ -36,6 +37,7 @@ FILES = {
     "ring": "ring_municipalities.csv",
     "ring_population": "ring_population_by_age_band_2021.csv",
     "flows": "study_flows.csv",
+    **LABOUR_FILES,
 }
 TRAVEL_MODES = ("pt", "bike", "car")  # the modes of travel_minutes.csv
 
@@ -125,6 +127,7 @@ class RegionData:
     ring: list[str]  # municipalities just outside the region whose school leavers may study in it
     ring_bands: np.ndarray  # (ring municipalities, 20) persons by 5-year band
     flows: dict[str, float]  # study_flows.csv: quantity -> share (outflow_share, inflow_share, ...)
+    labour: LabourData  # search by field, vacancy profile, cross-border workers, labour migrants
     checksums: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -267,9 +270,10 @@ def load_region(region: str, data_dir: str | Path | None = None) -> RegionData:
     travel = load_travel(paths["travel"], set(muni["municipality"]) | set(ring))
     _check_pairs(paths["travel"], travel, [*muni["municipality"], *ring], sorted(set(inst["site"])))
     flows = load_flows(paths["flows"], region)
+    labour = load_labour(paths, region, list(muni["municipality"]), shares, _read_csv, DataError)
     checksums = {str(p): sha256(p) for p in paths.values()}
     return RegionData(region, muni, bands, inst, shares, coords, portfolio, travel, ring, ring_bands, flows,
-                      checksums)
+                      labour, checksums)
 
 
 def _check_pairs(path: Path, travel: pd.DataFrame, origins: list[str], sites: list[str]) -> None:

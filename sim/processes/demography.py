@@ -148,7 +148,14 @@ class Demography:
         rng = model.streams["init.population"]
         pop.aptitude[:] = self.draw_aptitude(rng, n)
         pop.status[pop.age < model.cfg.model.education.vo_leave_age] = Status.SCHOOL
+        self.draw_retire_months(pop, rng)
         return pop
+
+    def draw_retire_months(self, pop: Population, rng: np.random.Generator) -> None:
+        """Persons in their last year before the pension age stop working in the month they reach
+        it (a birthday, uniform over the year), not all in January (sim.processes.labour)."""
+        last = np.flatnonzero(pop.age == self.pcfg.pension_age - 1)
+        pop.retire_month[last] = rng.integers(0, 12, size=last.size)
 
     def draw_aptitude(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shares = np.asarray(self.model.cfg.model.education.aptitude_level_shares)
@@ -271,3 +278,4 @@ class Demography:
                          status=Status.SCHOOL)
         pop.aptitude[new] = self.draw_aptitude(rng, n_c)
         self.entries["cohort"][month] = n_c
+        self.draw_retire_months(pop, rng)

@@ -15,6 +15,14 @@ if TYPE_CHECKING:
     from sim.processes.education.process import Education
 
 
+def graduate_delay(edu: Education, n: int) -> np.ndarray:
+    """Minus the months before each of ``n`` graduates starts looking for work: spread evenly
+    over ``labour.graduate_entry_months`` from July (the labour market matches only job seekers
+    with ``months_in_state >= 0``)."""
+    months = edu.model.cfg.model.labour.graduate_entry_months
+    return -edu.rng_progress.integers(0, months, size=n).astype(np.int16)
+
+
 def end_of_school_year(edu: Education) -> None:
     """July: dropout, progression and graduation in mbo; leaving other education."""
     model, pop, cfg, p, rng = edu.model, edu.model.pop, edu.cfg, edu.programmes, edu.rng_progress
@@ -29,7 +37,7 @@ def end_of_school_year(edu: Education) -> None:
     shares = model.data.employment_shares
     pop.qual_sector[leave] = rng.choice(N_SECTORS, size=leave.size, p=shares)
     pop.sector[leave] = pop.qual_sector[leave]
-    pop.months_in_state[leave] = 0
+    pop.months_in_state[leave] = graduate_delay(edu, leave.size)
     students = np.flatnonzero((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
     prog = pop.programme[students]
     level = p.level[prog]
@@ -81,5 +89,6 @@ def end_of_school_year(edu: Education) -> None:
     pop.sector[seekers] = p.sector[pop.programme[seekers]]
     pop.programme[grads] = -1
     pop.months_in_state[grads] = 0
+    pop.months_in_state[seekers] = graduate_delay(edu, seekers.size)
     edu.enrol(cont, nxt)
     edu.continuing[model.year_index] += np.bincount(nxt, minlength=p.n)  # counted in September

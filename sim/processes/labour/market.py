@@ -3,9 +3,17 @@
 Employers are held as cells (sector × work municipality): headcount (derived from the persons
 who work there), a target headcount that follows the economy scenario, and vacancies counted by
 age in months. A vacancy open for ``hard_to_fill_months`` or more is *hard to fill*: the shortage
-measure. Matching per sector is a constant-returns Cobb–Douglas function of effective job
-seekers and vacancies (Petrongolo & Pissarides 2001; Gorter & van Ours 1995 for NL), where a
-seeker counts by qualification fit and commuting access to the sector's vacancies.
+measure. Vacancies that stay open are *unmet demand*; employers do not silently drop them, but
+organise a share of the hard-to-fill ones away each month (automation, reorganisation: the flow
+``adapted``, which lowers the sector's demand path).
+
+Matching per sector is a constant-returns Cobb–Douglas function of effective job seekers and
+vacancies (Petrongolo & Pissarides 2001; Gorter & van Ours 1995 for NL). A seeker's search
+effort sums to one over sectors: mostly in their own field, the rest in related fields
+(``data/field_mobility.csv``), each weighted by commuting access to the sector's vacancies. No
+seeker finds work faster than ``max_job_finding_rate`` a month (search takes time: the
+frictional floor). The supply side that responds to tightness (participation, labour migrants,
+cross-border commuters) is in :mod:`sim.processes.labour.supply`.
 """
 
 from __future__ import annotations
@@ -14,7 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.codes import N_SECTORS, Benefit, Status
+from sim.codes import N_SECTORS, SECTORS, Benefit, Status
 from sim.processes.economy import bbl_place_index
 from sim.sampling import bernoulli_subset, first_within_capacity
 
@@ -44,9 +52,11 @@ class LabourMarket:
         self.n_ages = self.cfg.vacancy_max_age_months + 1
         self.vacancies = np.zeros((N_SECTORS, n_m, self.n_ages), dtype=np.int64)
         self.base_target = np.zeros((N_SECTORS, n_m))
-        # commute_weight[home, work]: how much a vacancy in `work` counts for a seeker in `home`
+        # commute_weight[home, work]: how much a vacancy in `work` counts for a seeker in `home`;
+        # 1 in one's own municipality, falling with the extra minutes beyond it
         tt = model.travel_mm
-        self.commute_weight = np.exp(-tt / self.cfg.commute_decay_minutes)
+        extra = np.maximum(tt - np.diag(tt)[:, None], 0.0)
+        self.commute_weight = np.exp(-extra / self.cfg.commute_decay_minutes)
         self.rng_sep = model.streams["labour.separations"]
         self.rng_match = model.streams["labour.matching"]
         self.rng_benefit = model.streams["labour.benefits"]
@@ -54,7 +64,15 @@ class LabourMarket:
         self.head = np.zeros((N_SECTORS, n_m), dtype=np.int64)  # headcount, kept current within a month
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
-        self.abandoned = np.zeros(N_SECTORS, dtype=np.int64)
+        self.adapted = np.zeros(N_SECTORS, dtype=np.int64)
+        data = model.data.labour
+        # search rows by field; the last row is for seekers without a field: the region's job mix
+        self.search_rows = np.vstack([data.field_search, model.data.employment_shares])
+        self.adaptation_rate = np.array([self.cfg.adaptation_rate[s] for s in SECTORS])
+        self.commuters_in = np.zeros((N_SECTORS, n_m), dtype=np.int64)  # jobs held by persons living abroad
+        self.base_vacancy_rate = np.zeros(N_SECTORS)  # the base year's, for tightness responses
+        self.base_htf_share = np.zeros(N_SECTORS)
+        self.base_vu = 0.0
         # the UWV signal of the last 12 months: vacancies and short-WW job seekers per sector
         # (a ring buffer by month of year; levers such as the numerus fixus read it)
         self.recent_vacancies = np.zeros((12, N_SECTORS), dtype=np.int64)
@@ -66,63 +84,99 @@ class LabourMarket:
             "vacancies": r.declare("labour", "vacancies", ms, "persons", doc="open vacancies at the end of the month"),
             "hard_to_fill": r.declare("labour", "hard_to_fill", ms, "persons",
                                       doc="vacancies open hard_to_fill_months or longer"),
-            "job_seekers": r.declare("labour", "job_seekers", ms, "persons", doc="unemployed by sector"),
+            "job_seekers": r.declare("labour", "job_seekers", ms, "persons",
+                                     doc="unemployed persons looking for work, by sector of their last job or "
+                                         "training (graduates count from the month they start looking)"),
             "ww_short": r.declare("labour", "ww_short", ms, "persons", doc="job seekers on WW for < 6 months"),
             "hires": r.declare("labour", "hires", ms, "persons", doc="hires during the month"),
             "separations": r.declare("labour", "separations", ms, "persons", doc="jobs ended during the month"),
-            "abandoned": r.declare("labour", "abandoned", ms, "persons", doc="vacancies given up during the month"),
+            "adapted": r.declare("labour", "adapted", ms, "persons",
+                                 doc="jobs employers organised away during the month (automation, reorganisation): "
+                                     "hard-to-fill vacancies withdrawn, the demand path lowered by as much"),
+            "unmet_demand": r.declare("labour", "unmet_demand", ms, "persons",
+                                      doc="vacancies open for the whole month: person-months of work wanted, not done"),
         }
+        self.recent_job_seekers = np.zeros((12, N_SECTORS), dtype=np.int64)
+        self.recent_employed = np.zeros((12, N_SECTORS), dtype=np.int64)
 
     # --- state derived from persons -------------------------------------------------------
     def headcount(self) -> np.ndarray:
         """Jobs filled per (sector, work municipality): employed persons and BBL students."""
         pop = self.model.pop
-        working = np.flatnonzero((pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL))
-        return self._cells(working)
+        working = np.flatnonzero(((pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL))
+                                 & (pop.work_municipality >= 0))
+        return self._cells(working, in_region=True) + self.commuters_in
 
-    def _cells(self, persons: np.ndarray) -> np.ndarray:
-        """Jobs per (sector, work municipality) held by ``persons`` (all of whom work)."""
+    def _cells(self, persons: np.ndarray, in_region: bool = False) -> np.ndarray:
+        """Jobs in the region per (sector, work municipality) held by ``persons`` (all of whom
+        work; those who work abroad hold none; ``in_region``: none of them works abroad)."""
         pop, n_m = self.model.pop, self.model.n_municipalities
+        if not in_region:
+            persons = persons[pop.work_municipality[persons] >= 0]
         cell = pop.sector[persons].astype(np.int64) * n_m + pop.work_municipality[persons]
         return np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
 
     def initialise(self) -> None:
-        """Open the base-year vacancies and set targets = headcount + vacancies."""
+        """Open the base-year vacancies (the fitted mean rate, CBS's profile over sectors) and set
+        targets = headcount + vacancies."""
         head = self.headcount()
-        v = np.rint(head * self.cfg.initial_vacancy_rate).astype(np.int64)
+        rate = self.cfg.initial_vacancy_rate * self.model.data.labour.vacancy_profile
+        v = np.rint(head * rate[:, None]).astype(np.int64)
         # spread over ages as if each vacancy is filled with a constant monthly probability
         ages = np.arange(self.n_ages)
         weights = (1 - self.cfg.initial_vacancy_fill_rate) ** ages
         weights /= weights.sum()
         self.vacancies = _round_split(v, weights)
         self.base_target = (head + v).astype(float)
+        # the base year's hard-to-fill vacancies per job, the reference of the BBL supervision effect
+        htf = self.vacancies[..., self.cfg.hard_to_fill_months:].sum(axis=(1, 2))
+        self.base_htf_share = htf / np.maximum(head.sum(1), 1)
 
     # --- monthly --------------------------------------------------------------------------
     def step(self, month: int) -> None:
         self.hires[:] = 0
         self.separations[:] = 0
-        self.abandoned[:] = 0
+        self.adapted[:] = 0
+        self._retire(month)
         self.head = self.headcount()  # yearly events (intake, graduation, exits) change jobs
         self._age_vacancies(month)
         self._separate()
         self._post_vacancies(month)
+        self.model.labour_supply.monthly(month)  # cross-border hires, participation
         self._match()
         self._update_benefits()
 
+    def _retire(self, month: int) -> None:
+        """Workers and job seekers in their last year before the pension age leave the labour
+        force in their month (``retire_month``); they leave the population next January."""
+        pop = self.model.pop
+        last = self.model.cfg.model.population.pension_age - 1
+        who = np.flatnonzero((pop.retire_month == month % 12) & (pop.age == last))
+        who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
+        working = who[pop.status[who] == Status.EMPLOYED]
+        self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
+        pop.status[who] = Status.INACTIVE
+        pop.work_municipality[who] = -1
+        pop.benefit[who] = Benefit.NONE
+        pop.benefit_months[who] = 0
+        pop.months_in_state[who] = 0
+        pop.retire_month[who] = -1
+
     def _age_vacancies(self, month: int) -> None:
-        """Vacancies get a month older. Employers give up a share of their hard-to-fill
-        vacancies each month, and all that reach vacancy_max_age_months: the job is not
-        created after all (reorganised, automated), which lowers their target headcount."""
+        """Vacancies get a month older (those in the last bucket stay there: still unmet demand).
+        Employers organise a share ``adaptation_rate`` of their hard-to-fill vacancies away each
+        month: the work is automated or reorganised, so the demand path drops by as much."""
         v = self.vacancies
         htf = self.cfg.hard_to_fill_months
-        give_up = self.rng_vac.binomial(v[..., htf:], self.cfg.abandon_rate)
-        give_up[..., -1] = v[..., -1]
-        v[..., htf:] -= give_up
-        abandoned = give_up.sum(-1)
-        v[..., 1:] = v[..., :-1].copy()
+        adapt = self.rng_vac.binomial(v[..., htf:], self.adaptation_rate[:, None, None])
+        v[..., htf:] -= adapt
+        adapted = adapt.sum(-1)
+        last = v[..., -1] + v[..., -2]
+        v[..., 1:-1] = v[..., :-2].copy()
+        v[..., -1] = last
         v[..., 0] = 0
-        self.base_target -= abandoned / self.model.demand_index[month][:, None]
-        self.abandoned += abandoned.sum(1)
+        self.base_target -= adapted / self.model.demand_index[month][:, None]
+        self.adapted += adapted.sum(1)
 
     def _separate(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_sep
@@ -138,19 +192,25 @@ class LabourMarket:
         laid_off, to_inactive = cand[laid], cand[~laid]
         self.separations += np.bincount(pop.sector[cand], minlength=N_SECTORS)
         self.head -= self._cells(cand)
+        gone = rng.binomial(self.commuters_in, p_leave * separation_factor[:, None])  # cross-border workers leave
+        self.commuters_in -= gone
+        self.head -= gone
+        self.separations += gone.sum(1)
         pop.status[laid_off] = Status.UNEMPLOYED
         pop.benefit[laid_off] = Benefit.UWV
         pop.benefit_months[laid_off] = 0
         pop.status[to_inactive] = Status.INACTIVE
         pop.work_municipality[cand] = -1
         pop.months_in_state[cand] = 0
-        # flows between unemployment and inactivity (the inactive look for work again below seek_max_age)
-        p_max = max(cfg.unemployed_to_inactive, cfg.inactive_to_seeking)
+        # flows between unemployment and inactivity: the inactive below seek_max_age look for work
+        # again, more often when the region's V/U is above the base year's (participation responds)
+        p_seek = min(cfg.inactive_to_seeking * self.vu_ratio() ** cfg.participation_elasticity, 1.0)
+        p_max = max(cfg.unemployed_to_inactive, p_seek)
         cand = bernoulli_subset(rng, pop.n, p_max)
         status = pop.status[cand]
         u = rng.random(cand.size) * p_max
         leave = cand[(status == Status.UNEMPLOYED) & (u < cfg.unemployed_to_inactive)]
-        seek = cand[(status == Status.INACTIVE) & (u < cfg.inactive_to_seeking) & (pop.age[cand] < cfg.seek_max_age)]
+        seek = cand[(status == Status.INACTIVE) & (u < p_seek) & (pop.age[cand] < cfg.seek_max_age)]
         pop.status[leave] = Status.INACTIVE
         pop.status[seek] = Status.UNEMPLOYED
         pop.months_in_state[leave] = 0
@@ -166,10 +226,20 @@ class LabourMarket:
         self.vacancies[..., 0] += post
         self.vacancies = remove_from_buckets(self.vacancies, withdraw, oldest_first=False)
 
+    def search_weights(self, persons: np.ndarray) -> np.ndarray:
+        """(persons × sectors) share of each person's search in each sector: the row of their
+        qualification's field, averaged with that of their last job's sector when it differs;
+        persons with neither search like the region's job mix."""
+        pop = self.model.pop
+        qs, ls = pop.qual_sector[persons].astype(np.intp), pop.sector[persons].astype(np.intp)
+        a = np.where(qs >= 0, qs, np.where(ls >= 0, ls, N_SECTORS))
+        b = np.where(ls >= 0, ls, a)
+        return 0.5 * (self.search_rows[a] + self.search_rows[b])
+
     def _match(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
         n_m = self.model.n_municipalities
-        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        unemp = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
         on_job = bernoulli_subset(rng, pop.n, cfg.on_the_job_search)
         on_job = on_job[pop.status[on_job] == Status.EMPLOYED]
         seekers = np.concatenate([unemp, on_job])
@@ -180,24 +250,22 @@ class LabourMarket:
         # access[s, h]: commuting-weighted share of sector s vacancies reachable from home h
         access = (v_cell @ self.commute_weight.T) / np.maximum(v_sector, 1)[:, None]
         home = pop.municipality[seekers]
-        qs, ls = pop.qual_sector[seekers], pop.sector[seekers]
-        base = np.where((pop.qual_level[seekers] == 0) & (qs < 0), cfg.unqualified_fit, cfg.other_sector_fit)
-        fit = np.repeat(base[:, None], N_SECTORS, axis=1)
-        rows = np.arange(seekers.size)
-        fit[rows[qs >= 0], qs[qs >= 0]] = 1.0
-        fit[rows[ls >= 0], ls[ls >= 0]] = 1.0
-        w = fit * access[:, home].T  # (n, S)
+        w = self.search_weights(seekers) * access[:, home].T  # (n, S) effective search
         s_eff = w.sum(0)
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
             efficiency = cfg.matching_efficiency * self.model.hooks.labour.matching_factor
             m = efficiency * s_eff**alpha * v_sector ** (1 - alpha)
-            m = np.minimum(np.minimum(m, v_sector), s_eff)
+            m = np.minimum(m, v_sector)
             rate = np.where(s_eff > 0, m / s_eff, 0.0)
         p = w * rate[None, :]
+        # search takes time: nobody finds work faster than the cap (entrants: school leavers under
+        # 27 in their first year of looking, who often have a job lined up, have their own cap)
+        entrant = (pop.age[seekers] < cfg.entrant_max_age) & (pop.months_in_state[seekers] < 12)
+        cap = np.where(entrant, cfg.entrant_job_finding_rate, cfg.max_job_finding_rate)
         total = p.sum(1)
-        over = total > 1
-        p[over] /= total[over, None]
+        over = total > cap
+        p[over] *= (cap[over] / total[over])[:, None]
         chosen = (rng.random(seekers.size)[:, None] >= np.cumsum(p, axis=1)).sum(1)
         hit = chosen < N_SECTORS
         who, sector, home = seekers[hit], chosen[hit], home[hit]
@@ -244,11 +312,46 @@ class LabourMarket:
         return self.vacancies[..., self.cfg.hard_to_fill_months :].sum(axis=(1, 2))
 
     def bbl_places(self) -> np.ndarray:
-        """BBL places employers offer per sector this school year (persons at model scale)."""
-        head = self.headcount().sum(1)
-        cycle = bbl_place_index(self.model.cfg.economy, self.model.year)
-        factor = self.model.hooks.labour.bbl_place_factor
-        return np.rint(head * self.cfg.bbl_places_per_100_jobs / 100 * factor * cycle).astype(np.int64)
+        """BBL places employers offer per sector this school year (persons at model scale).
+
+        Per employer (sector × work municipality): jobs × ``bbl_places_per_100_jobs`` / 100, times
+        the sector's demand growth over the past year to the power ``bbl_cycle_elasticity`` (the
+        cycle), times (1 + β h₀) / (1 + β h) with h the employer's hard-to-fill vacancies per job, h₀
+        the sector's in the base year and β ``bbl_supervision_elasticity`` (short-staffed
+        employers lack time to supervise), times the recession cut and the levers' factor."""
+        cfg, model = self.cfg, self.model
+        head = self.headcount()
+        month = model.month_index
+        d = model.demand_index
+        growth = d[month] / d[month - 12] if month >= 12 else np.ones(N_SECTORS)
+        cycle = bbl_place_index(model.cfg.economy, model.year) * growth**cfg.bbl_cycle_elasticity
+        with np.errstate(divide="ignore", invalid="ignore"):
+            h = np.where(head > 0, self.vacancies[..., cfg.hard_to_fill_months:].sum(-1) / head, 0.0)
+        beta = cfg.bbl_supervision_elasticity
+        supervision = (1 + beta * self.base_htf_share[:, None]) / (1 + beta * h)
+        per_cell = head * supervision * (cfg.bbl_places_per_100_jobs / 100)
+        factor = model.hooks.labour.bbl_place_factor
+        return np.rint(per_cell.sum(1) * cycle * factor).astype(np.int64)
+
+    def vacancy_rate_ratio(self) -> np.ndarray:
+        """Per sector: vacancies per job over the last 12 months ÷ the base year's (1 before the
+        base year is complete), within [1/cap, cap]: the tightness employers feel."""
+        cap = self.cfg.tightness_response_cap
+        if not self.base_vacancy_rate.any():
+            return np.ones(N_SECTORS)
+        rate = self.recent_vacancies.sum(0) / np.maximum(self.recent_employed.sum(0), 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            ratio = np.where(self.base_vacancy_rate > 0, rate / self.base_vacancy_rate, 1.0)
+        return np.clip(ratio, 1 / cap, cap)
+
+    def vu_ratio(self) -> float:
+        """The region's vacancies per unemployed over the last 12 months ÷ the base year's,
+        within [1/cap, cap] (1 before the base year is complete)."""
+        cap = self.cfg.tightness_response_cap
+        if self.base_vu <= 0:
+            return 1.0
+        vu = self.recent_vacancies.sum() / max(self.recent_job_seekers.sum(), 1)
+        return float(np.clip(vu / self.base_vu, 1 / cap, cap))
 
     def uwv_tightness_last_year(self) -> np.ndarray:
         """Vacancies per short-WW job seeker per sector, each summed over the months recorded in
@@ -262,15 +365,21 @@ class LabourMarket:
         m["employed"][month] = self.head.sum(1)
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
-        unemp = pop.status == Status.UNEMPLOYED
+        unemp = (pop.status == Status.UNEMPLOYED) & (pop.months_in_state > 0)  # looking (graduates: once they start)
         m["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
         short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
         m["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
         m["hires"][month] = self.hires
         m["separations"][month] = self.separations
-        m["abandoned"][month] = self.abandoned
+        m["adapted"][month] = self.adapted
+        m["unmet_demand"][month] = self.vacancies[..., 1:].sum(axis=(1, 2))
         self.recent_vacancies[month % 12] = m["vacancies"][month]
         self.recent_ww_short[month % 12] = m["ww_short"][month]
+        self.recent_job_seekers[month % 12] = m["job_seekers"][month]
+        self.recent_employed[month % 12] = m["employed"][month]
+        if month == 11:  # the base year is complete: the reference of every tightness response
+            self.base_vacancy_rate = self.recent_vacancies.sum(0) / np.maximum(self.recent_employed.sum(0), 1)
+            self.base_vu = self.recent_vacancies.sum() / max(self.recent_job_seekers.sum(), 1)
 
 
 def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
