@@ -78,7 +78,7 @@ def base_year_state(model: RegionModel) -> BaseYearState:
     # adults: employed in the age range start a BBL programme of their sector at the rate
     cand, rate = edu.adult_bbl_candidates()
     group, _, prob = edu.adult_bbl_groups(cand)  # the model was built without fitted constants
-    adult_groups = np.bincount(group, minlength=prob.shape[0]) * rate
+    adult_groups = np.bincount(group, weights=rate, minlength=prob.shape[0])
     bbl_left = model.labour.bbl_places()
     available = p.open & ~((p.route == Route.BBL) & (bbl_left[p.sector] <= 0))
     ring = edu.ring.school_leavers(model.year, cfg.vo_leave_age).astype(float)

@@ -21,12 +21,10 @@ def single_year_table(bands: np.ndarray, scale: float) -> np.ndarray:
     return cumulative_round(per_year, axis=1)
 
 
-STATIONARY_AGES = 30  # ages 0-29 get equal cohorts under demography.stationary
-
-
-def stationary_youth(table: np.ndarray) -> np.ndarray:
-    """The single-year table with every age below STATIONARY_AGES set to the municipality's mean
-    cohort of ages 10-19: constant cohorts through school, mbo and the first working years."""
+def stationary_youth(table: np.ndarray, ages: int) -> np.ndarray:
+    """The single-year table with every age below ``ages`` set to the municipality's mean cohort
+    of ages 10-19: constant cohorts through school, mbo and the first working years (or, with
+    ``ages`` = 100, a population without any age structure: demography=steady_state)."""
     out = table.copy()
-    out[:, :STATIONARY_AGES] = np.rint(table[:, 10:20].mean(1))[:, None].astype(np.int64)
+    out[:, :ages] = np.rint(table[:, 10:20].mean(1))[:, None].astype(np.int64)
     return out

@@ -78,8 +78,11 @@ class DemographyConfig:
     # true: every cohort the size of the base data's mean 10-19-year-old cohort (per municipality),
     # for ages 0-29, and no migration: a steady state for checking stock-flow consistency
     stationary: bool = False
+    stationary_ages: int = 30  # under stationary: the ages (0 … stationary_ages − 1) given equal cohorts
 
     def validate(self) -> None:
+        if not 20 <= self.stationary_ages <= 100:
+            raise ConfigError(f"demography.stationary_ages = {self.stationary_ages!r}: must be in [20, 100]")
         if not -0.2 <= self.cohort_growth_after_data <= 0.2:
             raise ConfigError(
                 f"demography.cohort_growth_after_data = {self.cohort_growth_after_data}: "
@@ -351,7 +354,8 @@ class LabourConfig:
         check_positive("model.labour.commute_decay_minutes", self.commute_decay_minutes)
         check_positive("model.labour.hard_to_fill_months", self.hard_to_fill_months)
         if not 1 <= self.graduate_entry_months <= 12:
-            raise ConfigError(f"model.labour.graduate_entry_months = {self.graduate_entry_months!r}: must be in [1, 12]")
+            raise ConfigError(f"model.labour.graduate_entry_months = {self.graduate_entry_months!r}: "
+                              "must be in [1, 12]")
         if self.vacancy_max_age_months <= self.hard_to_fill_months:
             raise ConfigError(
                 "model.labour.vacancy_max_age_months: must exceed model.labour.hard_to_fill_months"

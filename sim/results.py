@@ -30,6 +30,12 @@ def uwv_class(indicator: float) -> str:
     return UWV_CLASSES[-1][1]
 
 
+def class_matches(model_class: str, target: str) -> bool:
+    """Whether a UWV class meets a target class (``data/uwv_tightness_targets.csv``), which may
+    name alternatives ("tight or very tight") where the source supports no single class."""
+    return model_class in [t.strip() for t in target.split(" or ")]
+
+
 @dataclass
 class Dim:
     """A dimension of measures: its length in storage, its length in the exported tables (a
@@ -144,8 +150,9 @@ class Results:
 
 # --- the tables ---------------------------------------------------------------------------------
 LABOUR_MEASURES = (
-    "employed", "vacancies", "hard_to_fill", "unmet_demand", "job_seekers", "ww_short", "hires", "separations",
-    "adapted", "retrained_into", "commuters_in", "commuters_out", "migrant_arrivals", "migrant_departures",
+    "employed", "vacancies", "hard_to_fill", "unmet_demand", "job_seekers", "ww_short", "hires", "posted",
+    "separations", "adapted", "retrained_into", "commuters_in", "commuters_out", "migrant_arrivals",
+    "migrant_departures",
 )
 PROGRAMME_LABELS = ("institution", "programme_id", "sector", "level", "route", "location")
 
@@ -261,4 +268,17 @@ def summary(frames: dict[str, pd.DataFrame], persons_start: float, persons_end: 
         "participation_first_year": float(frames["participation"]["participation"].iloc[0]),
         "participation_last_year": float(frames["participation"]["participation"].iloc[-1]),
         "mbo_municipal_revenue_eur": float(frames["institutions"]["municipal_revenue_eur"].sum()),
+        "unmet_demand_person_years_by_year": _yearly_by_sector(lab, "unmet_demand", 1 / 12),
+        "hard_to_fill_mean_by_year": _yearly_by_sector(lab, "hard_to_fill", None),
     }
+
+
+def _yearly_by_sector(lab: pd.DataFrame, column: str, per_month: float | None) -> dict[str, dict[str, float]]:
+    """{year: {sector: value}} of a monthly labour column: the yearly sum × ``per_month`` (e.g.
+    person-months to person-years), or the yearly mean when ``per_month`` is None."""
+    g = lab.groupby([lab["date"].dt.year, "sector"], sort=False)[column]
+    values = g.mean() if per_month is None else g.sum() * per_month
+    out: dict[str, dict[str, float]] = {}
+    for (year, sector), v in values.items():
+        out.setdefault(str(year), {})[sector] = float(v)
+    return out

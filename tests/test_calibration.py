@@ -56,7 +56,8 @@ def test_table_reports_every_calibrated_figure():
     figures = set(df["figure"])
     assert figures == {"population_by_age_band", "enrolment_total", "bbl_share", "enrolment_share_by_sector",
                        "intake_share_by_sector", "employment_share_by_sector", "vacancies_per_unemployed",
-                       "unemployment_drift", "unemployment_rate", "uwv_tightness_class", "mbo_participation", "outflow_share",
+                       "unemployment_drift", "unemployment_rate", "uwv_tightness_class", "mbo_participation",
+                       "outflow_share",
                        "inflow_share"}
     for fig in ("enrolment_share_by_sector", "intake_share_by_sector", "employment_share_by_sector"):
         assert sorted(df.loc[df["figure"] == fig, "item"]) == sorted(SECTORS)

@@ -27,7 +27,8 @@ from sim.runner import tables_and_summary
 ENTRY_AGE, DATA_YEAR = 15, 2021
 REGION, YEARS = "zeeland", 5
 CLOSED = {"demography.mortality_factor": 0, "demography.out_migration_factor": 0,
-          "demography.in_migration_factor": 0, "model.labour.labour_migrant_return_rate": 0}  # no labour migrants come or go
+          "demography.in_migration_factor": 0,
+          "model.labour.labour_migrant_return_rate": 0}  # nor do labour migrants come or go
 
 
 @dataclass

@@ -101,6 +101,25 @@ def qualification_survival(exp_dir: Path, runs: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=cols)
 
 
+SHORTAGE_SECTORS = ("care", "technical")
+SHORTAGE_FROM_YEAR = 5  # shortage metrics average the years from start_year + 5 (2030 by default) to the end
+
+
+def shortage_metrics(lab: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFrame, tuple[str, ...]]:
+    """``runs`` with, per run, the shortage in care and technical from ``start_year`` + 5 on: the mean
+    monthly hard-to-fill vacancies (``hard_to_fill_<sector>``) and the unmet demand in person-years a
+    year (``unmet_demand_<sector>``, if the run has it); and the names of those metrics."""
+    lab = lab[lab["sector"].isin(SHORTAGE_SECTORS)]
+    start = runs.set_index("run")["start_year"].astype(int)
+    lab = lab[lab["date"].dt.year >= lab["run"].map(start) + SHORTAGE_FROM_YEAR]
+    cols = ["hard_to_fill"] + (["unmet_demand"] if "unmet_demand" in lab else [])
+    per_run = lab.groupby(["run", "sector"])[cols].mean().unstack("sector")
+    # the mean of the monthly unmet demand (person-months per month) is also person-years per year
+    per_run.columns = [f"{c}_{s}" for c, s in per_run.columns]
+    names = tuple(per_run.columns)
+    return runs.merge(per_run, left_on="run", right_index=True, how="left"), names
+
+
 def paired_effects(runs: pd.DataFrame, metrics: tuple[str, ...] = EFFECT_METRICS) -> pd.DataFrame:
     """Policy effects: paired differences with a 95 % CI (:func:`~sim.analysis.stats.paired_differences`).
 

@@ -24,7 +24,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.analysis.aggregate import MILESTONES, closures_by_year, paired_effects, qualification_survival, survival
+from sim.analysis.aggregate import (
+    MILESTONES,
+    closures_by_year,
+    paired_effects,
+    qualification_survival,
+    shortage_metrics,
+    survival,
+)
 from sim.analysis.coverage import access_lost, any_level, has_rule_and_none, kept_per_euro
 from sim.analysis.coverage import markdown_lines as coverage_lines
 from sim.analysis.figures import (
@@ -81,6 +88,9 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
     closed = closures_by_year(exp_dir, runs)
     quals = qualification_survival(exp_dir, runs)
     effects = paired_effects(runs)
+    with_shortage, shortage = shortage_metrics(lab, runs)
+    if not effects.empty:
+        effects = pd.concat([effects, paired_effects(with_shortage, shortage)], ignore_index=True)
     rule = has_rule_and_none(runs)
     kept = kept_per_euro(exp_dir, runs) if rule else None
     lost = access_lost(exp_dir, runs) if rule else None
@@ -187,7 +197,10 @@ def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effe
         lines += [markdown_table(lost[["region", "arm", "crebo", "qualification", "sector", "level",
                                        "opleidingen_start", gone]]) if not lost.empty else "_none_", ""]
     if not effects.empty:
-        lines += ["## Policy effects (paired differences, 95 % CI)", "", markdown_table(effects.round(3)), ""]
+        lines += ["## Policy effects (paired differences, 95 % CI)", "",
+                  "`hard_to_fill_<sector>`: mean monthly hard-to-fill vacancies, `unmet_demand_<sector>`: unmet "
+                  "demand in person-years a year, both from the fifth year of the run (2030) on.", "",
+                  markdown_table(effects.round(3)), ""]
     if coverage_kept is not None and lost_access is not None:
         lines += coverage_lines(coverage_kept, lost_access, markdown_table)
     lines += ["## Figures", ""]

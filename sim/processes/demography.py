@@ -68,7 +68,7 @@ class Demography:
         self.pcfg = cfg.model.population
         self.table = single_year_table(model.data.population_bands, cfg.scale)  # ages in 2021
         if cfg.demography.stationary:
-            self.table = stationary_youth(self.table)
+            self.table = stationary_youth(self.table, cfg.demography.stationary_ages)
         self.rng = model.streams["demography"]
         self.mortality_factor = cfg.demography.mortality_factor
         rates = band_rates(dict(self.pcfg.net_migration))

@@ -47,7 +47,7 @@ class RingInflow:
         self.names = list(data.ring)
         self.table = single_year_table(data.ring_bands, cfg.scale) if self.names else np.zeros((0, 100), np.int64)
         if cfg.demography.stationary:  # the model check: constant cohorts here too
-            self.table = stationary_youth(self.table)
+            self.table = stationary_youth(self.table, cfg.demography.stationary_ages)
         self.growth = cfg.demography.cohort_growth_after_data
         travel = cfg.model.travel
         self.travel = (travel_matrix(data.travel, data.site_coordinates, self.names, list(p.site), travel.mode, travel)

@@ -9,7 +9,6 @@ import numpy as np
 from sim.codes import N_SECTORS, SECTORS, Route, Status
 from sim.config import ConfigError
 from sim.geography import travel_matrix
-from sim.processes.economy import bbl_place_index
 from sim.processes.education import choice, finance, placement, progression, provision
 from sim.processes.education.allocation import allocate, available
 from sim.processes.education.inflow import RingInflow, aptitude_shares
@@ -333,12 +332,14 @@ class Education:
         self.participation[y] = entrants.size / leavers.size if leavers.size else 0.0
 
     def adult_bbl_candidates(self) -> tuple[np.ndarray, float]:
-        """Employed adults who may start a BBL programme this September, and the rate at which they do."""
+        """Employed adults who may start a BBL programme this September, and the rate at which each
+        does: ``adult_bbl_rate`` × their sector's BBL place response (cycle, supervision, recession)."""
         pop, cfg = self.model.pop, self.cfg
         lo, hi = cfg.adult_bbl_ages
         cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
                               & (pop.llo_months_left == 0))
-        return cand, cfg.adult_bbl_rate * bbl_place_index(self.model.cfg.economy, self.model.year)
+        response = self.model.labour.bbl_place_response()
+        return cand, cfg.adult_bbl_rate * response[pop.sector[cand]]
 
     def adult_bbl_groups(self, persons: np.ndarray, available: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

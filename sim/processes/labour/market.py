@@ -65,6 +65,7 @@ class LabourMarket:
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
         self.adapted = np.zeros(N_SECTORS, dtype=np.int64)
+        self.posted = np.zeros(N_SECTORS, dtype=np.int64)
         data = model.data.labour
         # search rows by field; the last row is for seekers without a field: the region's job mix
         self.search_rows = np.vstack([data.field_search, model.data.employment_shares])
@@ -89,6 +90,7 @@ class LabourMarket:
                                          "training (graduates count from the month they start looking)"),
             "ww_short": r.declare("labour", "ww_short", ms, "persons", doc="job seekers on WW for < 6 months"),
             "hires": r.declare("labour", "hires", ms, "persons", doc="hires during the month"),
+            "posted": r.declare("labour", "posted", ms, "persons", doc="vacancies opened during the month"),
             "separations": r.declare("labour", "separations", ms, "persons", doc="jobs ended during the month"),
             "adapted": r.declare("labour", "adapted", ms, "persons",
                                  doc="jobs employers organised away during the month (automation, reorganisation): "
@@ -224,6 +226,7 @@ class LabourMarket:
         post = np.rint(np.maximum(gap, 0)).astype(np.int64)
         withdraw = np.rint(np.maximum(-gap, 0)).astype(np.int64)
         self.vacancies[..., 0] += post
+        self.posted = post.sum(1)
         self.vacancies = remove_from_buckets(self.vacancies, withdraw, oldest_first=False)
 
     def search_weights(self, persons: np.ndarray) -> np.ndarray:
@@ -312,13 +315,23 @@ class LabourMarket:
         return self.vacancies[..., self.cfg.hard_to_fill_months :].sum(axis=(1, 2))
 
     def bbl_places(self) -> np.ndarray:
-        """BBL places employers offer per sector this school year (persons at model scale).
+        """BBL places employers offer per sector this school year (persons at model scale): jobs
+        × ``bbl_places_per_100_jobs`` / 100 × :meth:`bbl_place_response` × the levers' factor."""
+        head = self.headcount().sum(1)
+        per_job = self.cfg.bbl_places_per_100_jobs / 100
+        factor = self.model.hooks.labour.bbl_place_factor
+        return np.rint(head * per_job * self.bbl_place_response() * factor).astype(np.int64)
 
-        Per employer (sector × work municipality): jobs × ``bbl_places_per_100_jobs`` / 100, times
-        the sector's demand growth over the past year to the power ``bbl_cycle_elasticity`` (the
-        cycle), times (1 + β h₀) / (1 + β h) with h the employer's hard-to-fill vacancies per job, h₀
-        the sector's in the base year and β ``bbl_supervision_elasticity`` (short-staffed
-        employers lack time to supervise), times the recession cut and the levers' factor."""
+    def bbl_place_response(self) -> np.ndarray:
+        """Per sector: BBL places per job relative to the base year, the job-weighted mean over its
+        employers (sector × work municipality) of
+
+        (1 + β h₀) / (1 + β h) × (D[t] / D[t − 12])^γ × recession cut,
+
+        with h the employer's hard-to-fill vacancies per job, h₀ the sector's in the base year, β
+        ``bbl_supervision_elasticity`` (short-staffed employers lack time to supervise), D the
+        sector's demand index and γ ``bbl_cycle_elasticity`` (the cycle; 1 in the base year).
+        Adults' BBL entry follows it too (their job must offer the place)."""
         cfg, model = self.cfg, self.model
         head = self.headcount()
         month = model.month_index
@@ -327,11 +340,10 @@ class LabourMarket:
         cycle = bbl_place_index(model.cfg.economy, model.year) * growth**cfg.bbl_cycle_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
             h = np.where(head > 0, self.vacancies[..., cfg.hard_to_fill_months:].sum(-1) / head, 0.0)
-        beta = cfg.bbl_supervision_elasticity
-        supervision = (1 + beta * self.base_htf_share[:, None]) / (1 + beta * h)
-        per_cell = head * supervision * (cfg.bbl_places_per_100_jobs / 100)
-        factor = model.hooks.labour.bbl_place_factor
-        return np.rint(per_cell.sum(1) * cycle * factor).astype(np.int64)
+            beta = cfg.bbl_supervision_elasticity
+            supervision = (1 + beta * self.base_htf_share[:, None]) / (1 + beta * h)
+            mean = np.where(head.sum(1) > 0, (head * supervision).sum(1) / head.sum(1), 1.0)
+        return mean * cycle
 
     def vacancy_rate_ratio(self) -> np.ndarray:
         """Per sector: vacancies per job over the last 12 months ÷ the base year's (1 before the
@@ -370,6 +382,7 @@ class LabourMarket:
         short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
         m["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
         m["hires"][month] = self.hires
+        m["posted"][month] = self.posted
         m["separations"][month] = self.separations
         m["adapted"][month] = self.adapted
         m["unmet_demand"][month] = self.vacancies[..., 1:].sum(axis=(1, 2))

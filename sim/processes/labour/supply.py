@@ -161,7 +161,8 @@ class LabourSupply:
         if n_leave:
             pop.keep(~leave)
             model.demography.exits["out_migration"][month] += n_leave
-        lam = self.base_migrants * cfg.labour_migrant_return_rate * lab.vacancy_rate_ratio() ** cfg.labour_migration_elasticity
+        ratio = lab.vacancy_rate_ratio() ** cfg.labour_migration_elasticity
+        lam = self.base_migrants * cfg.labour_migrant_return_rate * ratio
         want = rng.poisson(lam)
         v_cell = lab.vacancies.sum(-1)
         n_m = model.n_municipalities

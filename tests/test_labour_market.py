@@ -1,0 +1,254 @@
+"""The labour market of issues 13 and 16: search by field, unmet demand and adaptation, the
+frictional floor, graduates and retirements spread over the year, and the supply that responds to
+tightness (participation, labour migrants, cross-border commuters), BBL places that respond."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim.codes import SECTOR_INDEX, Status
+from sim.io.loaders import load_region
+from sim.model import RegionModel
+from sim.processes.labour import ABROAD
+from sim.runner import simulate
+
+CARE, CONSTRUCTION = SECTOR_INDEX["care"], SECTOR_INDEX["construction"]
+
+
+def build(small_cfg, region: str = "zeeland", scale: float = 0.1, **kw) -> RegionModel:
+    cfg = small_cfg(region=region, scale=scale, years=3, **kw)
+    return RegionModel(cfg, load_region(cfg.region.name, cfg.data_dir))
+
+
+# --- search by field --------------------------------------------------------------------------------
+def test_search_rows_sum_to_one_and_stay_mostly_in_the_field(small_cfg):
+    model = build(small_cfg)
+    lab, pop = model.labour, model.pop
+    people = np.flatnonzero(pop.status == Status.EMPLOYED)[:5000]
+    w = lab.search_weights(people)
+    np.testing.assert_allclose(w.sum(1), 1.0)
+    own = (pop.qual_sector[people] == pop.sector[people]) & (pop.qual_sector[people] >= 0)
+    # qualified in the sector they work in: most of the search is in that sector (data: 0.75)
+    assert (w[own, pop.sector[people[own]]] > 0.6).all()
+
+
+def surge_tightness(small_cfg, surge: bool) -> np.ndarray:
+    """Mean V/U per sector over 4 months after turning 3,000 (real) inactive persons into care
+    graduates looking for work (or not), the same seed otherwise."""
+    model = build(small_cfg, scale=0.1)
+    model.run_for(12)
+    pop = model.pop
+    if surge:
+        inactive = np.flatnonzero((pop.status == Status.INACTIVE) & (pop.age < 40))[:300]
+        pop.status[inactive] = Status.UNEMPLOYED
+        pop.qual_sector[inactive] = CARE
+        pop.qual_level[inactive] = 3
+        pop.sector[inactive] = CARE
+        pop.months_in_state[inactive] = 1
+    model.run_for(4)
+    arr = model.results.arrays
+    return arr["vacancies"][12:16].sum(0) / np.maximum(arr["job_seekers"][12:16].sum(0), 1)
+
+
+def test_a_surge_of_care_graduates_lowers_care_tightness_not_construction(small_cfg):
+    base, surge = surge_tightness(small_cfg, False), surge_tightness(small_cfg, True)
+    care = surge[CARE] / base[CARE] - 1
+    construction = surge[CONSTRUCTION] / base[CONSTRUCTION] - 1
+    assert care < -0.4, f"care V/U changed by {care:+.0%}"
+    assert abs(construction) < 0.5 * abs(care), f"construction {construction:+.0%} against care {care:+.0%}"
+
+
+# --- unmet demand and adaptation ------------------------------------------------------------------
+def test_without_adaptation_the_target_follows_the_demand_path(small_cfg):
+    rates = {f"model.labour.adaptation_rate.{s}": 0.0 for s in SECTOR_INDEX}
+    model = build(small_cfg, **rates)
+    before = model.labour.base_target.copy()
+    model.run_for(24)
+    np.testing.assert_array_equal(model.labour.base_target, before)
+    arr = model.results.arrays
+    assert arr["adapted"].sum() == 0
+    assert arr["unmet_demand"].sum() > 0
+    assert (arr["unmet_demand"] <= arr["vacancies"]).all()
+
+
+def test_adaptation_lowers_the_target_by_exactly_the_adapted_jobs(small_cfg):
+    model = build(small_cfg)
+    lab = model.labour
+    before = lab.base_target.sum(1)
+    model.run_for(24)
+    adapted = model.results.arrays["adapted"][:24]
+    assert adapted.sum() > 0
+    # each adapted job lowers the base target by 1 / demand index of its month
+    drop = (adapted / model.demand_index[:24]).sum(0)
+    np.testing.assert_allclose(before - lab.base_target.sum(1), drop, rtol=1e-9, atol=1e-9)
+
+
+def test_unmet_demand_and_adapted_are_in_the_results(zeeland_model):
+    frames = zeeland_model.results.frames()
+    lab = frames["labour"]
+    for col in ("unmet_demand", "adapted", "commuters_in", "commuters_out", "migrant_arrivals"):
+        assert col in lab.columns
+    assert lab["unmet_demand"].sum() > 0
+
+
+# --- the frictional floor and the calendar --------------------------------------------------------
+def test_nobody_finds_work_faster_than_the_cap(small_cfg):
+    """With a very high matching efficiency, the share of searching job seekers hired in a month
+    stays at or below the cap (no entrants: everyone is 27 or older)."""
+    model = build(small_cfg, scale=0.2, **{"model.labour.matching_efficiency": 50.0,
+                                           "model.labour.max_job_finding_rate": 0.1,
+                                           "model.labour.on_the_job_search": 0.0})
+    model.run_for(1)
+    pop = model.pop
+    seekers = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0) & (pop.age >= 27))
+    before = seekers.size
+    model.labour.step(1)
+    hired = np.count_nonzero(pop.status[seekers] == Status.EMPLOYED)
+    assert before > 500
+    rate = hired / before
+    assert rate <= 0.1 + 3 * np.sqrt(0.1 * 0.9 / before), f"hire rate {rate:.3f} above the cap 0.1"
+    assert rate > 0.05  # the cap binds: with this efficiency nearly everyone would be hired
+
+
+def test_graduates_start_looking_over_several_months(small_cfg):
+    model = build(small_cfg, scale=0.2)
+    model.run_for(19)  # through July of the second year
+    pop = model.pop
+    waiting = np.count_nonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state <= 0))
+    looking = np.count_nonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state > 0))
+    assert waiting > 100, "graduates all look for work from July"
+    model.run_for(3)  # through October: everyone has started
+    assert np.count_nonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state <= 0)) < 0.05 * waiting
+    assert looking > 0
+
+
+def test_retirements_are_spread_over_the_year(small_cfg):
+    """Workers in their last year before the pension age leave work in every month, not only
+    in January."""
+    model = build(small_cfg, scale=0.2)
+    pop = model.pop
+    last = model.cfg.model.population.pension_age - 1
+    left = []
+    for _ in range(12):
+        working = np.flatnonzero((pop.age == last) & (pop.status == Status.EMPLOYED))
+        model.run_for(1)
+        left.append(np.count_nonzero(pop.status[working] == Status.INACTIVE))
+    left = np.array(left)
+    assert (left > 0).sum() >= 10, left
+    assert left.max() < 0.35 * left.sum(), left
+
+
+# --- supply that responds to tightness -------------------------------------------------------------
+@pytest.mark.parametrize("region", ["zuid_limburg"])
+def test_cross_border_flows_follow_tightness(small_cfg, region):
+    """Tighter than in the base year: more hires from abroad, fewer residents taking jobs abroad."""
+    out = {}
+    for ratio in (1 / 3, 3.0):
+        model = build(small_cfg, region=region, scale=0.25)
+        lab, sup = model.labour, model.labour_supply
+        lab.vacancy_rate_ratio = lambda r=ratio: np.full(11, r)
+        in_before = lab.commuters_in.sum()
+        pop = model.pop
+        abroad_before = np.count_nonzero(pop.work_municipality == ABROAD)
+        for month in range(12):
+            lab.hires[:] = 0
+            lab.head = lab.headcount()
+            lab._post_vacancies(month)
+            sup.monthly(month)
+        out[ratio] = (lab.commuters_in.sum() - in_before,
+                      np.count_nonzero(pop.work_municipality == ABROAD) - abroad_before)
+    assert lab.commuters_in.sum() > 0
+    assert out[3.0][0] > out[1 / 3][0], out
+    assert out[3.0][1] < out[1 / 3][1], out
+
+
+def test_labour_migrants_arrive_with_tightness_and_leave(small_cfg):
+    arrivals = {}
+    for ratio in (1.0, 3.0):
+        model = build(small_cfg, scale=0.25)
+        model.run_for(12)
+        lab = model.labour
+        lab.vacancy_rate_ratio = lambda r=ratio: np.full(11, r)
+        flagged = np.count_nonzero(model.pop.labour_migrant == 1)
+        model.run_for(1)  # January of the second year
+        arr = model.labour_supply.measures
+        arrivals[ratio] = arr["migrant_arrivals"][12].sum()
+        assert flagged > 0 and arr["migrant_departures"][12].sum() > 0
+        new = model.pop.labour_migrant == 1
+        assert (model.pop.status[new] != Status.SCHOOL).all()
+    assert arrivals[3.0] > arrivals[1.0] > 0, arrivals
+
+
+def test_participation_rises_with_tightness(small_cfg):
+    seekers = {}
+    for ratio in (1.0, 3.0):
+        model = build(small_cfg, scale=0.25, **{"model.labour.participation_elasticity": 1.0})
+        model.labour.vu_ratio = lambda r=ratio: r
+        pop = model.pop
+        inactive = np.flatnonzero((pop.status == Status.INACTIVE) & (pop.age < 60))
+        model.labour._separate()
+        seekers[ratio] = np.count_nonzero(pop.status[inactive] == Status.UNEMPLOYED)
+    assert seekers[3.0] > 2 * seekers[1.0] > 0, seekers
+
+
+# --- BBL places -----------------------------------------------------------------------------------------
+def test_bbl_places_fall_with_the_employers_hard_to_fill_vacancies(small_cfg):
+    model = build(small_cfg)
+    lab = model.labour
+    before = lab.bbl_places()
+    lab.vacancies[CARE, :, lab.cfg.hard_to_fill_months] += (lab.headcount()[CARE] * 0.1).astype(np.int64)
+    after = lab.bbl_places()
+    assert after[CARE] < 0.8 * before[CARE], (before[CARE], after[CARE])
+    others = np.arange(11) != CARE
+    np.testing.assert_array_equal(after[others], before[others])
+
+
+def test_bbl_places_follow_demand_growth(small_cfg):
+    model = build(small_cfg)
+    model.run_for(13)
+    lab = model.labour
+    before = lab.bbl_places()
+    model.demand_index[model.month_index:, CARE] *= 1.05  # care demand grew 5 % more over the past year
+    after = lab.bbl_places()
+    assert after[CARE] > before[CARE] * 1.05, (before[CARE], after[CARE])
+
+
+# --- over the horizon ---------------------------------------------------------------------------------
+def test_recession_traces_a_downward_beveridge_curve(small_cfg):
+    """Under the recession (2027-28) the vacancy rate falls and unemployment rises against the
+    same seed without it: the region moves down and right along its Beveridge curve."""
+    def yearly(economy: str):
+        model = simulate(small_cfg(region="zeeland", scale=0.25, years=5, economy=economy))
+        arr = model.results.arrays
+        v = arr["vacancies"].sum(1).reshape(5, 12).mean(1)
+        e = arr["employed"].sum(1).reshape(5, 12).mean(1)
+        u = arr["job_seekers"].sum(1).reshape(5, 12).mean(1)
+        return v / (e + v), u / (e + u)
+
+    v0, u0 = yearly("baseline")
+    v1, u1 = yearly("recession")
+    shock = [2, 3]  # 2027, 2028
+    assert (v1[shock] < v0[shock]).all(), (v0, v1)
+    assert (u1[shock] > u0[shock]).all(), (u0, u1)
+    slope = np.polyfit(u1 - u0, v1 - v0, 1)[0]
+    assert slope < 0, slope
+
+
+def test_a_steady_state_keeps_unemployment_and_vu_level(small_cfg):
+    """Without any age structure (every age the same size, no migration or deaths) and with flat
+    demand, unemployment and vacancies per job seeker stay level after the first years: nothing in
+    the labour market drains or builds up on its own."""
+    flat = {f"economy.sector_growth.{s}": 0.0 for s in SECTOR_INDEX} | {"economy.care_elasticity_75plus": 0.0}
+    years = 10
+    model = simulate(small_cfg(region="achterhoek", scale=0.25, years=years, demography="steady_state", **flat))
+    arr = model.results.arrays
+    u = arr["job_seekers"].sum(1).reshape(years, 12).mean(1)
+    e = arr["employed"].sum(1).reshape(years, 12).mean(1)
+    v = arr["vacancies"].sum(1).reshape(years, 12).mean(1)
+    rate, vu = u / (u + e), v / u
+    later = np.arange(2, years)
+    slope = np.polyfit(later, rate[later], 1)[0]
+    assert abs(slope) < 0.001, f"unemployment rate {np.round(rate * 100, 2)} % drifts {slope * 100:+.2f} pp a year"
+    vu_slope = np.polyfit(later, vu[later] / vu[later].mean(), 1)[0]
+    assert abs(vu_slope) < 0.02, f"V/U {np.round(vu, 2)} drifts {vu_slope:+.1%} a year"
