@@ -196,7 +196,7 @@ def composed(drawn: Drawn) -> Config:
 def test_every_lever_has_a_strategy():
     """Every lever, demography and economy option is drawn; a lever's drawn keys are its parameters."""
     assert set(LEVERS) == set(POLICIES) == set(LEVER_PARAMS)
-    assert len(DEMOGRAPHIES) == 4 and len(ECONOMIES) == len(REGIONS) == 3  # demography: 3 scenarios + stationary
+    assert len(DEMOGRAPHIES) == 5 and len(ECONOMIES) == len(REGIONS) == 3  # 3 scenarios + stationary, steady_state
     for lever in LEVERS:
         fields_ = {f.name for f in dataclasses.fields(POLICIES[lever].Params)}
         keys = set()

@@ -20,7 +20,11 @@ from sim.hydra_config import compose
 from sim.runner import simulate
 
 SEEDS = (1, 2, 3)
-STEADY_BBL = ("model.labour.bbl_cycle_elasticity=0", "model.labour.bbl_supervision_elasticity=0")
+# the labour market's signals that move intake by design are off here: BBL places that follow the
+# cycle and employers' shortage, labour migrants (who arrive with shortage and may start BBL), and
+# the weight of job prospects in the sector choice (tightness changes as the older cohorts retire)
+STEADY_BBL = ("model.labour.bbl_cycle_elasticity=0", "model.labour.bbl_supervision_elasticity=0",
+              "model.labour.labour_migrant_return_rate=0", "model.education.choice.prospects=0")
 
 
 def run(region: str, *overrides: str, seed: int = 1, years: int = 1, fitted=None):
@@ -65,7 +69,6 @@ def stationary_fit():
 
 @pytest.mark.parametrize("start_year", range(2021, 2041))
 def test_stationary_demography_keeps_enrolment_level(stationary_fit, start_year):
-    # BBL places that follow the cycle and employers' shortage move BBL intake by design: off here
     model = run("zuid_limburg", "demography=stationary", f"start_year={start_year}", *STEADY_BBL, years=10,
                 fitted=stationary_fit)
     edu = model.education
@@ -78,5 +81,7 @@ def test_stationary_demography_keeps_enrolment_level(stationary_fit, start_year)
     p = edu.programmes
     by_sector = np.stack([np.bincount(p.sector, weights=edu.intake[y], minlength=11) for y in range(10)])
     target = np.bincount(p.sector, weights=p.base_intake, minlength=11)
-    noise = 4 * np.sqrt(np.maximum(target, 1)) + 0.03 * target
+    # a sector's intake is over-dispersed against Poisson (Entree entrants return as level-2
+    # doorstroom the next year; choices are drawn per group): 4.5 Poisson SDs plus 3 %
+    noise = 4.5 * np.sqrt(np.maximum(target, 1)) + 0.03 * target
     assert (np.abs(by_sector - target[None, :]) <= noise[None, :]).all(), (by_sector.round(), target.round())

@@ -156,6 +156,23 @@ def region_section(region: str, runs: list[dict], recession: list[dict] | None, 
     return out + [""]
 
 
+def effects_section(exp_dir: Path) -> list[str]:
+    """The paired shortage effects (care and technical hard-to-fill vacancies and unmet demand from
+    2030 on) of an experiment's report, as a Markdown section."""
+    path = Path(exp_dir) / "report" / "policy_effects.csv"
+    if not path.is_file():
+        raise SystemExit(f"labour_check: error: {path} not found; run "
+                         f"`make experiment NAME={Path(exp_dir).name}` first")
+    df = pd.read_csv(path)
+    df = df[df["metric"].str.startswith(("hard_to_fill_", "unmet_demand_")) & (df["metric"] != "hard_to_fill_end")]
+    rows = [{"region": r.region, "arm": r.arm, "metric": r.metric, "difference": f"{r.diff_mean:+.0f}",
+             "95 % CI": f"{r.ci_low:+.0f} to {r.ci_high:+.0f}", "pairs": int(r.n)} for r in df.itertuples()]
+    return [f"## Shortage effects: {Path(exp_dir).name}", "",
+            f"Paired differences against no policy (same seeds), from `{path}`: mean monthly hard-to-fill "
+            "vacancies and unmet demand (person-years a year) from 2030 to the end of the run.", "",
+            markdown_table(pd.DataFrame(rows)), ""]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m sim.analysis.labour_check", description=__doc__.splitlines()[0])
     ap.add_argument("--regions", nargs="+", default=list(REGIONS), choices=list(REGIONS))
@@ -164,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--jobs", type=int, default=2)
     ap.add_argument("--no-recession", action="store_true", help="skip the recession runs (Beveridge curve)")
     ap.add_argument("--write", type=Path, default=None, help="write the report here (e.g. docs/labour.md)")
+    ap.add_argument("--effects", nargs="*", type=Path, default=[],
+                    help="experiment folders whose paired shortage effects to include "
+                         "(their report/policy_effects.csv)")
     ap.add_argument("overrides", nargs="*", help="config overrides, e.g. demography=strong_decline")
     a = ap.parse_args(argv)
     econ = [[]] if a.no_recession else [[], ["economy=recession"]]
@@ -183,6 +203,8 @@ def main(argv: list[str] | None = None) -> int:
         rec = [f for (r, _, _, o), f in zip(jobs, runs, strict=True) if r == region and "economy=recession" in o]
         t = targets[targets["region"] == region]
         lines += region_section(region, mine, rec or None, dict(zip(t["sector"], t["target_class"], strict=True)))
+    for exp in a.effects:
+        lines += effects_section(exp)
     text = "\n".join(lines)
     if a.write:
         atomic_file(a.write, lambda tmp: tmp.write_text(text + "\n"), report_is_ours)
