@@ -140,8 +140,11 @@ def test_interrupt_exits_cleanly_and_keeps_the_earlier_run(tmp_path, sig, code):
     assert earlier
     before = snapshot(tmp_path / "long")
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT), "HYDRA_FULL_ERROR": "0"}
+    # the default SIGINT disposition in the child: a shell starts background jobs with SIGINT
+    # ignored, and Python then installs no KeyboardInterrupt handler (the test would run to the end)
     proc = subprocess.Popen([sys.executable, "-m", "sim.cli", *args], cwd=tmp_path, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     # start-up and building the state take ~3 s alone (more on a busy machine); the 60-year run ~16 s
     time.sleep(7.0)
     assert proc.poll() is None, "the run ended before it could be interrupted"
