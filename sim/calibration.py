@@ -150,11 +150,17 @@ def targets(region: str, data_dir: str | None = None) -> dict:
     }
 
 
+def labour_force() -> pd.DataFrame:
+    """``data/labour_force.csv`` (region, figure, value, year, source): the labour-market figures
+    the calibration compares with."""
+    return pd.read_csv(PACKAGE_DATA_DIR / "labour_force.csv")
+
+
 def tightness_target(region: str) -> float:
     """Vacancies per unemployed in the base year: the national TIGHTNESS_TARGET times the region's
     ratio to the national figure where CBS publishes one (Zeeland: 150/120 in Q4 2022 and 162/127 in
     Q2 2023, data/labour_force.csv), else the national figure."""
-    df = pd.read_csv(PACKAGE_DATA_DIR / "labour_force.csv")
+    df = labour_force()
     df = df[df["figure"].str.startswith("vacancies_per_100_unemployed")]
     national = {(r.figure, r.year): r.value for r in df[df["region"] == "nl"].itertuples()}
     ratios = [r.value / national[(r.figure, r.year)] for r in df[df["region"] == region].itertuples()
@@ -394,7 +400,7 @@ def table(region: str, scale: float, seeds: tuple[int, ...]) -> pd.DataFrame:
 
 def labour_figure(region: str, figure: str) -> tuple[float, str]:
     """A figure of ``data/labour_force.csv`` for ``region`` and its source."""
-    df = pd.read_csv(PACKAGE_DATA_DIR / "labour_force.csv")
+    df = labour_force()
     row = df[(df["region"] == region) & (df["figure"] == figure)]
     if row.empty:
         raise DataError(f"data file {PACKAGE_DATA_DIR / 'labour_force.csv'}: no {figure} for region {region}")

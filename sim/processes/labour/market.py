@@ -317,12 +317,12 @@ class LabourMarket:
     def bbl_places(self) -> np.ndarray:
         """BBL places employers offer per sector this school year (persons at model scale): jobs
         × ``bbl_places_per_100_jobs`` / 100 × :meth:`bbl_place_response` × the levers' factor."""
-        head = self.headcount().sum(1)
+        head = self.headcount()
         per_job = self.cfg.bbl_places_per_100_jobs / 100
         factor = self.model.hooks.labour.bbl_place_factor
-        return np.rint(head * per_job * self.bbl_place_response() * factor).astype(np.int64)
+        return np.rint(head.sum(1) * per_job * self.bbl_place_response(head) * factor).astype(np.int64)
 
-    def bbl_place_response(self) -> np.ndarray:
+    def bbl_place_response(self, head: np.ndarray | None = None) -> np.ndarray:
         """Per sector: BBL places per job relative to the base year, the job-weighted mean over its
         employers (sector × work municipality) of
 
@@ -331,9 +331,10 @@ class LabourMarket:
         with h the employer's hard-to-fill vacancies per job, h₀ the sector's in the base year, β
         ``bbl_supervision_elasticity`` (short-staffed employers lack time to supervise), D the
         sector's demand index and γ ``bbl_cycle_elasticity`` (the cycle; 1 in the base year).
-        Adults' BBL entry follows it too (their job must offer the place)."""
+        Adults' BBL entry follows it too (their job must offer the place). ``head``: the current
+        jobs per (sector, work municipality), if the caller has them."""
         cfg, model = self.cfg, self.model
-        head = self.headcount()
+        head = self.headcount() if head is None else head
         month = model.month_index
         d = model.demand_index
         growth = d[month] / d[month - 12] if month >= 12 else np.ones(N_SECTORS)

@@ -111,8 +111,6 @@ class LabourSupply:
                 lab.hires[s] += fills.sum()
                 lab.vacancies[s] = remove_from_buckets(lab.vacancies[s], fills, oldest_first=True)
             self._out_hires(self.base_out * sep * (1 / ratio) ** cfg.cross_border_elasticity)
-        m = self.measures
-        m["commuters_in"][month] = lab.commuters_in.sum(1)
 
     def _out_hires(self, lam: np.ndarray) -> None:
         """Unemployed residents of the border municipalities take a job abroad: ``lam[s]`` are
