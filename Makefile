@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	  echo "creating $(VENV) with $$py ($$($$py --version))"; rm -rf $(VENV); $$py -m venv $(VENV) || exit 1; \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,sensitivity]'
 	@touch $(STAMP)
 
 venv: $(STAMP)

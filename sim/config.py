@@ -457,6 +457,9 @@ class Config:
     run_name: str | None = None
     experiment_name: str | None = None  # set by experiments/<name>.yaml; names results/<name>/
     reps: int = 1  # replications of an experiment (its sweep runs replicate = 0 … reps - 1)
+    # a sensitivity design (mbo-sim-sensitivity): its design.json, and the row this run takes from it
+    samples_file: str | None = None
+    sample: int | None = None
     write_plots: bool = True
     progress: bool = True
 
@@ -480,6 +483,8 @@ class Config:
             raise ConfigError(f"seed = {self.seed}: must be >= 0")
         if self.replicate < 0:
             raise ConfigError(f"replicate = {self.replicate}: must be >= 0")
+        if self.sample is not None and self.sample < 0:
+            raise ConfigError(f"sample = {self.sample}: must be >= 0 (a row of samples_file)")
 
     @property
     def run_seed(self) -> int:
@@ -503,5 +508,6 @@ class Config:
             f"x{self.scale:g}" if self.scale != 1.0 else "",
             f"from{self.start_year}" if self.start_year != 2025 else "",
             f"{self.years}y" if self.years != 20 else "",
+            f"sample{self.sample}" if self.sample is not None else "",
         ]
         return "-".join([name, *(e for e in extras if e)])

@@ -41,6 +41,10 @@ def to_config(cfg: Any) -> Config:
     if isinstance(cfg, Config):
         return cfg
     _reject_unknown_keys(cfg, Config, "")
+    if cfg.get("sample") is not None:  # a run of a sensitivity design: set its row's values first
+        from sim.sensitivity.design import apply_sample
+
+        apply_sample(cfg)
     try:
         obj = OmegaConf.to_object(cfg)
     except ConfigError:

@@ -26,7 +26,7 @@ from sim.io.safe import atomic_folder
 PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "hydra-core",
             "omegaconf", "networkx")
 # config keys that do not change a run's results: a complete run is reused whatever their value
-NOT_RESULTS = ("reps", "progress", "experiment_name")
+NOT_RESULTS = ("reps", "progress", "experiment_name", "samples_file")  # samples_file: its values are in the config
 TABLES = ("labour", "education", "events", "population", "llo", "flows", "municipalities", "institutions",
           "coverage", "access", "reach", "policy", "travel", "teachers", "choice_outcomes", "participation")
 

@@ -1,0 +1,102 @@
+"""A sensitivity design: SALib's samples of the registry, written once, read by every run.
+
+``results/<name>/design/design.json`` holds the method, its settings, the parameters (key, mode,
+bounds, source) and the sample matrix. A run of the sweep names it with ``samples_file`` and picks
+its row with ``sample``; :func:`apply_sample` writes that row into the composed config before it is
+validated, so each run's manifest records the values it ran with (and resume compares them).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from omegaconf import DictConfig
+
+from sim.config import ConfigError
+from sim.sensitivity.registry import Parameter, apply, as_dict
+
+METHODS = ("morris", "sobol", "lhs")
+GENERATOR = "mbo-sim-sensitivity"
+
+
+def problem(params: list[Parameter]) -> dict[str, Any]:
+    """SALib's problem dict."""
+    return {"num_vars": len(params), "names": [p.key for p in params],
+            "bounds": [[p.low, p.high] for p in params]}
+
+
+def sample(method: str, params: list[Parameter], n: int, seed: int, levels: int = 4) -> np.ndarray:
+    """The sample matrix (rows × parameters): Morris trajectories (``n`` of them, ``levels`` grid
+    levels), Saltelli/Sobol' (base ``n``, first and total order), or a Latin hypercube of ``n``."""
+    if method not in METHODS:
+        raise ConfigError(f"method = {method!r}: allowed: {list(METHODS)}")
+    prob = problem(params)
+    if method == "morris":
+        from SALib.sample import morris
+
+        return morris.sample(prob, n, num_levels=levels, seed=seed)
+    if method == "sobol":
+        from SALib.sample import sobol
+
+        if n & (n - 1):
+            raise ConfigError(f"--n = {n}: Sobol' sampling needs a power of 2 (e.g. 256)")
+        return sobol.sample(prob, n, calc_second_order=False, seed=seed)
+    from SALib.sample import latin
+
+    return latin.sample(prob, n, seed=seed)
+
+
+def design_dict(method: str, params: list[Parameter], x: np.ndarray, settings: dict[str, Any]) -> dict[str, Any]:
+    return {"generator": GENERATOR, "method": method, "settings": settings, "parameters": as_dict(params),
+            "samples": x.tolist()}
+
+
+def write_design(folder: Path, design: dict[str, Any]) -> None:
+    """Write ``design.json`` and a readable ``samples.csv`` into ``folder``."""
+    (folder / "design.json").write_text(json.dumps(design, indent=1))
+    samples_frame(design).to_csv(folder / "samples.csv", index_label="sample")
+
+
+def samples_frame(design: dict[str, Any]) -> pd.DataFrame:
+    return pd.DataFrame(design["samples"], columns=[p["key"] for p in design["parameters"]])
+
+
+def read_design(path: str | Path) -> dict[str, Any]:
+    path = Path(path)
+    try:
+        mtime = path.stat().st_mtime_ns
+    except OSError:
+        raise ConfigError(f"samples_file = {str(path)!r}: no such file (a design.json written by "
+                          "mbo-sim-sensitivity)") from None
+    return _read(str(path.resolve()), mtime)
+
+
+@lru_cache(maxsize=4)
+def _read(path: str, mtime: int) -> dict[str, Any]:
+    try:
+        design = json.loads(Path(path).read_text())
+        params = [Parameter(**p) for p in design["parameters"]]
+        x = np.asarray(design["samples"], dtype=float)
+        assert design.get("generator") == GENERATOR and x.ndim == 2 and x.shape[1] == len(params)
+    except (OSError, ValueError, KeyError, TypeError, AssertionError):
+        raise ConfigError(f"samples_file = {path!r}: not a readable design.json of mbo-sim-sensitivity") from None
+    return {**design, "params": params, "x": x}
+
+
+def apply_sample(cfg: DictConfig) -> None:
+    """If the composed ``cfg`` names a ``sample``, set its row of ``samples_file`` (in place)."""
+    if cfg.get("sample") is None:
+        return
+    if not cfg.get("samples_file"):
+        raise ConfigError(f"sample = {cfg.sample}: needs samples_file (the design.json of mbo-sim-sensitivity)")
+    design = read_design(cfg.samples_file)
+    x = design["x"]
+    if not 0 <= cfg.sample < len(x):
+        raise ConfigError(f"sample = {cfg.sample}: the design has samples 0 … {len(x) - 1}")
+    for param, value in zip(design["params"], x[cfg.sample], strict=True):
+        apply(cfg, param, float(value))

@@ -1,0 +1,217 @@
+"""Issue 14: the registry of uncertain inputs, samples into config, SALib/EMA glue, and a small design
+run end to end through the Hydra launcher (resumable, refused when the design differs)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from sim.config import ConfigError
+from sim.hydra_config import CONFIG_DIR, register_schema, to_config
+from sim.policies import POLICIES
+from sim.sensitivity.registry import Parameter, apply, assumption_keys, covered, load_registry
+
+pytest.importorskip("SALib")
+
+PARAMS, EXCLUDED = load_registry()
+
+
+def composed(overrides: list[str]):
+    """The composed DictConfig (not yet validated) of ``overrides``."""
+    from hydra import compose, initialize_config_dir
+
+    register_schema()
+    with initialize_config_dir(config_dir=str(CONFIG_DIR), version_base="1.3"):
+        return compose(config_name="config", overrides=overrides)
+
+
+ALL_LEVERS = f"policy=[{','.join(sorted(POLICIES))}]"
+
+
+@pytest.fixture(scope="module")
+def all_levers():
+    return composed(["region=zeeland", ALL_LEVERS])
+
+
+def test_every_registry_key_is_in_the_schema(all_levers):
+    missing = [p.key for p in PARAMS if OmegaConf.select(all_levers, p.key, default=None) is None]
+    assert not missing, f"registry keys not in the config: {missing}"
+    for key in EXCLUDED:
+        assert OmegaConf.select(all_levers, key, default=None) is not None, key
+
+
+@pytest.mark.parametrize("region", ["achterhoek", "zeeland", "zuid_limburg"])
+def test_every_range_lies_inside_what_the_key_allows(region):
+    base = composed([f"region={region}", ALL_LEVERS])
+    for p in PARAMS:
+        for value in (p.low, p.high):
+            cfg = base.copy()
+            assert apply(cfg, p, value)
+            try:
+                to_config(cfg)
+            except ConfigError as exc:
+                pytest.fail(f"{p.key} at {value} ({region}) is not allowed: {exc}")
+
+
+def test_every_assumption_is_sampled_or_excluded_with_a_reason():
+    names = {p.key for p in PARAMS}
+    assert not names & set(EXCLUDED), "a key is both sampled and excluded"
+    assert all(len(reason) > 20 for reason in EXCLUDED.values())
+    marked = assumption_keys()
+    assert len(marked) > 60  # the scan finds the marked values (model, levers, scenarios, regions)
+    uncovered = sorted(k for k in marked if not covered(k, names | set(EXCLUDED)))
+    assert not uncovered, f"marked 'assumption' in configs/ but neither in the registry nor excluded: {uncovered}"
+
+
+def test_the_completeness_check_finds_an_unregistered_assumption(tmp_path):
+    (tmp_path / "model").mkdir()
+    (tmp_path / "model" / "default.yaml").write_text(
+        "labour:\n  layoff_rate: 0.004   # assumption: x\n  new_rate: 0.1   # Assumption: y\n"
+        "  sourced: 0.2   # CBS\n  group:   # assumption\n    a: 1\n    b: 2\n")
+    marked = assumption_keys(tmp_path)
+    assert set(marked) == {"model.labour.layoff_rate", "model.labour.new_rate", "model.labour.group.a",
+                           "model.labour.group.b"}
+    names = {p.key for p in PARAMS} | set(EXCLUDED)
+    assert [k for k in marked if not covered(k, names)] == ["model.labour.new_rate", "model.labour.group.a",
+                                                             "model.labour.group.b"]
+
+
+@pytest.mark.parametrize("spec, message", [
+    ({"range": [1, 0], "source": "x"}, "low < high"),
+    ({"range": [0, 1]}, "needs a 'source'"),
+    ({"range": [0, 1], "multiply": [0, 1], "source": "x"}, "exactly one of"),
+    ({"range": [0, 1], "source": "x", "dist": "norm"}, "unknown field"),
+])
+def test_a_malformed_registry_entry_is_one_clear_error(tmp_path, spec, message):
+    path = tmp_path / "u.yaml"
+    path.write_text(json.dumps({"parameters": {"model.labour.layoff_rate": spec}}))
+    with pytest.raises(ConfigError, match=message) as err:
+        load_registry(path)
+    assert "model.labour.layoff_rate" in str(err.value)
+
+
+def test_apply_sets_multiplies_adds_rounds_and_skips_other_levers():
+    cfg = composed(["region=zeeland", "policy=minimal_coverage"])
+    before = OmegaConf.to_container(cfg.model.labour.adaptation_rate)
+    assert apply(cfg, Parameter("model.education.viability_min_intake", "range", 5, 12, "s"), 9.6)
+    assert apply(cfg, Parameter("model.labour.adaptation_rate", "multiply", 0.5, 2, "s"), 2.0)
+    assert apply(cfg, Parameter("economy.sector_growth", "add", -0.005, 0.005, "s"), 0.005)
+    assert apply(cfg, Parameter("policy.minimal_coverage.share", "range", 0.8, 0.95, "s", "minimal_coverage"), 0.85)
+    assert not apply(cfg, Parameter("policy.pps.threshold_reduction", "range", 0.25, 0.75, "s", "pps"), 0.3)
+    c = to_config(cfg)
+    assert c.model.education.viability_min_intake == 10
+    assert c.model.labour.adaptation_rate == {k: 2 * v for k, v in before.items()}
+    assert c.economy.sector_growth["ict"] == pytest.approx(0.025)
+    assert c.policy["minimal_coverage"]["share"] == 0.85
+    assert "pps" not in c.policy
+
+
+def _design(tmp_path: Path, params: list[Parameter], x: np.ndarray) -> Path:
+    from sim.sensitivity.design import design_dict, write_design
+
+    write_design(tmp_path, design_dict("lhs", params, x, {"region": "zeeland"}))
+    return tmp_path / "design.json"
+
+
+def test_a_run_takes_its_row_of_the_design_and_records_it(tmp_path):
+    from sim.hydra_config import compose
+
+    params = [Parameter("model.education.viability_min_intake", "range", 5, 12, "s"),
+              Parameter("policy.minimal_coverage.share", "range", 0.8, 0.95, "s", "minimal_coverage")]
+    path = _design(tmp_path, params, np.array([[6.0, 0.81], [11.0, 0.93]]))
+    c = compose([f"samples_file={path}", "sample=1", "policy=minimal_coverage"])
+    assert (c.model.education.viability_min_intake, c.policy["minimal_coverage"]["share"]) == (11, 0.93)
+    assert compose([f"samples_file={path}", "sample=0"]).model.education.viability_min_intake == 6
+    assert "sample0" in compose([f"samples_file={path}", "sample=0"]).resolved_run_name
+    with pytest.raises(ConfigError, match=r"sample = 2: the design has samples 0 … 1"):
+        compose([f"samples_file={path}", "sample=2"])
+    with pytest.raises(ConfigError, match="samples_file"):
+        compose(["sample=0"])
+    with pytest.raises(ConfigError, match="no such file"):
+        compose([f"samples_file={tmp_path / 'missing.json'}", "sample=0"])
+    (tmp_path / "bad.json").write_text("{")
+    with pytest.raises(ConfigError, match="not a readable design.json"):
+        compose([f"samples_file={tmp_path / 'bad.json'}", "sample=0"])
+
+
+def test_indices_rank_a_known_function_correctly():
+    """The glue keeps SALib's sample order: y = 4a + b (c does nothing) ranks a, b, c."""
+    from sim.sensitivity.analysis import indices
+    from sim.sensitivity.design import sample
+
+    params = [Parameter(k, "range", 0.0, 1.0, "s") for k in ("a", "b", "c")]
+    for method, n, key in (("morris", 20, "mu_star"), ("sobol", 256, "ST")):
+        x = sample(method, params, n, seed=3)
+        y = pd.DataFrame({"closures_2045": 4 * x[:, 0] + x[:, 1]})
+        idx = indices(method, params, x, y, seed=3).set_index("parameter")[key]
+        assert idx["a"] > idx["b"] > idx["c"]
+        assert idx["c"] < 0.05 * idx["a"]
+        if method == "sobol":
+            assert idx["a"] == pytest.approx(16 / 17, abs=0.08)
+
+
+def test_prim_finds_the_box_that_makes_the_answer_yes():
+    pytest.importorskip("ema_workbench")
+    from sim.sensitivity.discover import box
+
+    rng = np.random.default_rng(1)
+    x = pd.DataFrame(rng.random((400, 3)), columns=["a", "b", "c"])
+    b = box(x, ((x["a"] > 0.6) & (x["b"] < 0.5)).to_numpy())
+    assert set(b["limits"].index) == {"a", "b"}
+    # the box with the highest coverage at density >= 0.8 may be a little wider than the true one
+    assert 0.5 <= b["limits"].loc["a", "min"] <= 0.65
+    assert 0.45 <= b["limits"].loc["b", "max"] <= 0.65
+    assert b["density"] >= 0.8 and b["coverage"] > 0.8
+
+
+def _cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sim.sensitivity.cli", *args], cwd=cwd, capture_output=True,
+                          text=True, timeout=600)
+
+
+SMALL = ["--region", "zeeland", "--scale", "0.02", "--years", "4", "--trajectories", "2", "--noise-reps", "2",
+         "--params", "model.education.viability_min_intake,policy.minimal_coverage.share", "--jobs", "2",
+         "--output", "out", "--name", "m"]
+
+
+def test_a_small_morris_design_runs_resumes_and_refuses_another_design(tmp_path):
+    r = _cli("morris", *SMALL, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr[-2000:]
+    exp = tmp_path / "out" / "m"
+    runs = [p for p in (exp / "runs").iterdir() if not p.name.startswith(".")]
+    assert len(runs) == (2 * 3 + 1) * 2  # 2 trajectories × (2 + 1) samples + 1 noise replicate, 2 arms
+    out = pd.read_csv(exp / "analysis" / "outputs.csv")
+    assert set(out["sample"]) == set(range(6)) and (out["replicate"] == 1).sum() == 1
+    idx = pd.read_csv(exp / "analysis" / "morris_indices.csv")
+    assert set(idx["parameter"]) == {"model.education.viability_min_intake", "policy.minimal_coverage.share"}
+    assert (exp / "analysis" / "morris_indices.png").stat().st_size > 10_000
+    # each run recorded the values of its row
+    design = json.loads((exp / "design" / "design.json").read_text())
+    one = next(p for p in runs if "sample=3," in p.name and "policy=none" in p.name and "replicate=0" in p.name)
+    cfg = json.loads((one / "manifest.json").read_text())["config"]
+    assert cfg["model"]["education"]["viability_min_intake"] == round(design["samples"][3][0])
+    # the same command again resumes: nothing is rerun
+    again = _cli("morris", *SMALL, cwd=tmp_path)
+    assert again.returncode == 0 and "results:" not in again.stdout and "complete, skipped" in again.stdout
+    # another design under the same name is refused, and nothing of the first is touched
+    other = _cli("morris", *[a if a != "2" else "3" for a in SMALL], cwd=tmp_path)
+    assert other.returncode == 2 and "holds another design" in other.stderr
+    assert json.loads((exp / "design" / "design.json").read_text()) == design
+
+
+def test_bad_command_lines_are_one_clear_error(tmp_path):
+    r = _cli("morris", "--region", "utrecht", "--dry-run", "--output", "out", cwd=tmp_path)
+    assert r.returncode == 2 and "--region 'utrecht': unknown region" in r.stderr
+    r = _cli("sobol", "--n", "100", "--params", "model.labour.layoff_rate", "--dry-run", "--output", "out",
+             cwd=tmp_path)
+    assert r.returncode == 2 and "power of 2" in r.stderr
+    r = _cli("morris", "--params", "model.labour.nonsense", "--dry-run", "--output", "out", cwd=tmp_path)
+    assert r.returncode == 2 and "model.labour.nonsense" in r.stderr
+    assert not (tmp_path / "out").exists()
