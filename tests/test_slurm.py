@@ -117,3 +117,37 @@ def test_slurm_sweep_equals_joblib_sweep(slurm_node, tmp_path):
         for table in tables:
             pd.testing.assert_frame_equal(pd.read_parquet(a / table), pd.read_parquet(b / table), check_exact=True,
                                           obj=f"{name}/{table}")
+
+
+def _sensitivity(tmp: Path, launcher: list[str]) -> Path:
+    """A small Morris design (2 parameters, 2 trajectories, both arms: 12 runs) through ``launcher``."""
+    tmp.mkdir(parents=True)
+    args = ["morris", "--region", "zeeland", "--scale", "0.02", "--years", "4", "--trajectories", "2",
+            "--noise-reps", "0", "--params", "model.education.viability_min_intake,policy.minimal_coverage.share",
+            "--output", str(tmp), "--name", "m", *launcher]
+    try:
+        res = subprocess.run([str(BIN / "mbo-sim-sensitivity"), *args], cwd=tmp, capture_output=True, text=True,
+                             timeout=TIMEOUT)
+    except subprocess.TimeoutExpired:
+        _cancel(tmp / "m")
+        raise
+    if res.returncode != 0:
+        _cancel(tmp / "m")
+    assert res.returncode == 0, f"mbo-sim-sensitivity failed:\n{res.stdout[-3000:]}\n{res.stderr[-3000:]}"
+    return tmp / "m"
+
+
+def test_a_sensitivity_design_through_slurm_equals_joblib(slurm_node, tmp_path):
+    slurm = _sensitivity(tmp_path / "slurm", ["--launcher", "slurm", "--", *SLURM[1:]])
+    joblib = _sensitivity(tmp_path / "joblib", ["--launcher", "joblib", "--jobs", "2"])
+    jobs = _array_jobs(slurm)
+    assert len(jobs) == 1
+    assert "#SBATCH --array=0-11" in (slurm / ".hydra" / ".submitit" / jobs[0] / f"{jobs[0]}_submission.sh").read_text()
+    assert _runs(slurm) == _runs(joblib) and len(_runs(slurm)) == 12
+    for name in _runs(slurm):
+        a, b = slurm / "runs" / name, joblib / "runs" / name
+        assert json.loads((a / "summary.json").read_text()) == json.loads((b / "summary.json").read_text()), name
+    # the same design, outputs and indices
+    assert (slurm / "design" / "design.json").read_text() == (joblib / "design" / "design.json").read_text()
+    for table in ("outputs.csv", "morris_indices.csv"):
+        pd.testing.assert_frame_equal(pd.read_csv(slurm / "analysis" / table), pd.read_csv(joblib / "analysis" / table))

@@ -53,7 +53,8 @@ def prepare(args: argparse.Namespace) -> tuple[Path, int]:
     chosen = select(params, levers, keys)
     n = args.trajectories if args.method == "morris" else args.n
     settings = {"region": args.region, "scale": args.scale, "years": args.years, "seed": args.seed, "n": n,
-                "levels": args.levels, "arms": ["none", *sorted(levers)], "overrides": args.overrides,
+                "levels": args.levels, "arms": ["none", *sorted(levers)],
+                "overrides": [o for o in args.overrides if not o.startswith(("hydra.", "hydra/"))],  # model ones
                 "reps": args.reps, "noise_reps": args.noise_reps}
     x = sample(args.method, chosen, n, args.seed, args.levels)
     design = design_dict(args.method, chosen, x, settings)
