@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
+import json
 import os
 import re
 import sys
@@ -126,6 +128,7 @@ def targets(region: str, data_dir: str | None = None) -> dict:
     inst = data.institutions[data.institutions["in_region"]]  # the region's own sites
     cfg = compose([f"region={region}", "scale=1"])
     # the targets do not depend on the fitted constants, which may name programmes the data no longer have
+    cfg.model.education.constants_file = None
     cfg.model.education.programme_constants = {}
     cfg.model.education.adult_constants = {}
     students = inst["students_base"].sum()
@@ -246,8 +249,25 @@ def fitted_is_ours(path: Path) -> bool:
 def write_fitted(region: str, values: dict[str, float], loss: float, config_dir: Path = CONFIG_DIR,
                  note: str | None = None) -> Path:
     """Write ``calibration/<region>.yaml`` through a temporary file; never over a file the fit did not write.
-    ``note`` (one line) is added as a comment after the header."""
-    path = calibration_dir(config_dir) / f"{region}.yaml"
+    The per-programme constants (``model.education.programme_constants.<id>`` and ``adult_constants``)
+    go to ``calibration/<region>_constants.csv``, which the YAML names with its sha256
+    (:mod:`sim.io.constants`). ``note`` (one line) is added as a comment after the header."""
+    from sim.io.constants import write_constants
+
+    folder = calibration_dir(config_dir)
+    path = folder / f"{region}.yaml"
+    values = dict(values)
+    constants = {kind: {k.split(".", 3)[3]: float(values.pop(k)) for k in list(values)
+                        if k.startswith(f"model.education.{kind}.")}
+                 for kind in ("programme_constants", "adult_constants")}
+    if any(constants.values()):
+        table = folder / f"{region}_constants.csv"
+        text = write_constants(constants["programme_constants"], constants["adult_constants"],
+                               f"calibration/{region}.yaml on {dt.date.today()}. Do not edit by hand.")
+        atomic_file(table, lambda tmp: tmp.write_text(text), _table_is_ours)
+        same_tree = Path(config_dir).resolve() == CONFIG_DIR.resolve()
+        values["model.education.constants_file"] = f"calibration/{table.name}" if same_tree else str(table.resolve())
+        values["model.education.constants_sha256"] = hashlib.sha256(text.encode()).hexdigest()
     lines = [
         "# @package _global_",
         f"{FITTED_HEADER} on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",
@@ -269,6 +289,8 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
             if isinstance(v, dict):
                 lines.append(" " * indent + f"{name}:")
                 emit(v, indent + 2)
+            elif isinstance(v, str):
+                lines.append(" " * indent + f"{name}: {json.dumps(v)}")
             else:
                 lines.append(" " * indent + f"{name}: {v:.4g}")
 
@@ -276,6 +298,16 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
     emit(nested, 2)
     atomic_file(path, lambda tmp: tmp.write_text("\n".join(lines) + "\n"), fitted_is_ours)
     return path
+
+
+def _table_is_ours(path: Path) -> bool:
+    from sim.io.constants import HEADER
+
+    try:
+        with open(path, encoding="utf-8", errors="replace") as f:
+            return f.readline().startswith(HEADER)
+    except OSError:
+        return False
 
 
 def refit_choice(region: str, write: bool = False) -> ChoiceFit:
@@ -300,7 +332,7 @@ def refit_choice(region: str, write: bool = False) -> ChoiceFit:
 
         for k, v in education.items():
             if k not in ("mbo_share", "participation_constant", "inflow_constant", "programme_constants",
-                         "adult_constants", "sector_constant"):
+                         "adult_constants", "sector_constant", "constants_file", "constants_sha256"):
                 values[f"model.education.{k}"] = v
         values["model.education.participation_constant"] = fit.participation_constant
         values["model.education.inflow_constant"] = fit.inflow_constant

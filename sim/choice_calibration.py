@@ -128,6 +128,7 @@ def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int,
     for seed in seeds:
         cfg = compose([f"region={region}", "scale=1", f"seed={seed}", "years=1", "progress=false", *overrides,
                        *(f"model.education.sector_constant.{s}=0" for s in SECTORS)])
+        cfg.model.education.constants_file = None
         cfg.model.education.programme_constants = {}  # (an override {} would merge, not clear)
         cfg.model.education.adult_constants = {}
         model = RegionModel(cfg)

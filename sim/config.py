@@ -247,8 +247,13 @@ class EducationConfig:
     sector_image: dict[str, float] = field(default_factory=dict)
     sector_employership: dict[str, float] = field(default_factory=dict)
     sector_constant: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SECTORS, 0.0))
-    programme_constants: dict[str, float] = field(default_factory=dict)  # fitted, by programme id
-    adult_constants: dict[str, float] = field(default_factory=dict)  # fitted, by BBL programme id
+    # the fitted per-programme constants: a CSV written by the calibration (columns programme_id,
+    # programme_constant, adult_constant; a relative path is in the package's configs/), checked
+    # against its sha256; the two mappings below add to it or override it (by programme id)
+    constants_file: str | None = None
+    constants_sha256: str | None = None
+    programme_constants: dict[str, float] = field(default_factory=dict)  # by programme id
+    adult_constants: dict[str, float] = field(default_factory=dict)  # by BBL programme id
     choice: ChoiceConfig = field(default_factory=ChoiceConfig)
     viability_min_intake: int = 10
     viability_years: int = 3

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -93,3 +94,38 @@ def test_calibration_command_writes_the_table(tmp_path):
     df = pd.read_csv(out / "calibration.csv")
     assert set(df["region"]) == {"achterhoek"}
     assert (out / "calibration.md").is_file()
+
+
+def test_fitted_constants_go_to_a_table_the_config_names_and_checks(tmp_path):
+    """The per-programme constants are written to calibration/<region>_constants.csv, which the YAML
+    names with its sha256; the model reads them from there, and a changed table is one clear error."""
+    from sim.config import ConfigError
+    from sim.io.constants import read_constants
+
+    configs = tmp_path / "configs"
+    shutil.copytree(CONFIG_DIR, configs, symlinks=True)
+    values = {"model.labour.matching_efficiency": 0.33,
+              "model.education.programme_constants.scalda/goes/25160/BOL": 1.23456,
+              "model.education.adult_constants.scalda/goes/25160/BBL": -0.5}
+    calibration.write_fitted("zeeland", values, 1e-3, config_dir=configs)
+    assert "programme_constants" not in (configs / "calibration" / "zeeland.yaml").read_text()
+    edu = compose(["region=zeeland"], config_dir=configs).model.education
+    assert Path(edu.constants_file) == (configs / "calibration" / "zeeland_constants.csv").resolve()
+    got = read_constants(edu.constants_file, edu.constants_sha256)
+    assert got == {"programme_constants": {"scalda/goes/25160/BOL": 1.235},
+                   "adult_constants": {"scalda/goes/25160/BBL": -0.5}}
+    table = Path(edu.constants_file)
+    table.write_text(table.read_text().replace("1.235", "9.9"))
+    with pytest.raises(ConfigError, match="constants_file .* changed since the fit"):
+        read_constants(edu.constants_file, edu.constants_sha256)
+
+
+def test_the_shipped_constants_are_the_ones_the_model_uses():
+    """Every shipped region's table matches the sha256 its config names (the model refuses unknown
+    programme ids itself: EducationProcess.fitted)."""
+    from sim.io.constants import read_constants
+
+    for region in REGIONS:
+        edu = compose([f"region={region}"]).model.education
+        got = read_constants(edu.constants_file, edu.constants_sha256)
+        assert len(got["programme_constants"]) > 500 and len(got["adult_constants"]) > 250

@@ -33,6 +33,7 @@ def run(region: str, *overrides: str, seed: int = 1, years: int = 1, fitted=None
     if fitted is not None:
         cfg.model.education.participation_constant = fitted.participation_constant
         cfg.model.education.inflow_constant = fitted.inflow_constant
+        cfg.model.education.constants_file = None
         cfg.model.education.programme_constants = fitted.programme_constants
         cfg.model.education.adult_constants = fitted.adult_constants
         cfg.model.education.sector_constant = dict.fromkeys(cfg.model.education.sector_constant, 0.0)

@@ -121,8 +121,13 @@ class Education:
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
     def fitted(self, key: str) -> np.ndarray:
-        """A fitted per-programme constant of the config (0 where none is given)."""
+        """A fitted per-programme constant (0 where none is given): the calibration's constants file,
+        with the config's mapping of the same name on top."""
         fitted = getattr(self.cfg, key)
+        if self.cfg.constants_file:
+            from sim.io.constants import read_constants
+
+            fitted = {**read_constants(self.cfg.constants_file, self.cfg.constants_sha256)[key], **fitted}
         ids = list(self.programmes.programme_id)
         unknown = sorted(set(fitted) - set(ids))
         if unknown:
