@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,23 +26,32 @@ def arm_factors(runs: pd.DataFrame) -> list[str]:
     return [f for f in FACTORS if f != "region" and runs[f].nunique() > 1]
 
 
-def load_runs(exp_dir: Path) -> pd.DataFrame:
-    """One row per complete run: folder, factors, replicate, seed, arm and scalar headline metrics.
+def complete_runs(exp_dir: Path, program: str = "mbo-sim-report") -> Iterator[tuple[Path, dict[str, Any]]]:
+    """The complete run folders under ``exp_dir/runs`` with their manifests, in name order.
 
     A run folder whose manifest, summary or tables are unreadable or truncated (a disk that filled
     up, a copy cut short) is skipped, with a warning line on stderr naming the folder and why; an
     incomplete run (the manifest does not say complete) is skipped silently."""
     from sim.io.writer import NO_MANIFEST, NOT_COMPLETE, damage
 
-    rows = []
     for folder in sorted(p for p in (Path(exp_dir) / "runs").glob("*") if p.is_dir() and not p.name.startswith(".")):
         problem = damage(folder)
         if problem in (NO_MANIFEST, NOT_COMPLETE):
             continue
         if problem is not None:
-            print(f"mbo-sim-report: warning: skipping run {folder}: {problem}", file=sys.stderr)
+            print(f"{program}: warning: skipping run {folder}: {problem}", file=sys.stderr)
             continue
-        manifest = json.loads((folder / "manifest.json").read_text())
+        yield folder, json.loads((folder / "manifest.json").read_text())
+
+
+def load_runs(exp_dir: Path) -> pd.DataFrame:
+    """One row per complete run: folder, factors, replicate, seed, arm and scalar headline metrics.
+
+    A run folder whose manifest, summary or tables are unreadable or truncated (a disk that filled
+    up, a copy cut short) is skipped, with a warning line on stderr naming the folder and why; an
+    incomplete run (the manifest does not say complete) is skipped silently (:func:`complete_runs`)."""
+    rows = []
+    for folder, manifest in complete_runs(exp_dir):
         cfg = manifest.get("config")
         try:
             summary = json.loads((folder / "summary.json").read_text())

@@ -1,4 +1,4 @@
-"""Hydra callback: analyse a sensitivity design when its sweep ends (``experiments/sensitivity.yaml``)."""
+"""Hydra callback: analyse a sensitivity design when its sweep ends (``experiments/_sensitivity.yaml``)."""
 
 from __future__ import annotations
 

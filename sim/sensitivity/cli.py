@@ -76,7 +76,7 @@ def prepare(args: argparse.Namespace) -> tuple[Path, int]:
 def sweep_command(args: argparse.Namespace, design: Path, samples: str, replicates: str) -> list[str]:
     """The Hydra sweep of ``samples`` × ``replicates`` (sweep syntax) × arms of the design."""
     arms = ",".join(["none", *sorted(args.levers)])
-    cmd = [sys.executable, "-m", "sim.cli", "-m", "+experiment=sensitivity", f"experiment_name={args.name}",
+    cmd = [sys.executable, "-m", "sim.cli", "-m", "+experiment=_sensitivity", f"experiment_name={args.name}",
            f"output_dir={Path(args.output) / args.name / 'runs'}",
            f"hydra.sweep.dir={Path(args.output) / args.name / '.hydra'}",
            f"samples_file={design.resolve()}", f"sample={samples}", f"replicate={replicates}",

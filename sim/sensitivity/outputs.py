@@ -12,7 +12,6 @@ replicate, the closures it prevents by 2045.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -74,17 +73,11 @@ def run_outputs(folder: Path) -> dict[str, float]:
 def collect(exp_dir: Path) -> pd.DataFrame:
     """One row per (sample, replicate): the ``none`` run's outputs, the rule's cost and the closures
     it prevents where the sweep has the rule. Damaged or incomplete runs are skipped (warned)."""
-    from sim.io.writer import NO_MANIFEST, NOT_COMPLETE, damage
+    from sim.analysis.load import complete_runs
 
     rows = []
-    for folder in sorted(p for p in (Path(exp_dir) / "runs").glob("*") if p.is_dir() and not p.name.startswith(".")):
-        problem = damage(folder)
-        if problem in (NO_MANIFEST, NOT_COMPLETE):
-            continue
-        if problem is not None:
-            print(f"mbo-sim-sensitivity: warning: skipping run {folder}: {problem}", file=sys.stderr)
-            continue
-        cfg = json.loads((folder / "manifest.json").read_text())["config"]
+    for folder, manifest in complete_runs(exp_dir, "mbo-sim-sensitivity"):
+        cfg = manifest["config"]
         if cfg.get("sample") is None:
             continue
         policy = "+".join(sorted(cfg.get("policy") or {})) or "none"
