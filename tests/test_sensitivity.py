@@ -214,4 +214,21 @@ def test_bad_command_lines_are_one_clear_error(tmp_path):
     assert r.returncode == 2 and "power of 2" in r.stderr
     r = _cli("morris", "--params", "model.labour.nonsense", "--dry-run", "--output", "out", cwd=tmp_path)
     assert r.returncode == 2 and "model.labour.nonsense" in r.stderr
+    r = _cli("morris", "--levers", "subsidy", "--dry-run", "--output", "out", cwd=tmp_path)
+    assert r.returncode == 2 and "--levers 'subsidy': unknown lever" in r.stderr
+    r = _cli("morris", "--reps", "0", "--dry-run", "--output", "out", cwd=tmp_path)
+    assert r.returncode == 2 and "--reps 0" in r.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_a_dry_run_writes_the_design_and_prints_the_sweep(tmp_path):
+    r = _cli("lhs", "--n", "8", "--levers", "none", "--dry-run", "--output", "out", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    design = json.loads((tmp_path / "out" / "sensitivity_lhs_zeeland" / "design" / "design.json").read_text())
+    assert len(design["samples"]) == 8 and design["settings"]["arms"] == ["none"]
+    keys = [p["key"] for p in design["parameters"]]
+    assert "policy.minimal_coverage.share" not in keys and "model.education.viability_min_intake" in keys
+    x = np.asarray(design["samples"])
+    lows, highs = np.array([p["low"] for p in design["parameters"]]), np.array([p["high"] for p in design["parameters"]])
+    assert ((x >= lows) & (x <= highs)).all()
+    assert "sample=range(0,8)" in r.stdout and "policy=none " in r.stdout and "replicate=range(1,10)" in r.stdout

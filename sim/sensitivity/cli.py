@@ -97,6 +97,12 @@ def run(args: argparse.Namespace) -> int:
         raise ConfigError(f"--scale {args.scale}: must be in (0, 1]")
     if args.reps < 1:
         raise ConfigError(f"--reps {args.reps}: must be >= 1")
+    from sim.policies import POLICIES
+
+    args.levers = [lever for lever in dict.fromkeys(args.levers) if lever != "none"]
+    unknown = [lever for lever in args.levers if lever not in POLICIES]
+    if unknown:
+        raise ConfigError(f"--levers {unknown[0]!r}: unknown lever; allowed: {sorted(POLICIES)} (or none)")
     args.name = args.name or f"sensitivity_{args.method}_{args.region}"
     if args.reps == 1 and args.noise_reps == 1:
         raise ConfigError("--noise-reps 1: needs 0 (no noise estimate) or >= 2 replicates")
@@ -145,7 +151,7 @@ def main(argv: list[str] | None = None) -> None:
                        help="with --reps 1: replicates of sample 0 that measure the replication noise (default 10)")
         p.add_argument("--seed", type=int, default=1, help="seed of the runs and of the sampling (default 1)")
         p.add_argument("--levers", nargs="*", default=["minimal_coverage"],
-                       help="levers run beside 'none' (default minimal_coverage; none: only the none arm)")
+                       help="levers run beside 'none', each alone (default minimal_coverage; none: only 'none')")
         p.add_argument("--params", help="comma-separated registry keys to sample (default: all that act)")
         p.add_argument("--levels", type=int, default=4, help="Morris grid levels (default 4)")
         if method == "morris":
