@@ -229,6 +229,7 @@ def test_a_dry_run_writes_the_design_and_prints_the_sweep(tmp_path):
     keys = [p["key"] for p in design["parameters"]]
     assert "policy.minimal_coverage.share" not in keys and "model.education.viability_min_intake" in keys
     x = np.asarray(design["samples"])
-    lows, highs = np.array([p["low"] for p in design["parameters"]]), np.array([p["high"] for p in design["parameters"]])
+    lows = np.array([p["low"] for p in design["parameters"]])
+    highs = np.array([p["high"] for p in design["parameters"]])
     assert ((x >= lows) & (x <= highs)).all()
     assert "sample=range(0,8)" in r.stdout and "policy=none " in r.stdout and "replicate=range(1,10)" in r.stdout
