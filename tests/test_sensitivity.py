@@ -233,3 +233,18 @@ def test_a_dry_run_writes_the_design_and_prints_the_sweep(tmp_path):
     highs = np.array([p["high"] for p in design["parameters"]])
     assert ((x >= lows) & (x <= highs)).all()
     assert "sample=range(0,8)" in r.stdout and "policy=none " in r.stdout and "replicate=range(1,10)" in r.stdout
+
+
+def test_top_parameters_leave_out_those_that_move_the_calibrated_base_year(tmp_path):
+    from sim.sensitivity.cli import top_parameters
+
+    (tmp_path / "analysis").mkdir()
+    rows = [("closures_2045", "a", 10), ("closures_2045", "b", 8), ("closures_2045", "c", 1), ("closures_2045", "d", 9),
+            ("unmet_demand_care_2035", "a", 1), ("unmet_demand_care_2035", "b", 5), ("unmet_demand_care_2035", "c", 4),
+            ("unmet_demand_care_2035", "d", 5),
+            ("intake_first_year", "a", 10), ("intake_first_year", "b", 0), ("intake_first_year", "c", 0),
+            ("intake_first_year", "d", 50)]  # d moves the base year by 5 %: left out
+    pd.DataFrame(rows, columns=["output", "parameter", "mu_star"]).to_csv(tmp_path / "analysis" / "morris_indices.csv")
+    pd.DataFrame({"intake_first_year": [1000.0, 1000.0]}).to_csv(tmp_path / "analysis" / "outputs.csv")
+    assert top_parameters(tmp_path, 2) == ["b", "a"]  # b: (0.8 + 1) / 2, a: (1 + 0.2) / 2, c: (0.1 + 0.8) / 2
+    assert top_parameters(tmp_path, 3) == ["b", "a", "c"]

@@ -9,6 +9,7 @@ their total variance across the design. An index below the noise level says noth
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import matplotlib
@@ -108,13 +109,13 @@ def plot_indices(method: str, idx: pd.DataFrame, path: Path, top: int = 12) -> N
             ax.barh(pos - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="S1 (95 % CI)", color="tab:orange")
             ax.set_xlabel("share of the output's variance")
         ax.set_yticks(pos, d["label"], fontsize=7)
-        ax.set_title(f"{out}: {OUTPUTS[out][0]}", fontsize=8)
+        ax.set_title(textwrap.fill(f"{out}: {OUTPUTS[out][0]}", 75), fontsize=8)
         ax.legend(fontsize=7, loc="lower right")
     for ax in list(axes.flat)[len(outs):]:
         ax.axis("off")
     title = "Morris screening: μ* and σ" if method == "morris" else "Sobol' indices: first (S1) and total (ST) order"
     fig.suptitle(title)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0, 0, 1, 0.98))
     fig.savefig(path, dpi=100)
     plt.close(fig)
 

@@ -29,6 +29,8 @@ OUTPUTS = {  # name: (what it is, unit)
     "hard_to_fill_care_2035": ("hard-to-fill care vacancies, monthly mean of 2035", "vacancies"),
     "hard_to_fill_technical_2035": ("hard-to-fill technical vacancies, monthly mean of 2035", "vacancies"),
     "care_shortage_ratio": ("unmet demand in care in the last year ÷ in 2026", "ratio"),
+    # a check, not a finding: how far a sample moves the base year away from the calibration
+    "intake_first_year": ("mbo intake in the first school year (the calibration's base year)", "persons"),
     "cost_per_protected_student_eur": ("minimal coverage: cumulative deficit ÷ protected student-years", "EUR"),
     "closures_prevented_2045": ("minimal coverage: closures by 2045 prevented (none − rule, paired)", "opleidingen"),
 }
@@ -54,6 +56,7 @@ def run_outputs(folder: Path) -> dict[str, float]:
         "closures_2045": float((year <= 2045).sum()),
         "care_closures_2045": float(((year <= 2045) & (ev["sector"] == "care")).sum()),
         "coverage_min_end": float(summary["coverage_min_end"]),
+        "intake_first_year": float(summary["intake_first_year"]),
         "unmet_demand_care_2035": at(unmet, 2035, "care"),
         "unmet_demand_technical_2035": at(unmet, 2035, "technical"),
         "hard_to_fill_care_2035": at(htf, 2035, "care"),
