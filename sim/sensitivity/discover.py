@@ -6,7 +6,8 @@ PRIM (Friedman & Fisher 1999, ``ema_workbench.analysis.prim``) peels the paramet
 where the answer is mostly yes; the box chosen is the one with the highest coverage (share of all
 yes-samples inside it) among those with density (share of yes inside it) >= ``MIN_DENSITY``.
 Feature scores (extra trees, ``ema_workbench.analysis.feature_scoring``) rank the parameters for
-each output as a whole.
+each output as a whole; PRIM peels the top ``PRIM_FEATURES`` of them (with dozens of parameters and
+a few hundred samples it would otherwise trim dimensions by chance).
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ from sim.sensitivity.design import read_design, samples_frame
 from sim.sensitivity.outputs import OUTPUTS, collect
 
 MIN_DENSITY = 0.8
+MAX_QP = 0.05  # restrictions less significant than this are dropped from the chosen box
+PRIM_FEATURES = 8  # PRIM peels the output's 8 parameters with the highest feature scores
 
 
 @dataclass(frozen=True)
@@ -55,17 +58,25 @@ def _quiet_ema():
 
 
 def box(x: pd.DataFrame, yes: np.ndarray) -> dict | None:
-    """The chosen PRIM box: coverage, density, mass and the limits of each restricted parameter."""
+    """The chosen PRIM box: coverage, density, mass and the limits of each restricted parameter.
+
+    With many parameters and few samples PRIM also trims dimensions by chance; restrictions whose
+    quasi-p-value (Bryant & Lempert 2010) is above ``MAX_QP`` are dropped, one at a time from the
+    least significant, and the box's statistics are those after dropping."""
     prim, _ = _quiet_ema()
     if yes.sum() == 0 or yes.all():
         return None
     b = prim.Prim(x, yes).find_box()
     traj = b.peeling_trajectory
     ok = traj[traj["density"] >= MIN_DENSITY]
-    i = int(ok["coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax())
-    b.select(i)
-    limits = b.inspect(i, style="data")[0][1]
-    limits.columns = ["min", "max", "qp_low", "qp_high"]
+    b.select(int(ok["coverage"].idxmax()) if len(ok) else int(traj["density"].idxmax()))
+    while True:
+        limits = b.inspect(style="data")[0][1]
+        limits.columns = ["min", "max", "qp_low", "qp_high"]
+        qp = limits[["qp_low", "qp_high"]].min(axis=1)
+        if len(limits) <= 1 or qp.max() <= MAX_QP:
+            break
+        b.drop_restriction(str(qp.idxmax()))
     return {"coverage": float(b.coverage), "density": float(b.density), "mass": float(b.mass),
             "limits": limits, "yes": int(yes.sum()), "n": len(yes)}
 
@@ -97,7 +108,8 @@ def plain(b: dict, params: dict, question: str, t: float) -> str:
         parts.append(f"`{key}` {' and '.join(bits)} (range {lo:g}–{hi:g})")
     return (f"- **{question.format(t=t)}** ({b['yes']} of {b['n']} samples): when "
             + "; ".join(parts) + f". The box holds {b['coverage']:.0%} of those samples (coverage); "
-            f"{b['density']:.0%} of the samples in it answer yes (density); "
+            f"{b['density']:.0%} of the samples in it answer yes (density; {b['yes'] / b['n']:.0%} in the whole "
+            "design); "
             f"it is {b['mass']:.0%} of the design (mass).")
 
 
@@ -110,15 +122,18 @@ def discover(exp_dir: str | Path, thresholds: dict[str, float] | None = None) ->
     params = {p.key: {"low": p.low, "high": p.high} for p in design["params"]}
     scores = feature_scores(x, y)
     lines = [f"# Scenario discovery: {design['method']}, {design['settings'].get('region')}", "",
-             f"{len(x)} samples of {x.shape[1]} parameters (`{exp_dir}`). PRIM box with the highest "
-             f"coverage at density ≥ {MIN_DENSITY:.0%}; qp: the significance of each restriction.", ""]
+             f"{len(x)} samples of {x.shape[1]} parameters (`{exp_dir}`). PRIM peels the "
+             f"{PRIM_FEATURES} parameters with the highest feature scores for the question's output; "
+             f"the box shown has the highest coverage at density ≥ {MIN_DENSITY:.0%}, and keeps only "
+             f"restrictions with a quasi-p-value ≤ {MAX_QP}.", ""]
     boxes = []
     for q in QUESTIONS:
         if q.output not in y:
             continue
         yes, t = q.answer(y[q.output]) if not thresholds or q.name not in thresholds else (
             (y[q.output] >= thresholds[q.name]).to_numpy(), thresholds[q.name])
-        b = box(x, yes)
+        features = scores[q.output].nlargest(PRIM_FEATURES).index if q.output in scores else x.columns
+        b = box(x[list(features)], yes)
         lines.append(plain(b, params, q.text, t))
         if b is not None:
             boxes.append(b["limits"].assign(question=q.name, threshold=t, coverage=b["coverage"],
