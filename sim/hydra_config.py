@@ -42,7 +42,7 @@ def to_config(cfg: Any) -> Config:
         return cfg
     _reject_unknown_keys(cfg, Config, "")
     if cfg.get("sample") is not None:  # a run of a sensitivity design: set its row's values first
-        from sim.sensitivity.design import apply_sample
+        from sim.samples import apply_sample
 
         apply_sample(cfg)
     try:

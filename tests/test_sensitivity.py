@@ -16,7 +16,8 @@ from omegaconf import OmegaConf
 from sim.config import ConfigError
 from sim.hydra_config import CONFIG_DIR, register_schema, to_config
 from sim.policies import POLICIES
-from sim.sensitivity.registry import Parameter, apply, assumption_keys, covered, load_registry
+from sim.samples import Parameter, apply
+from sim.sensitivity.registry import assumption_keys, covered, load_registry
 
 pytest.importorskip("SALib")
 

@@ -21,9 +21,9 @@ import pandas as pd  # noqa: E402
 
 from sim.io.safe import atomic_folder  # noqa: E402
 from sim.io.writer import markdown_table  # noqa: E402
-from sim.sensitivity.design import problem, read_design  # noqa: E402
+from sim.samples import Parameter, read_design  # noqa: E402
+from sim.sensitivity.design import problem  # noqa: E402
 from sim.sensitivity.outputs import OUTPUTS, collect  # noqa: E402
-from sim.sensitivity.registry import Parameter  # noqa: E402
 
 NEGLIGIBLE = 0.05  # a parameter "does not matter" for an output: index below 5 % of the output's largest
 TOP = 3  # drivers named per output in the report

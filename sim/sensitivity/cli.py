@@ -25,7 +25,8 @@ from pathlib import Path
 from sim.config import ConfigError
 from sim.io.safe import UnsafeOutput, atomic_folder
 from sim.regions import REGIONS
-from sim.sensitivity.design import METHODS, design_dict, read_design, sample, write_design
+from sim.samples import read_design
+from sim.sensitivity.design import METHODS, design_dict, sample, write_design
 from sim.sensitivity.registry import REGISTRY, load_registry, select
 
 BASE_YEAR_SHIFT = 0.02  # --top leaves out parameters that move base-year intake by more than 2 % (μ*)

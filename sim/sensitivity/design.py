@@ -2,26 +2,23 @@
 
 ``results/<name>/design/design.json`` holds the method, its settings, the parameters (key, mode,
 bounds, source) and the sample matrix. A run of the sweep names it with ``samples_file`` and picks
-its row with ``sample``; :func:`apply_sample` writes that row into the composed config before it is
-validated, so each run's manifest records the values it ran with (and resume compares them).
+its row with ``sample`` (:func:`sim.samples.apply_sample`).
 """
 
 from __future__ import annotations
 
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from omegaconf import DictConfig
 
 from sim.config import ConfigError
-from sim.sensitivity.registry import Parameter, apply, as_dict
+from sim.samples import GENERATOR, Parameter
+from sim.sensitivity.registry import as_dict
 
 METHODS = ("morris", "sobol", "lhs")
-GENERATOR = "mbo-sim-sensitivity"
 
 
 def problem(params: list[Parameter]) -> dict[str, Any]:
@@ -66,37 +63,3 @@ def samples_frame(design: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(design["samples"], columns=[p["key"] for p in design["parameters"]])
 
 
-def read_design(path: str | Path) -> dict[str, Any]:
-    path = Path(path)
-    try:
-        mtime = path.stat().st_mtime_ns
-    except OSError:
-        raise ConfigError(f"samples_file = {str(path)!r}: no such file (a design.json written by "
-                          "mbo-sim-sensitivity)") from None
-    return _read(str(path.resolve()), mtime)
-
-
-@lru_cache(maxsize=4)
-def _read(path: str, mtime: int) -> dict[str, Any]:
-    try:
-        design = json.loads(Path(path).read_text())
-        params = [Parameter(**p) for p in design["parameters"]]
-        x = np.asarray(design["samples"], dtype=float)
-        assert design.get("generator") == GENERATOR and x.ndim == 2 and x.shape[1] == len(params)
-    except (OSError, ValueError, KeyError, TypeError, AssertionError):
-        raise ConfigError(f"samples_file = {path!r}: not a readable design.json of mbo-sim-sensitivity") from None
-    return {**design, "params": params, "x": x}
-
-
-def apply_sample(cfg: DictConfig) -> None:
-    """If the composed ``cfg`` names a ``sample``, set its row of ``samples_file`` (in place)."""
-    if cfg.get("sample") is None:
-        return
-    if not cfg.get("samples_file"):
-        raise ConfigError(f"sample = {cfg.sample}: needs samples_file (the design.json of mbo-sim-sensitivity)")
-    design = read_design(cfg.samples_file)
-    x = design["x"]
-    if not 0 <= cfg.sample < len(x):
-        raise ConfigError(f"sample = {cfg.sample}: the design has samples 0 … {len(x) - 1}")
-    for param, value in zip(design["params"], x[cfg.sample], strict=True):
-        apply(cfg, param, float(value))

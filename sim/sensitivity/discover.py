@@ -21,8 +21,9 @@ import pandas as pd
 
 from sim.io.safe import atomic_folder
 from sim.io.writer import markdown_table
+from sim.samples import read_design
 from sim.sensitivity.analysis import design_path, mean_over_replicates
-from sim.sensitivity.design import read_design, samples_frame
+from sim.sensitivity.design import samples_frame
 from sim.sensitivity.outputs import OUTPUTS, collect
 
 MIN_DENSITY = 0.8

@@ -1,42 +1,25 @@
-"""The registry of uncertain inputs (``configs/uncertainty.yaml``) and how a sample becomes config.
-
-A :class:`Parameter` is one config key with a range and a mode: ``range`` sets the key to the sampled
-value, ``multiply`` multiplies every number under the key by it, ``add`` adds it. Lever keys
-(``policy.<lever>.…``) are sampled only in runs that select the lever. Sampling itself is SALib's
-(:mod:`sim.sensitivity.design`); this module only maps a row of samples to config values.
+"""The registry of uncertain inputs (``configs/uncertainty.yaml``): its parameters
+(:class:`sim.samples.Parameter`), its excluded keys, and which values ``configs/`` marks as
+assumptions. Sampling is SALib's (:mod:`sim.sensitivity.design`); how a sample becomes config is
+:mod:`sim.samples`.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
 import yaml
-from omegaconf import DictConfig, ListConfig, OmegaConf
 
 from sim.config import ConfigError
-from sim.hydra_config import CONFIG_DIR
+from sim.samples import Parameter
 
+CONFIG_DIR = Path(str(files("sim") / "configs"))
 REGISTRY = CONFIG_DIR / "uncertainty.yaml"
 MODES = ("range", "multiply", "add")
-
-
-@dataclass(frozen=True)
-class Parameter:
-    key: str  # config key as on the command line, e.g. model.education.viability_min_intake
-    mode: str  # range | multiply | add
-    low: float
-    high: float
-    source: str
-    lever: str | None = None  # policy keys: the lever they belong to
-
-    @property
-    def label(self) -> str:
-        """Short name for tables and figures: the key without its section, with the mode."""
-        short = self.key.split(".", 1)[1] if self.key.startswith(("model.", "policy.")) else self.key
-        return {"range": short, "multiply": f"{short} ×", "add": f"{short} +"}[self.mode]
 
 
 def load_registry(path: str | Path = REGISTRY) -> tuple[list[Parameter], dict[str, str]]:
@@ -86,35 +69,6 @@ def select(params: list[Parameter], levers: set[str], keys: list[str] | None = N
     if missing:
         raise ConfigError(f"--params: {missing} not in the registry for this sweep; allowed: {[p.key for p in out]}")
     return [by_name[k] for k in dict.fromkeys(keys)]
-
-
-def _numbers(node: Any, path: str) -> list[str]:
-    """The paths of the numbers under ``node`` (a scalar, mapping or list)."""
-    if isinstance(node, DictConfig):
-        return [p for k in node.keys() for p in _numbers(node[k], f"{path}.{k}")]
-    if isinstance(node, ListConfig):
-        return [p for i in range(len(node)) for p in _numbers(node[i], f"{path}.{i}")]
-    return [path] if isinstance(node, int | float) and not isinstance(node, bool) else []
-
-
-def apply(cfg: DictConfig, param: Parameter, value: float) -> bool:
-    """Set ``param`` to the sampled ``value`` in the composed ``cfg``; False where the key does not
-    act in this run (a lever's key in a run without the lever). Whole-number keys are rounded."""
-    if param.lever is not None and param.lever not in (cfg.get("policy") or {}):
-        return False
-    node = OmegaConf.select(cfg, param.key, default=None)
-    if node is None:
-        raise ConfigError(f"{param.key}: a registry key that is not in the config; check configs/uncertainty.yaml")
-    if param.mode == "range":
-        targets, new = [param.key], [value]
-    else:
-        targets = _numbers(node, param.key)
-        olds = [OmegaConf.select(cfg, t) for t in targets]
-        new = [o * value if param.mode == "multiply" else o + value for o in olds]
-    for t, v in zip(targets, new, strict=True):
-        old = OmegaConf.select(cfg, t)
-        OmegaConf.update(cfg, t, round(v) if isinstance(old, int) and not isinstance(old, bool) else float(v))
-    return True
 
 
 # --- which values configs/ marks as assumptions (for the registry's completeness test) -----------------
