@@ -8,8 +8,9 @@ separation (layoff / to inactive; unemployed <-> inactive; on-the-job search) wi
 ``configs/model/default.yaml``; vacancies per (sector, work municipality) are refilled to the
 target headcount; each sector matches seekers with the Cobb–Douglas function
 M_s = A·S_s^α·V_s^(1-α) (capped at V_s and S_s) in plain Python, each seeker hired in sector s
-with probability w_is·M_s/S_s, w_is = fit (1 for the qualification's or last job's sector,
-``other_sector_fit`` otherwise) × commuting access (exp(-minutes/decay) averaged over the
+with probability w_is·M_s/S_s, w_is = fit (1 for the qualification's or last job's sector, the
+mean off-field ÷ own-field weight of ``data/field_mobility.csv`` otherwise) × commuting access
+(exp(-minutes/decay) averaged over the
 sector's vacancies by municipality). Each January persons age, retire at the pension age or die
 (Gompertz through q50 with the configured slope) and are removed with ``agent.remove()``; the
 new 15-year-old cohort enters as new agents. Not modelled in the reference: education, LLO,
@@ -99,6 +100,20 @@ class PersonAgent(mesa.Agent):
             self.remove()
 
 
+def off_field_fit() -> float:
+    """The reference's single weight of a sector outside one's field, relative to one's own: the
+    mean off-field weight ÷ the mean own-field weight of the model's field-mobility table (the
+    model itself uses the whole table, ODD §7.8)."""
+    import pandas as pd
+
+    from sim.io.loaders import PACKAGE_DATA_DIR
+
+    fm = pd.read_csv(PACKAGE_DATA_DIR / "field_mobility.csv")
+    own = fm["field"] == fm["sector"]
+    off = fm.loc[~own, "weight"].sum() / (fm["field"].nunique() * (N_SECTORS - 1))
+    return float(off / fm.loc[own, "weight"].mean())
+
+
 class ReferenceModel(mesa.Model):
     """Demography and job matching with one PersonAgent per person; plain Python throughout."""
 
@@ -112,7 +127,7 @@ class ReferenceModel(mesa.Model):
         self.inactive_to_seeking = lab.inactive_to_seeking
         self.efficiency = lab.matching_efficiency
         self.alpha = lab.matching_elasticity
-        self.other_fit = lab.other_sector_fit
+        self.other_fit = off_field_fit()
         self.pension_age = pop.pension_age
         self.q50, self.slope = pop.mortality_q50, pop.mortality_slope
         self.mortality_factor = cfg.demography.mortality_factor
