@@ -57,15 +57,10 @@ def apply(cfg: DictConfig, param: Parameter, value: float) -> bool:
     node = OmegaConf.select(cfg, param.key, default=None)
     if node is None:
         raise ConfigError(f"{param.key}: a registry key that is not in the config; check configs/uncertainty.yaml")
-    if param.mode == "range":
-        targets, new = [param.key], [value]
-    else:
-        targets = _numbers(node, param.key)
-        olds = [OmegaConf.select(cfg, t) for t in targets]
-        new = [o * value if param.mode == "multiply" else o + value for o in olds]
-    for t, v in zip(targets, new, strict=True):
-        old = OmegaConf.select(cfg, t)
-        OmegaConf.update(cfg, t, round(v) if isinstance(old, int) and not isinstance(old, bool) else float(v))
+    for target in [param.key] if param.mode == "range" else _numbers(node, param.key):
+        old = OmegaConf.select(cfg, target)
+        v = value if param.mode == "range" else old * value if param.mode == "multiply" else old + value
+        OmegaConf.update(cfg, target, round(v) if isinstance(old, int) and not isinstance(old, bool) else float(v))
     return True
 
 

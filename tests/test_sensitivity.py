@@ -249,3 +249,15 @@ def test_top_parameters_leave_out_those_that_move_the_calibrated_base_year(tmp_p
     pd.DataFrame({"intake_first_year": [1000.0, 1000.0]}).to_csv(tmp_path / "analysis" / "outputs.csv")
     assert top_parameters(tmp_path, 2) == ["b", "a"]  # b: (0.8 + 1) / 2, a: (1 + 0.2) / 2, c: (0.1 + 0.8) / 2
     assert top_parameters(tmp_path, 3) == ["b", "a", "c"]
+
+
+def test_a_question_answers_at_its_threshold_or_above_the_75th_percentile():
+    from sim.sensitivity.discover import Question
+
+    y = pd.Series([1.0, 2.0, 3.0, 4.0, 5.0])
+    q = Question("x", "closures_2045", None, "{t}")
+    yes, t = q.answer(y)
+    assert t == 4.0 and yes.tolist() == [False, False, False, False, True]
+    yes, t = q.answer(y, threshold=3.0)
+    assert t == 3.0 and yes.tolist() == [False, False, True, True, True]
+    assert Question("d", "care_shortage_ratio", 2.0, "{t}").answer(y)[0].sum() == 4

@@ -38,9 +38,14 @@ class Question:
     threshold: float | None  # None: the design's 75th percentile of the output
     text: str  # with {t} for the threshold
 
-    def answer(self, y: pd.Series) -> tuple[np.ndarray, float]:
-        t = float(np.nanpercentile(y, 75)) if self.threshold is None else self.threshold
-        return (y > t).to_numpy() if self.threshold is None else (y >= t).to_numpy(), t
+    def answer(self, y: pd.Series, threshold: float | None = None) -> tuple[np.ndarray, float]:
+        """Yes per sample, and the threshold used: ``threshold`` (or the question's own), at or
+        above it; without either, above the design's 75th percentile."""
+        t = self.threshold if threshold is None else threshold
+        if t is None:
+            t = float(np.nanpercentile(y, 75))
+            return (y > t).to_numpy(), t
+        return (y >= t).to_numpy(), t
 
 
 QUESTIONS = (
@@ -131,8 +136,7 @@ def discover(exp_dir: str | Path, thresholds: dict[str, float] | None = None) ->
     for q in QUESTIONS:
         if q.output not in y:
             continue
-        yes, t = q.answer(y[q.output]) if not thresholds or q.name not in thresholds else (
-            (y[q.output] >= thresholds[q.name]).to_numpy(), thresholds[q.name])
+        yes, t = q.answer(y[q.output], (thresholds or {}).get(q.name))
         features = scores[q.output].nlargest(PRIM_FEATURES).index if q.output in scores else x.columns
         b = box(x[list(features)], yes)
         lines.append(plain(b, params, q.text, t))
