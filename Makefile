@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 ARGS ?=
 
-.PHONY: run test bench calibrate experiment report lint clean venv baseline
+.PHONY: run test bench calibrate experiment report lint clean venv baseline dashboard
 
 # Find a working Python >= 3.12: PATH first (python3.13, python3.12, python3), then pyenv's
 # interpreters. pyenv shims that are not selected fail to run, so each candidate is executed.
@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml constraints.txt
 	  echo "creating $(VENV) with $$py ($$($$py --version))"; rm -rf $(VENV); $$py -m venv $(VENV) || exit 1; \
 	fi
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,sensitivity]'
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev,sensitivity,dashboard,browser-test]'
 	@touch $(STAMP)
 
 venv: $(STAMP)
@@ -43,6 +43,11 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_full_scale.py $(ARGS)
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/bench_mesa_reference.py
+
+# the dashboard for the commission on http://127.0.0.1:8501 (PORT=8600 for another port); Ctrl+C stops it
+PORT ?= 8501
+dashboard: $(STAMP)
+	$(VENV)/bin/mbo-sim-dashboard --port $(PORT) $(ARGS)
 
 # make experiment NAME=baseline_regions [REPS=20] [ARGS="scale=0.5 hydra.launcher.n_jobs=2"]
 experiment: $(STAMP)

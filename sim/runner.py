@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
@@ -16,17 +17,21 @@ from sim.model import RegionModel
 from sim.results import summary
 
 
-def simulate(cfg: Config, progress: bool = False) -> RegionModel:
-    """Build and run the model for ``cfg``; returns the finished model."""
+def simulate(cfg: Config, progress: bool = False, on_year: Callable[[int], None] | None = None) -> RegionModel:
+    """Build and run the model for ``cfg``; returns the finished model. ``progress`` shows a
+    progress bar on stderr; ``on_year(y)`` is called after each simulated year y = 1 … years
+    (the dashboard's progress bar). Neither changes the results."""
     data = load_region(cfg.region.name, cfg.data_dir)
     model = RegionModel(cfg, data)
-    if progress:
+    if progress or on_year is not None:
         from tqdm import tqdm
 
-        with tqdm(total=cfg.years, unit="yr", desc=cfg.resolved_run_name, leave=False) as bar:
-            for _ in range(cfg.years):
+        with tqdm(total=cfg.years, unit="yr", desc=cfg.resolved_run_name, leave=False, disable=not progress) as bar:
+            for year in range(1, cfg.years + 1):
                 model.run_for(12)
                 bar.update(1)
+                if on_year is not None:
+                    on_year(year)
     else:
         model.run()
     return model
@@ -43,8 +48,8 @@ def output_folder(cfg: Config) -> Path:
     return Path(cfg.output_dir) / cfg.resolved_run_name
 
 
-def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
-    """Simulate ``cfg`` and write its results folder; returns the folder.
+def run(cfg: Config, out_dir: str | Path | None = None, on_year: Callable[[int], None] | None = None) -> Path:
+    """Simulate ``cfg`` and write its results folder; returns the folder (``on_year``: see :func:`simulate`).
 
     A folder in the way that is not an mbo-sim folder is refused before simulating. If another
     process completes the same run meanwhile, its folder is kept and this run's tables dropped."""
@@ -54,7 +59,7 @@ def run(cfg: Config, out_dir: str | Path | None = None) -> Path:
     with tempfile.TemporaryFile(dir=out.parent):
         pass
     t0 = time.perf_counter()
-    model = simulate(cfg, progress=cfg.progress)
+    model = simulate(cfg, progress=cfg.progress, on_year=on_year)
     frames, summary = tables_and_summary(model)
     manifest = base_manifest(cfg, model.data.checksums)
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)

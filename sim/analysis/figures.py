@@ -19,47 +19,59 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.collections import PolyCollection  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
 
 from sim.codes import SECTORS  # noqa: E402
 
 
-def _arm_colours(arms: list[str]) -> dict[str, Any]:
+def arm_colours(arms: list[str]) -> dict[str, Any]:
     cmap = plt.get_cmap("tab10")
     return {a: cmap(i % 10) for i, a in enumerate(arms)}
 
 
+def survival_figure(surv: pd.DataFrame, colours: dict[str, Any], title: str,
+                    xlabel: str = "years since start",
+                    ylabel: str = "share of programmes still open (Kaplan–Meier, 95 % band)",
+                    names: dict[str, str] | None = None, legend_title: str = "arm") -> Figure:
+    """Programme survival of one region: a panel a sector, a step line and band an arm."""
+
+    def draw(ax, sector):
+        for arm, ga in surv[surv["sector"] == sector].groupby("arm", sort=False):
+            years = ga["month"] / 12
+            ax.step(years, ga["survival"], where="post", color=colours[arm], label=arm)
+            ax.fill_between(years, ga["low"], ga["high"], step="post", color=colours[arm], alpha=0.15)
+        ax.set_ylim(0, 1.02)
+
+    return sector_grid(draw, xlabel, ylabel, title, sharey=True, names=names, legend_title=legend_title)
+
+
 def plot_survival(surv: pd.DataFrame, out: Path) -> list[Path]:
-    paths = []
-    colours = _arm_colours(list(dict.fromkeys(surv["arm"])))
-    for region, g in surv.groupby("region"):
-
-        def draw(ax, sector, g=g):
-            for arm, ga in g[g["sector"] == sector].groupby("arm", sort=False):
-                years = ga["month"] / 12
-                ax.step(years, ga["survival"], where="post", color=colours[arm], label=arm)
-                ax.fill_between(years, ga["low"], ga["high"], step="post", color=colours[arm], alpha=0.15)
-            ax.set_ylim(0, 1.02)
-
-        paths.append(_sector_grid(draw, "years since start", "share of programmes still open (Kaplan–Meier, 95 % band)",
-                                  f"Programme survival by sector — {region}", out / f"survival_{region}.png",
-                                  sharey=True))
-    return paths
+    colours = arm_colours(list(dict.fromkeys(surv["arm"])))
+    return [save(survival_figure(g, colours, f"Programme survival by sector — {region}"),
+                 out / f"survival_{region}.png") for region, g in surv.groupby("region")]
 
 
-def _sector_grid(draw, xlabel: str, ylabel: str, title: str, path: Path, sharey: bool = False) -> Path:
-    """One panel per sector (3 × 4), drawn by ``draw(ax, sector)``, the legend in the spare panel."""
+def sector_grid(draw, xlabel: str, ylabel: str, title: str, sharey: bool = False,
+                names: dict[str, str] | None = None, legend_title: str = "arm") -> Figure:
+    """One panel per sector (3 × 4), drawn by ``draw(ax, sector)``, the legend in the spare panel;
+    ``names`` titles the panels (default: the sector codes)."""
     fig, axes = plt.subplots(3, 4, figsize=(14, 9), sharex=True, sharey=sharey)
     for ax, sector in zip(axes.flat, SECTORS, strict=False):
         draw(ax, sector)
-        ax.set_title(sector, fontsize=9)
+        ax.set_title((names or {}).get(sector, sector), fontsize=9)
     axes.flat[-1].axis("off")
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    axes.flat[-1].legend(handles, labels, loc="center", fontsize=8, title="arm")
+    axes.flat[-1].legend(handles, labels, loc="center", fontsize=8, title=legend_title)
     fig.supxlabel(xlabel)
     fig.supylabel(ylabel)
     fig.suptitle(title)
     fig.tight_layout()
-    fig.savefig(path, dpi=100)
+    return fig
+
+
+def save(fig: Figure, path: Path, **kwargs: Any) -> Path:
+    """Write ``fig`` as a PNG (100 dpi) and close it."""
+    fig.savefig(path, dpi=100, **kwargs)
     plt.close(fig)
     return path
 
@@ -72,21 +84,32 @@ def _median_bands(ax, rows: pd.DataFrame, x: str, y: str, colours: dict[str, Any
         ax.fill_between(q.index, q[0.05], q[0.95], color=colours[arm], alpha=0.15)
 
 
-def plot_intake(edu: pd.DataFrame, out: Path) -> list[Path]:
-    """mbo intake per sector and school year, per arm: median and 5–95 % over replications."""
-    paths = []
-    colours = _arm_colours(list(dict.fromkeys(edu["arm"])))
-    per_run = edu.groupby(["region", "arm", "sector", "replicate", "school_year"])["intake"].sum().reset_index()
-    for region, g in per_run.groupby("region"):
+def bands_figure(rows: pd.DataFrame, x: str, y: str, colours: dict[str, Any], title: str, xlabel: str,
+                 ylabel: str, names: dict[str, str] | None = None, legend_title: str = "arm",
+                 from_zero: bool = True) -> Figure:
+    """A panel a sector: per arm the median of ``y`` over replications against ``x``, in a 5–95 % band."""
 
-        def draw(ax, sector, g=g):
-            _median_bands(ax, g[g["sector"] == sector], "school_year", "intake", colours)
+    def draw(ax, sector):
+        _median_bands(ax, rows[rows["sector"] == sector], x, y, colours)
+        if from_zero:
             ax.set_ylim(bottom=0)
 
-        paths.append(_sector_grid(draw, "school year (starting September)",
-                                  "new mbo students (persons; median, 5–95 % over replications)",
-                                  f"mbo intake by sector — {region}", out / f"intake_{region}.png"))
-    return paths
+    return sector_grid(draw, xlabel, ylabel, title, names=names, legend_title=legend_title)
+
+
+def intake_per_run(edu: pd.DataFrame) -> pd.DataFrame:
+    """mbo intake per region, arm, sector, replicate and school year (the programmes summed)."""
+    return edu.groupby(["region", "arm", "sector", "replicate", "school_year"])["intake"].sum().reset_index()
+
+
+def plot_intake(edu: pd.DataFrame, out: Path) -> list[Path]:
+    """mbo intake per sector and school year, per arm: median and 5–95 % over replications."""
+    colours = arm_colours(list(dict.fromkeys(edu["arm"])))
+    return [save(bands_figure(g, "school_year", "intake", colours, f"mbo intake by sector — {region}",
+                              "school year (starting September)",
+                              "new mbo students (persons; median, 5–95 % over replications)"),
+                 out / f"intake_{region}.png")
+            for region, g in intake_per_run(edu).groupby("region")]
 
 
 def plot_shortage_heatmaps(lab: pd.DataFrame, out: Path) -> list[Path]:
@@ -116,20 +139,17 @@ def plot_shortage_heatmaps(lab: pd.DataFrame, out: Path) -> list[Path]:
 
 
 def plot_tightness_bands(lab: pd.DataFrame, out: Path) -> list[Path]:
-    paths = []
-    colours = _arm_colours(list(dict.fromkeys(lab["arm"])))
+    colours = arm_colours(list(dict.fromkeys(lab["arm"])))
     lab = lab.assign(year=pd.to_datetime(lab["date"]).dt.year)
     yearly = lab.groupby(["region", "arm", "sector", "replicate", "year"])[["vacancies", "job_seekers"]].sum()
     yearly["tightness"] = yearly["vacancies"] / yearly["job_seekers"].where(yearly["job_seekers"] > 0)
+    paths = []
     for region, g in yearly.reset_index().groupby("region"):
-
-        def draw(ax, sector, g=g):
-            _median_bands(ax, g[g["sector"] == sector], "year", "tightness", colours)
+        fig = bands_figure(g, "year", "tightness", colours, f"Tightness by sector — {region}", "year",
+                           "vacancies per unemployed job seeker (median, 5–95 % over replications)", from_zero=False)
+        for ax in fig.axes[: len(SECTORS)]:
             ax.axhline(1.0, color="grey", lw=0.5, ls=":")
-
-        paths.append(_sector_grid(draw, "year",
-                                  "vacancies per unemployed job seeker (median, 5–95 % over replications)",
-                                  f"Tightness by sector — {region}", out / f"tightness_{region}.png"))
+        paths.append(save(fig, out / f"tightness_{region}.png"))
     return paths
 
 
@@ -161,7 +181,7 @@ def plot_forest(effects: pd.DataFrame, out: Path) -> Path | None:
     return path
 
 
-def _municipal_polygons(data_dir: Path) -> dict[str, list[np.ndarray]]:
+def municipal_polygons(data_dir: Path) -> dict[str, list[np.ndarray]]:
     """Municipality name -> outer rings (lon, lat) of its polygons."""
     geo = json.loads((data_dir / "municipalities_2017_wgs84.geojson").read_text())
     shapes: dict[str, list[np.ndarray]] = {}
@@ -172,39 +192,43 @@ def _municipal_polygons(data_dir: Path) -> dict[str, list[np.ndarray]]:
     return shapes
 
 
+def coverage_map_figure(access: pd.DataFrame, shapes: dict[str, list[np.ndarray]], title: str,
+                        colorbar_label: str, xlabel: str = "longitude (°E)", ylabel: str = "latitude (°N)") -> Figure:
+    """Minutes to the nearest open programme per municipality (mean over the rows' replications), the
+    first and last school year of ``access`` side by side; grey where none is open."""
+    first, last = access["school_year"].min(), access["school_year"].max()
+    fig, axes = plt.subplots(1, 2, figsize=(11, 5))
+    minutes = access["minutes_to_nearest"]
+    vmax = float(np.nanmax(minutes.to_numpy())) if minutes.notna().any() else 60
+    for ax, year in zip(axes, (first, last), strict=True):
+        m = access[access["school_year"] == year].groupby("municipality")["minutes_to_nearest"].mean()
+        polys, values = [], []
+        for name, value in m.items():
+            for poly in shapes.get(name, []):
+                polys.append(poly)
+                values.append(np.nan if pd.isna(value) else value)
+        cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="lightgrey")  # grey: nothing open
+        coll = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap=cmap, edgecolor="white", linewidth=0.5)
+        coll.set_clim(0, vmax)
+        ax.add_collection(coll)
+        ax.autoscale_view()
+        ax.set_aspect(1.6)
+        ax.set_title(f"{year}")
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+    fig.colorbar(coll, ax=axes.tolist(), label=colorbar_label)
+    fig.suptitle(title)
+    return fig
+
+
 def plot_coverage_maps(access: pd.DataFrame, ref: str, sector: str, data_dir: Path, out: Path) -> list[Path]:
     """Minutes to the nearest open ``sector`` programme (any level) per municipality in arm ``ref``:
     first and last school year side by side (municipal outlines from ``data_dir``)."""
-    shapes = _municipal_polygons(data_dir)
+    shapes = municipal_polygons(data_dir)
     if "level" in access:  # any level
         access = access[access["level"] == 0]
     a = access[(access["arm"] == ref) & (access["sector"] == sector)]
-    paths = []
-    for region, g in a.groupby("region"):
-        first, last = g["school_year"].min(), g["school_year"].max()
-        fig, axes = plt.subplots(1, 2, figsize=(11, 5))
-        vmax = float(np.nanmax(g["minutes_to_nearest"].to_numpy())) if g["minutes_to_nearest"].notna().any() else 60
-        for ax, year in zip(axes, (first, last), strict=True):
-            m = g[g["school_year"] == year].groupby("municipality")["minutes_to_nearest"].mean()
-            polys, values = [], []
-            for name, minutes in m.items():
-                for poly in shapes.get(name, []):
-                    polys.append(poly)
-                    values.append(np.nan if pd.isna(minutes) else minutes)
-            cmap = matplotlib.colormaps["viridis_r"].with_extremes(bad="lightgrey")  # grey: nothing open
-            coll = PolyCollection(polys, array=np.ma.masked_invalid(values), cmap=cmap, edgecolor="white",
-                                  linewidth=0.5)
-            coll.set_clim(0, vmax)
-            ax.add_collection(coll)
-            ax.autoscale_view()
-            ax.set_aspect(1.6)
-            ax.set_title(f"{year}")
-            ax.set_xlabel("longitude (°E)")
-            ax.set_ylabel("latitude (°N)")
-        fig.colorbar(coll, ax=axes.tolist(), label=f"minutes to the nearest open {sector} programme (grey: none)")
-        fig.suptitle(f"Access to {sector} programmes — {region}, arm '{ref}', mean over replications")
-        paths.append(out / f"coverage_map_{region}_{sector}.png")
-        fig.savefig(paths[-1], dpi=100, bbox_inches="tight")
-        plt.close(fig)
-    return paths
-
+    return [save(coverage_map_figure(g, shapes, f"Access to {sector} programmes — {region}, arm '{ref}', mean over "
+                                     "replications", f"minutes to the nearest open {sector} programme (grey: none)"),
+                 out / f"coverage_map_{region}_{sector}.png", bbox_inches="tight")
+            for region, g in a.groupby("region")]
