@@ -49,6 +49,21 @@ def download(df: pd.DataFrame, name: str, key: str, text: Text) -> None:
 
 
 # --- the inputs --------------------------------------------------------------------------------------------
+def choose(widget, label: str, options: list, name: str, text: Text, default=None, **kwargs):
+    """A selectbox (or multiselect) whose option labels follow the language. A keyed widget keeps the
+    labels it was first drawn with, so each language has its own widget (key ``<name>@<lang>``) and
+    the choice is carried over from one to the other (``keep:<name>``)."""
+    keep = f"keep:{name}"
+    chosen = st.session_state.get(keep, default)
+    if widget is st.multiselect:
+        value = widget(label, options, default=chosen or [], key=f"{name}@{text.lang}", **kwargs)
+    else:
+        index = options.index(chosen) if chosen in options else 0
+        value = widget(label, options, index=index, key=f"{name}@{text.lang}", **kwargs)
+    st.session_state[keep] = value
+    return value
+
+
 def _number(label: str, spec: dict, default, key: str, text: Text):
     whole = all(isinstance(v, int) for v in (spec["min"], spec["max"], spec.get("step", 1), default))
     cast = int if whole else float
@@ -62,23 +77,18 @@ def inputs(text: Text, locked: bool) -> Scenario:
     lim, d = limits(), defaults()
     c1, c2, c3 = st.columns(3)
     with c1:
-        region = st.selectbox(text("region"), lim["regions"], index=lim["regions"].index(d["region"]),
-                              format_func=text.choice, key="region", disabled=locked,
-                              help=text("default_only", default=text.choice(d["region"])))
-        demography = st.selectbox(text("demography"), lim["demography"], index=lim["demography"].index(d["demography"]),
-                                  format_func=text.choice, key="demography", disabled=locked,
-                                  help=text("default_only", default=text.choice(d["demography"])))
-        economy = st.selectbox(text("economy"), lim["economy"], index=lim["economy"].index(d["economy"]),
-                               format_func=text.choice, key="economy", disabled=locked,
-                               help=text("default_only", default=text.choice(d["economy"])))
+        region, demography, economy = (
+            choose(st.selectbox, text(name), lim[key], name, text, d[name], format_func=text.choice, disabled=locked,
+                   help=text("default_only", default=text.choice(d[name])))
+            for name, key in (("region", "regions"), ("demography", "demography"), ("economy", "economy")))
     with c2:
         reps = _number(text("reps"), lim["reps"], d["reps"], "reps", text)
         scale = _number(text("scale"), lim["scale"], d["scale"], "scale", text)
         years = _number(text("years"), lim["years"], d["years"], "years", text)
         seed = _number(text("seed"), lim["seed"], d["seed"], "seed", text)
     with c3:
-        chosen = st.multiselect(text("levers"), list(lim["levers"]), format_func=text.lever, key="levers",
-                                disabled=locked)
+        chosen = choose(st.multiselect, text("levers"), list(lim["levers"]), "levers", text, format_func=text.lever,
+                        disabled=locked)
     levers: dict[str, dict] = {}
     if chosen:
         cols = st.columns(min(len(chosen), 3))
@@ -153,8 +163,8 @@ def show_outcomes(exp_dir: Path, text: Text, key: str) -> None:
     stamp = _stamp(exp_dir)
     out = outcomes(str(exp_dir), stamp)
     regions = list(dict.fromkeys(out.runs["region"]))
-    region = regions[0] if len(regions) == 1 else st.selectbox(text("region"), regions, format_func=text.choice,
-                                                                 key=f"{key}-region")
+    region = regions[0] if len(regions) == 1 else choose(st.selectbox, text("region"), regions, f"{key}-region", text,
+                                                         format_func=text.choice)
     st.subheader(text("comparison"))
     if len(out.arms) < 2:
         st.info(text("single_arm"))
@@ -181,9 +191,11 @@ def show_outcomes(exp_dir: Path, text: Text, key: str) -> None:
         st.caption(text("answers_coverage"))
         sectors = text.sectors()
         c1, c2 = st.columns(2)
-        sector = c1.selectbox(text("sector"), SECTORS, index=SECTORS.index(views.worst_sector(out, region)),
-                              format_func=sectors.get, key=f"{key}-sector")
-        arm = c2.selectbox(text("coverage_arm"), out.arms, format_func=text.arm, key=f"{key}-arm")
+        with c1:
+            sector = choose(st.selectbox, text("sector"), list(SECTORS), f"{key}-sector", text,
+                            views.worst_sector(out, region), format_func=sectors.get)
+        with c2:
+            arm = choose(st.selectbox, text("coverage_arm"), out.arms, f"{key}-arm", text, format_func=text.arm)
         st.image(fig("coverage", arm, sector), caption=text("fig_coverage", sector=sectors[sector],
                                                              region=text.choice(region), arm=text.arm(arm)))
         t = views.coverage_table(out, region, sector)
@@ -192,7 +204,7 @@ def show_outcomes(exp_dir: Path, text: Text, key: str) -> None:
     with tabs[3]:
         st.caption(text("answers_shortage"))
         measures = [m for m in ("hard_to_fill", "unmet_demand") if m in out.shortage]
-        measure = st.radio(text("measure"), measures, format_func=text, horizontal=True, key=f"{key}-measure")
+        measure = choose(st.radio, text("measure"), measures, f"{key}-measure", text, format_func=text, horizontal=True)
         st.image(fig("shortage", measure), caption=text(f"fig_{measure}", region=text.choice(region)))
         download(out.shortage[out.shortage["region"] == region], "shortage", key, text)
     with tabs[4]:

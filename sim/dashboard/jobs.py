@@ -117,7 +117,8 @@ def running_jobs() -> int:
 
 
 def new_folder(results_dir: Path, scenario: Scenario) -> Path:
-    """A new experiment folder under ``results_dir``, created here (so it is the dashboard's own)."""
+    """A new experiment folder under ``results_dir``, created here (so it is the dashboard's own), with
+    ``scenario.json``: the inputs and each run's CLI command."""
     results_dir.mkdir(parents=True, exist_ok=True)
     stamp = time.strftime("%Y%m%d-%H%M%S")
     while True:
@@ -127,6 +128,10 @@ def new_folder(results_dir: Path, scenario: Scenario) -> Path:
         except FileExistsError:
             continue
         (folder / MARKER).write_text(MARKER_TEXT)
+        info = {"generator": "mbo-sim-dashboard", "scenario": asdict(scenario),
+                "runs": [{"name": r.name, "arm": r.arm, "replicate": r.replicate, "command": r.command()}
+                         for r in scenario.runs()]}
+        (folder / "scenario.json").write_text(json.dumps(info, indent=2) + "\n")
         return folder
 
 
@@ -139,10 +144,6 @@ def start(scenario: Scenario, results_dir: str | Path) -> Job:
             raise Busy(f"the server already runs {len(_RUNNING)} job(s), its maximum; try again when one has finished")
         runs = scenario.runs()
         exp_dir = new_folder(Path(results_dir).resolve(), scenario)
-        info = {"generator": "mbo-sim-dashboard", "scenario": asdict(scenario),
-                "runs": [{"name": r.name, "arm": r.arm, "replicate": r.replicate, "command": r.command()}
-                         for r in runs]}
-        (exp_dir / "scenario.json").write_text(json.dumps(info, indent=2) + "\n")
         ctx = mp.get_context("spawn")  # a fresh interpreter: no state shared with the server or other jobs
         messages = ctx.Queue()
         process = ctx.Process(target=work, args=(runs, str(exp_dir), messages), daemon=True,
