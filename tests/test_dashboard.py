@@ -223,7 +223,8 @@ def test_sessions_never_share_results_and_the_server_caps_jobs(tmp_path, monkeyp
     with pytest.raises(jobs.Busy, match="its maximum"):  # max_jobs: 2
         jobs.start(small(), tmp_path)
     assert a.wait(300) == "done" and b.wait(300) == "done", (a.error, b.error)
-    assert sorted(p.name for p in (a.exp_dir / "runs").iterdir()) == ["policy=none,replicate=0", "policy=none,replicate=1"]
+    names = sorted(p.name for p in (a.exp_dir / "runs").iterdir())
+    assert names == ["policy=none,replicate=0", "policy=none,replicate=1"]
     assert len(list((b.exp_dir / "runs").iterdir())) == 4
     assert load_runs(b.exp_dir)["region"].unique().tolist() == ["zeeland"]
     assert jobs.running_jobs() == 0
@@ -308,7 +309,8 @@ def test_refused_input_shows_the_clis_message_and_writes_nothing(tmp_path, monke
     at.run()
     at.button(key="run").click()
     at.run()
-    message = cli_error(list(small(levers={"bundling": {"across_levels": False, "across_sites": False}}).runs()[1].overrides))
+    both_off = small(levers={"bundling": {"across_levels": False, "across_sites": False}})
+    message = cli_error(list(both_off.runs()[1].overrides))
     assert at.error and at.error[0].value == f"Not run: {message}"
     assert "job" not in at.session_state
     assert not list(tmp_path.iterdir())  # no folder made
