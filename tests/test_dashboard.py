@@ -61,6 +61,16 @@ def new_app(results: Path, monkeypatch) -> AppTest:
     return at
 
 
+def press_run(at: AppTest, levers: tuple[str, ...] = (), **numbers) -> None:
+    """Set the number inputs and the levers, then press Run."""
+    for key, value in numbers.items():
+        at.number_input(key=key).set_value(value)
+    at.multiselect(key="levers@en").set_value(list(levers))
+    at.run()
+    at.button(key="run").click()
+    at.run()
+
+
 def wait_for_job(at: AppTest, timeout: float = 300) -> jobs.Job:
     job = at.session_state["job"]
     job.wait(timeout)
@@ -318,25 +328,14 @@ def test_refused_input_shows_the_clis_message_and_writes_nothing(tmp_path, monke
 
 def test_the_size_cap_refuses_before_running(tmp_path, monkeypatch):
     at = new_app(tmp_path, monkeypatch)
-    at.number_input(key="reps").set_value(20)
-    at.number_input(key="scale").set_value(1.0)
-    at.multiselect(key="levers@en").set_value(["pps"])
-    at.run()
-    at.button(key="run").click()
-    at.run()
+    press_run(at, ("pps",), reps=20, scale=1.0)
     assert "at most 200 on this server" in at.error[0].value
     assert not list(tmp_path.iterdir())
 
 
 def test_a_run_shows_the_comparison_and_the_views_in_both_languages(tmp_path, monkeypatch):
     at = new_app(tmp_path, monkeypatch)
-    at.number_input(key="reps").set_value(2)
-    at.number_input(key="scale").set_value(0.1)
-    at.number_input(key="years").set_value(3)
-    at.multiselect(key="levers@en").set_value(["minimal_coverage"])
-    at.run()
-    at.button(key="run").click()
-    at.run()
+    press_run(at, ("minimal_coverage",), reps=2, scale=0.1, years=3)
     assert at.button(key="run").disabled  # one running job per session
     job = wait_for_job(at)
     assert job.state == "done", job.error

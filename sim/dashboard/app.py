@@ -175,20 +175,23 @@ def show_outcomes(exp_dir: Path, text: Text, key: str) -> None:
         st.table(table.drop(columns=[text("in_words"), text("region")]).set_index(text("metric")))
         download(views.comparison(out, Text("en")), "comparison", key, text)
     names = ("survival", "closures", "coverage", "shortage", "intake", "costs")
-    tabs = st.tabs([text(f"view_{n}") for n in names])
-    fig = lambda kind, *extra: figure(str(exp_dir), stamp, kind, text.lang, region, *extra)  # noqa: E731
-    with tabs[0]:
-        st.caption(text("answers_survival"))
-        st.image(fig("survival"), caption=text("fig_survival", region=text.choice(region)))
-        download(out.survival[out.survival["region"] == region], "survival", key, text)
-    with tabs[1]:
-        st.caption(text("answers_closures"))
-        st.image(fig("closures"), caption=text("fig_closures", region=text.choice(region)))
-        c = out.closures[out.closures["region"] == region]
-        st.dataframe(c, hide_index=True)
-        download(c, "closures", key, text)
-    with tabs[2]:
-        st.caption(text("answers_coverage"))
+    tabs = dict(zip(names, st.tabs([text(f"view_{n}") for n in names]), strict=True))
+    place = text.choice(region)
+
+    def view(name: str, kind: str, caption: str, table: pd.DataFrame, *extra: str, listed: bool = False) -> None:
+        """A view: what it answers, its figure, its table (listed on the page or only as CSV)."""
+        st.caption(text(f"answers_{name}"))
+        st.image(figure(str(exp_dir), stamp, kind, text.lang, region, *extra), caption=caption)
+        if listed:
+            st.dataframe(table, hide_index=True)
+        download(table, f"{name}_{'_'.join(extra)}" if extra else name, key, text)
+
+    mine = lambda df: df[df["region"] == region]  # noqa: E731
+    with tabs["survival"]:
+        view("survival", "survival", text("fig_survival", region=place), mine(out.survival))
+    with tabs["closures"]:
+        view("closures", "closures", text("fig_closures", region=place), mine(out.closures), listed=True)
+    with tabs["coverage"]:
         sectors = text.sectors()
         c1, c2 = st.columns(2)
         with c1:
@@ -196,27 +199,16 @@ def show_outcomes(exp_dir: Path, text: Text, key: str) -> None:
                             views.worst_sector(out, region), format_func=sectors.get)
         with c2:
             arm = choose(st.selectbox, text("coverage_arm"), out.arms, f"{key}-arm", text, format_func=text.arm)
-        st.image(fig("coverage", arm, sector), caption=text("fig_coverage", sector=sectors[sector],
-                                                             region=text.choice(region), arm=text.arm(arm)))
-        t = views.coverage_table(out, region, sector)
-        st.dataframe(t, hide_index=True)
-        download(t, f"coverage_{sector}", key, text)
-    with tabs[3]:
-        st.caption(text("answers_shortage"))
+        view("coverage", "coverage", text("fig_coverage", sector=sectors[sector], region=place, arm=text.arm(arm)),
+             views.coverage_table(out, region, sector), arm, sector, listed=True)
+    with tabs["shortage"]:
         measures = [m for m in ("hard_to_fill", "unmet_demand") if m in out.shortage]
         measure = choose(st.radio, text("measure"), measures, f"{key}-measure", text, format_func=text, horizontal=True)
-        st.image(fig("shortage", measure), caption=text(f"fig_{measure}", region=text.choice(region)))
-        download(out.shortage[out.shortage["region"] == region], "shortage", key, text)
-    with tabs[4]:
-        st.caption(text("answers_intake"))
-        st.image(fig("intake"), caption=text("fig_intake", region=text.choice(region)))
-        download(out.intake[out.intake["region"] == region], "intake", key, text)
-    with tabs[5]:
-        st.caption(text("answers_costs"))
-        st.image(fig("costs"), caption=text("fig_costs", region=text.choice(region)))
-        c = out.costs[out.costs["region"] == region]
-        st.dataframe(c, hide_index=True)
-        download(c, "lever_costs", key, text)
+        view("shortage", "shortage", text(f"fig_{measure}", region=place), mine(out.shortage), measure)
+    with tabs["intake"]:
+        view("intake", "intake", text("fig_intake", region=place), mine(out.intake))
+    with tabs["costs"]:
+        view("costs", "costs", text("fig_costs", region=place), mine(out.costs), listed=True)
 
 
 # --- the browse tab ------------------------------------------------------------------------------------------
