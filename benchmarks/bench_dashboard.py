@@ -9,9 +9,10 @@ with the lever), over the page's default horizon (config.yaml's years). Two meas
 
 1. one session at a time: for each R of --reps-list (default 1 and 5) a new browser context (a new
    Streamlit session) in Achterhoek; the time from the click on Run until the survival figure's
-   caption, an image and the comparison table are shown. It covers the job's fresh interpreter,
-   the runs, the summary, the page's rerun, drawing the figures and the browser. The "server"
-   column is the page's own "Finished in … s" (the job alone).
+   caption, an image and the comparison table are shown ("seconds"). It covers the page's rerun
+   that checks the scenario and starts the job ("start": until the job's scenario.json is
+   written), the job ("job": the page's own "Finished in … s": a fresh interpreter, the runs, the
+   summary), noticing its end (the page polls every 0.5 s), drawing the figures and the browser.
 2. concurrent sessions (--sessions N, default 3; 0 skips): N browser contexts, each its region
    (Achterhoek, Zeeland, Zuid-Limburg, then round again), 1 replication each; Run is pressed in all
    of them one after the other (all within a fraction of a second) and the pages are polled together.
@@ -71,7 +72,10 @@ class Session:
     region: str
     reps: int
     page: Page
+    results: Path  # the server's results folder
     t0: float = 0.0
+    clicked: float = 0.0  # wall clock of the click (time.time), to compare with the job folder's times
+    start_seconds: float | None = None  # click → the job's scenario.json written
     state: str = "waiting"  # finished, refused, failed, error, timeout
     seconds: float = float("nan")
     server_seconds: float | None = None
@@ -139,11 +143,11 @@ def set_number(page: Page, name: str, value: float) -> None:
     box.press("Enter")
 
 
-def open_session(browser: Browser, url: str, label: str, region: str, reps: int, scale: float,
+def open_session(browser: Browser, url: str, results: Path, label: str, region: str, reps: int, scale: float,
                  problems: list[str]) -> Session:
     """A new browser context (a new Streamlit session) with the scenario filled in, ready to run."""
     page = browser.new_context(viewport=VIEWPORT).new_page()
-    s = Session(label, region, reps, page)
+    s = Session(label, region, reps, page, results)
     page.on("pageerror", lambda exc: s.browser_errors.append(f"page error: {exc}"))
     page.on("console", lambda msg: s.browser_errors.append(f"console {msg.type}: {msg.text}")
             if msg.type == "error" else None)
@@ -175,7 +179,7 @@ def open_session(browser: Browser, url: str, label: str, region: str, reps: int,
 
 def press_run(s: Session) -> None:
     run = s.page.get_by_role("button", name="Run", exact=True)
-    s.t0 = time.perf_counter()
+    s.t0, s.clicked = time.perf_counter(), time.time()
     run.click()
 
 
@@ -209,6 +213,16 @@ def wait_all(sessions: list[Session], timeout: float, interval: float = 0.1) -> 
         time.sleep(interval)
     for s in pending:
         s.state, s.seconds = "timeout", time.perf_counter() - s.t0
+        shown = s.page.locator("[data-testid=stProgress], [data-testid=stAlert]").all_inner_texts()
+        s.message = "page shows: " + (" | ".join(" ".join(t.split()) for t in shown) or "no progress bar, no message")
+
+
+def settle(page: Page, timeout: float = 15) -> None:
+    """Wait (at most ``timeout`` seconds) until no element is stale: the figures show before the rerun that
+    draws them has ended, and until it has, the elements of the run before (the Cancel button) stay, faded."""
+    end = time.monotonic() + timeout
+    while page.locator("[data-stale=true]").count() and time.monotonic() < end:
+        page.wait_for_timeout(250)
 
 
 def read_outcome(s: Session) -> None:
@@ -220,6 +234,8 @@ def read_outcome(s: Session) -> None:
         m = FINISHED.search(done.first.inner_text()) if done.count() else None
         if m:
             s.server_seconds, s.folder = float(m.group(1)), m.group(2)
+            with contextlib.suppress(OSError):
+                s.start_seconds = (s.results / s.folder / "scenario.json").stat().st_mtime - s.clicked
     else:
         texts = {"refused": REFUSED, "failed": FAILED}
         loc = (page.get_by_text(texts[s.state]) if s.state in texts
@@ -254,13 +270,14 @@ def check_folder(results: Path, s: Session, problems: list[str]) -> None:
 # --- the measurements ----------------------------------------------------------------------------------------
 def single(browser: Browser, url: str, results: Path, reps: int, scale: float, timeout: float,
            screenshot: str | None, problems: list[str]) -> Session:
-    s = open_session(browser, url, f"single ({reps} rep)", DEFAULT_REGION, reps, scale, problems)
+    s = open_session(browser, url, results, f"single ({reps} rep)", DEFAULT_REGION, reps, scale, problems)
     press_run(s)
     wait_all([s], timeout)
     check_folder(results, s, problems)
     if screenshot:
         s.page.set_viewport_size(SCREENSHOT_VIEWPORT)
         s.page.wait_for_timeout(2000)  # the page lays itself out anew for the taller window
+        settle(s.page)
         s.page.screenshot(path=screenshot)
     s.page.context.close()
     return s
@@ -269,8 +286,8 @@ def single(browser: Browser, url: str, results: Path, reps: int, scale: float, t
 def concurrent(browser: Browser, url: str, results: Path, n: int, scale: float, timeout: float,
                problems: list[str]) -> tuple[list[Session], dict[str, int]]:
     regions = list(REGIONS)
-    sessions = [open_session(browser, url, f"session {i + 1}/{n}", regions[i % len(regions)], 1, scale, problems)
-                for i in range(n)]
+    sessions = [open_session(browser, url, results, f"session {i + 1}/{n}", regions[i % len(regions)], 1, scale,
+                             problems) for i in range(n)]
     before = dashboard_folders(results)
     for s in sessions:
         press_run(s)
@@ -296,9 +313,10 @@ def concurrent(browser: Browser, url: str, results: Path, n: int, scale: float, 
 
 
 def row(name: str, s: Session) -> str:
+    start = f"{s.start_seconds:8.1f}" if s.start_seconds is not None else f"{'-':>8}"
     server = f"{s.server_seconds:8.1f}" if s.server_seconds is not None else f"{'-':>8}"
-    what = {"finished": s.folder, "timeout": "no figure within the timeout"}.get(s.state, s.message)
-    return f"{name:<52} {s.seconds:8.1f} {server}   {s.state}: {what}"
+    what = s.folder if s.state == "finished" else s.message
+    return f"{name:<52} {s.seconds:8.1f} {start} {server}   {s.state}: {what}"
 
 
 def measure(browser: Browser, url: str, results: Path, args: argparse.Namespace, rows: list[str],
@@ -377,14 +395,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         rows.append(f"screenshot: {args.screenshot}")
 
-    print(f"\n{'measurement':<52} {'seconds':>8} {'server':>8}   outcome")
+    print(f"\n{'measurement':<52} {'seconds':>8} {'start':>8} {'job':>8}   outcome")
     print("\n".join(rows))
-    print(f"total {time.perf_counter() - t_all:.0f} s (seconds: Run pressed → survival figure and comparison table "
-          "shown; server: the page's own 'Finished in')")
+    print(f"total {time.perf_counter() - t_all:.0f} s. seconds: Run pressed → survival figure and comparison table "
+          "shown; start: Run pressed → the job's folder written; job: the page's own 'Finished in … s'")
     if problems:
         print("\nproblems:")
         print("\n".join(f"- {x}" for x in problems))
-        lines = (tmp / "dashboard.log").read_text(errors="replace").splitlines()
+        lines = [x for x in (tmp / "dashboard.log").read_text(errors="replace").splitlines()
+                 if "missing ScriptRunContext" not in x]  # each job process's import of the page says so
         print(f"\nlast lines of the dashboard's log ({tmp / 'dashboard.log'}):")
         print("\n".join(lines[-30:]))
     if args.keep or problems:

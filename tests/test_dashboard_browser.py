@@ -66,12 +66,14 @@ def server(tmp_path):
             pytest.fail(f"the dashboard did not answer on {url}: {(tmp_path / 'server.log').read_text()}")
         yield url, tmp_path / "results"
     finally:
-        proc.terminate()
+        proc.terminate()  # SIGTERM to mbo-sim-dashboard stops the server itself (it execs Streamlit)
         try:
             proc.wait(20)
         except subprocess.TimeoutExpired:
             proc.kill()
         log.close()
+    with socket.socket() as s, pytest.raises(OSError):
+        s.connect(("127.0.0.1", port))  # nothing left listening
 
 
 def _table_row(table_text: str, label: str) -> list[str]:

@@ -40,7 +40,7 @@ def figure(exp_dir: str, stamp: float, kind: str, lang: str, region: str, *extra
     out, text = outcomes(exp_dir, stamp), Text(lang)
     draw = {"survival": views.survival_fig, "intake": views.intake_fig, "closures": views.closures_fig,
             "costs": views.costs_fig, "shortage": views.shortage_fig, "coverage": views.coverage_fig}[kind]
-    return views.png(draw(out, region, *extra, text))
+    return views.render(draw, out, region, *extra, text)
 
 
 def download(df: pd.DataFrame, name: str, key: str, text: Text) -> None:
@@ -130,10 +130,9 @@ def run_tab(text: Text) -> None:
         st.rerun()
     if st.session_state.get("refused"):
         st.error(text("refused", message=st.session_state["refused"]))
-    progress(text)
+    st.fragment(progress, run_every=0.5 if running else None)(text)  # refreshed only while a job runs
 
 
-@st.fragment(run_every=0.5)
 def progress(text: Text) -> None:
     """The job's progress bar, refreshed every half second; when it ends, the whole page is drawn anew."""
     job: jobs.Job | None = st.session_state.get("job")

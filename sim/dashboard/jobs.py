@@ -2,22 +2,25 @@
 experiment folder.
 
 :func:`start` makes a new folder ``<results>/dashboard-<time>-<region>-<token>/`` (never an existing
-one: sessions never share results), writes ``scenario.json`` (the inputs and each run's CLI command)
-and starts a process that runs every run of the scenario with :func:`sim.runner.run` into
-``runs/<run>/``, then writes ``summary.parquet``: the folder is an experiment that ``mbo-sim-report``
-reads. The process reports each simulated year through a queue (:meth:`Job.poll`); :meth:`Job.cancel`
-stops it as SIGTERM stops the CLI, so no half-written run is left behind. At most
-``max_jobs`` (``configs/dashboard.yaml``) jobs run at once over all sessions of a server.
+one: sessions never share results), writes ``scenario.json`` (the inputs and each run's overrides and
+CLI command) and starts ``python -m sim.dashboard.jobs <folder>``: a fresh interpreter that shares
+nothing with the server, runs every run with :func:`sim.runner.run` into ``runs/<run>/`` and then
+writes ``summary.parquet``, so the folder is an experiment that ``mbo-sim-report`` reads. The process
+reports each simulated year as a JSON line on its stdout (:meth:`Job.poll`); :meth:`Job.cancel` stops
+it as SIGTERM stops the CLI, so no half-written run is left behind. At most ``max_jobs``
+(``configs/dashboard.yaml``) jobs run at once over all sessions of a server.
 """
 
 from __future__ import annotations
 
+import collections
 import dataclasses
 import json
-import multiprocessing as mp
 import queue
 import secrets
 import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import asdict, dataclass, field
@@ -42,13 +45,27 @@ class Job:
     exp_dir: Path
     runs: list[Run]
     years: int
-    process: Any = None
-    messages: Any = None
+    process: subprocess.Popen | None = None
+    messages: queue.Queue = field(default_factory=queue.Queue)
+    log: collections.deque = field(default_factory=lambda: collections.deque(maxlen=20))  # the process's other lines
     done_years: dict[int, int] = field(default_factory=dict)  # run index -> years simulated
     state: str = "running"  # running, done, failed, cancelled
     error: str = ""
     started: float = field(default_factory=time.monotonic)
     finished: float | None = None
+
+    def read(self) -> None:
+        """Read the process's output until it ends (a thread): JSON lines are messages, the rest log."""
+        for line in self.process.stdout:
+            try:
+                msg = json.loads(line) if line.startswith("{") else None
+            except ValueError:
+                msg = None
+            if isinstance(msg, dict):
+                self.messages.put(msg)
+            else:
+                self.log.append(line.rstrip())
+        self.messages.put({"eof": True})
 
     @property
     def fraction(self) -> float:
@@ -58,51 +75,43 @@ class Job:
     def seconds(self) -> float:
         return (self.finished or time.monotonic()) - self.started
 
-    def poll(self) -> str:
-        """Read the process's messages; returns the state."""
-        if self.state != "running":
-            return self.state
-        while True:
+    def poll(self, timeout: float | None = None) -> str:
+        """Take the process's messages (waiting up to ``timeout`` s for the first); returns the state."""
+        while self.state == "running":
             try:
-                msg = self.messages.get_nowait()
-            except (queue.Empty, OSError, ValueError):
+                msg = self.messages.get(timeout=timeout) if timeout else self.messages.get_nowait()
+            except queue.Empty:
                 break
-            if msg[0] == "year":
-                self.done_years[msg[1]] = msg[2]
-            elif msg[0] == "done":
+            timeout = None
+            if "year" in msg:
+                run, year = msg["year"]
+                self.done_years[run] = year
+            elif "done" in msg:
                 self._end("done")
-            elif msg[0] == "error":
-                self._end("failed", msg[1])
-        if self.state == "running" and not self.process.is_alive():
-            self.process.join()
-            self.poll_tail()
+            elif "error" in msg:
+                self._end("cancelled" if msg["error"] == "cancelled" else "failed", msg["error"])
+            elif "eof" in msg:
+                code = self.process.wait()
+                tail = "; ".join(list(self.log)[-3:])
+                said = f": {tail}" if tail else ""
+                self._end("failed", f"the run process ended without a result (exit code {code}){said}")
         return self.state
-
-    def poll_tail(self) -> None:
-        """The process has ended: take its last messages, or say that it died without one."""
-        time.sleep(0.05)
-        try:
-            while self.state == "running":
-                msg = self.messages.get(timeout=0.5)
-                if msg[0] == "done":
-                    self._end("done")
-                elif msg[0] == "error":
-                    self._end("failed", msg[1])
-        except (queue.Empty, OSError, ValueError):
-            if self.state == "running":
-                self._end("failed", f"the run process ended unexpectedly (exit code {self.process.exitcode})")
 
     def cancel(self) -> None:
         if self.state == "running":
             self.process.terminate()  # SIGTERM: the runner removes its temporary folder
-            self.process.join(timeout=30)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
             self._end("cancelled")
 
-    def wait(self, timeout: float | None = None, interval: float = 0.2) -> str:
-        """Poll until the job has ended (or ``timeout`` seconds); returns the state."""
+    def wait(self, timeout: float | None = None) -> str:
+        """Wait until the job has ended (or ``timeout`` seconds); returns the state."""
         end = None if timeout is None else time.monotonic() + timeout
-        while self.poll() == "running" and (end is None or time.monotonic() < end):
-            time.sleep(interval)
+        while self.poll(timeout=0.5) == "running" and (end is None or time.monotonic() < end):
+            pass
         return self.state
 
     def _end(self, state: str, error: str = "") -> None:
@@ -129,43 +138,58 @@ def new_folder(results_dir: Path, scenario: Scenario) -> Path:
             continue
         (folder / MARKER).write_text(MARKER_TEXT)
         info = {"generator": "mbo-sim-dashboard", "scenario": asdict(scenario),
-                "runs": [{"name": r.name, "arm": r.arm, "replicate": r.replicate, "command": r.command()}
-                         for r in scenario.runs()]}
+                "runs": [{"name": r.name, "arm": r.arm, "replicate": r.replicate, "overrides": list(r.overrides),
+                          "command": r.command()} for r in scenario.runs()]}
         (folder / "scenario.json").write_text(json.dumps(info, indent=2) + "\n")
         return folder
 
 
 def start(scenario: Scenario, results_dir: str | Path) -> Job:
     """Check ``scenario`` (ConfigError) and start it in the background; :class:`Busy` when the server
-    already runs ``max_jobs`` jobs."""
+    already runs ``max_jobs`` jobs (said at once, before the slower composition of the configs)."""
+    scenario.check_inputs()
+    _refuse_if_busy()
     scenario.check()
     with _RUNNING_LOCK:
-        if len(_RUNNING) >= limits()["max_jobs"]:
-            raise Busy(f"the server already runs {len(_RUNNING)} job(s), its maximum; try again when one has finished")
+        _refuse_if_busy(locked=True)
         runs = scenario.runs()
         exp_dir = new_folder(Path(results_dir).resolve(), scenario)
-        ctx = mp.get_context("spawn")  # a fresh interpreter: no state shared with the server or other jobs
-        messages = ctx.Queue()
-        process = ctx.Process(target=work, args=(runs, str(exp_dir), messages), daemon=True,
-                              name=f"mbo-sim-dashboard {exp_dir.name}")
-        job = Job(exp_dir, runs, scenario.years, process, messages)
-        process.start()
+        process = subprocess.Popen([sys.executable, "-m", "sim.dashboard.jobs", str(exp_dir)], stdin=subprocess.DEVNULL,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
+        job = Job(exp_dir, runs, scenario.years, process)
+        threading.Thread(target=job.read, daemon=True, name=f"mbo-sim-dashboard {exp_dir.name}").start()
         _RUNNING.add(job)
     return job
 
 
-def work(runs: list[Run], exp_dir: str, messages: Any) -> None:
-    """The job process: every run with the CLI's runner, then ``summary.parquet``."""
-    from sim.cli import Terminated, _on_sigterm
+def _refuse_if_busy(locked: bool = False) -> None:
+    n = len(_RUNNING) if locked else running_jobs()
+    if n >= limits()["max_jobs"]:
+        raise Busy(f"the server already runs {n} job(s), its maximum; try again when one has finished")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """The job process: ``python -m sim.dashboard.jobs <folder>`` runs the runs of its scenario.json."""
+    from sim.cli import EXIT_SIGTERM, Terminated, _on_sigterm
 
     signal.signal(signal.SIGTERM, _on_sigterm)
+    exp_dir = Path((argv if argv is not None else sys.argv[1:])[0])
+
+    def say(**msg: Any) -> None:
+        print(json.dumps(msg), flush=True)
+
     try:
-        run_all(runs, Path(exp_dir), lambda i, year: messages.put(("year", i, year)))
-        messages.put(("done",))
+        info = json.loads((exp_dir / "scenario.json").read_text())
+        runs = [Run(r["name"], r["arm"], r["replicate"], tuple(r["overrides"])) for r in info["runs"]]
+        run_all(runs, exp_dir, lambda i, year: say(year=[i, year]))
     except Terminated:
-        messages.put(("error", "cancelled"))
+        say(error="cancelled")
+        return EXIT_SIGTERM
     except Exception as exc:  # shown on the page; the run's temporary folder is already gone
-        messages.put(("error", f"{type(exc).__name__}: {exc}"))
+        say(error=f"{type(exc).__name__}: {exc}")
+        return 1
+    say(done=True)
+    return 0
 
 
 def run_all(runs: list[Run], exp_dir: Path, on_year=None) -> None:
@@ -190,3 +214,7 @@ def experiment_folders(results_dir: str | Path) -> list[Path]:
     found = [p for p in root.iterdir() if p.is_dir() and not p.is_symlink() and not p.name.startswith(".")
              and ((p / "summary.parquet").is_file() or any((p / "runs").glob("*/manifest.json")))]
     return sorted(found, key=lambda p: p.stat().st_mtime, reverse=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -47,10 +46,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     env = {**os.environ, "MBO_SIM_RESULTS": str(results)}
     print(f"mbo-sim dashboard: http://{HOST}:{args.port}  (results: {results}; Ctrl+C stops it)", flush=True)
-    try:
-        return subprocess.call(streamlit_command(args.port), env=env)
-    except KeyboardInterrupt:
-        return 0
+    cmd = streamlit_command(args.port)
+    os.execve(cmd[0], cmd, env)  # this process becomes the server: Ctrl+C and SIGTERM reach Streamlit itself
 
 
 if __name__ == "__main__":

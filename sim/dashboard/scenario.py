@@ -135,6 +135,12 @@ class Scenario:
     def check(self) -> None:
         """Refuse (ConfigError, one line naming the input) what the dashboard does not offer or what
         the model refuses; the model's messages are the CLI's (each arm is composed as the CLI does)."""
+        self.check_inputs()
+        for run in self.runs()[: len(self.arms)]:  # replicate 0 of each arm: the others differ only in the seed
+            compose_locked(list(run.overrides))
+
+    def check_inputs(self) -> None:
+        """The dashboard's own bounds and the size cap (fast: nothing is composed)."""
         lim = limits()
         for key, allowed in (("region", lim["regions"]), ("demography", lim["demography"]),
                              ("economy", lim["economy"])):
@@ -158,5 +164,3 @@ class Scenario:
         if self.cost() > lim["budget"]:
             raise ConfigError(f"scale × replications × years × arms = {self.cost():g}: at most {lim['budget']} on "
                               "this server; lower the scale, the replications or the years")
-        for run in self.runs()[: len(self.arms)]:  # replicate 0 of each arm: the others differ only in the seed
-            compose_locked(list(run.overrides))

@@ -8,6 +8,7 @@ Everything is read from the folder as the runtime wrote it, with the report's ow
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -251,6 +252,15 @@ def coverage_table(out: Outcomes, region: str, sector: str) -> pd.DataFrame:
     t = a.groupby(["arm", "municipality", "school_year"])["minutes_to_nearest"].mean().unstack("school_year")
     t.columns = [f"minutes_{c}" for c in t.columns]
     return t.reset_index()
+
+
+_PYPLOT = threading.Lock()  # pyplot's figure registry is global: sessions (threads) draw one at a time
+
+
+def render(draw, *args) -> bytes:
+    """``draw(*args)`` (a figure function of this module) as PNG bytes, one figure at a time."""
+    with _PYPLOT:
+        return png(draw(*args))
 
 
 def png(fig: Figure) -> bytes:
