@@ -10,7 +10,7 @@ from pathlib import Path
 import networkx as nx
 
 SIM = Path(__file__).resolve().parents[1] / "sim"
-TOOLS = ("sim.analysis", "sim.datatools", "sim.calibration", "sim.sensitivity")
+TOOLS = ("sim.analysis", "sim.datatools", "sim.calibration", "sim.sensitivity", "sim.dashboard")
 
 
 def module_name(path: Path) -> str:

@@ -96,13 +96,19 @@ def nearest_open_programme(edu: Education, persons: np.ndarray, sector: np.ndarr
     if persons.size == 0:
         return np.empty(0, dtype=np.int64)
     p = edu.programmes
-    level = np.broadcast_to(np.asarray(level), persons.shape)
-    tt = (edu.travel_adult_hp if adults else edu.travel_hp)[edu.model.pop.municipality[persons]]
+    home = edu.model.pop.municipality[persons].astype(np.int64)
+    level = np.broadcast_to(np.asarray(level, dtype=np.int64), persons.shape)
+    # persons with the same home, sector and level share the answer: compute it once per such key
+    key = (home * (N_SECTORS + 1) + np.asarray(sector, dtype=np.int64) + 1) * 8 + level  # sector -1: none
+    keys, first, back = np.unique(key, return_index=True, return_inverse=True)
+    home, sector, level = home[first], np.asarray(sector)[first], level[first]
+    tt = (edu.travel_adult_hp if adults else edu.travel_hp)[home]
     lvl_ok = (p.level[None, :] == level[:, None]) if exact_level else (p.level[None, :] >= level[:, None])
     ok = (p.open & (p.route == route))[None, :] & lvl_ok & (p.sector[None, :] == sector[:, None])
     score = np.where(ok, tt + p.level[None, :], np.inf)  # nearest, then the lowest fitting level
     best = np.argmin(score, axis=1)
-    return np.where(np.isfinite(score[np.arange(persons.size), best]), best, -1)
+    found = np.where(np.isfinite(score[np.arange(keys.size), best]), best, -1)
+    return found[back.reshape(-1)]
 
 
 def viability_threshold(edu: Education) -> np.ndarray:
