@@ -36,8 +36,10 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(VENV)/bin/mbo-sim $(ARGS)
 
+# the suite runs on up to 4 cores (pytest-xdist, one test file per worker); TEST_JOBS=1 for one
+TEST_JOBS ?= $(shell n=$$(nproc 2>/dev/null || echo 1); [ $$n -gt 4 ] && n=4; echo $$n)
 test: $(STAMP)
-	$(PY) -m pytest $(ARGS)
+	$(PY) -m pytest -n $(TEST_JOBS) --dist loadfile $(ARGS)
 
 bench: $(STAMP)
 	$(PY) benchmarks/bench_full_scale.py $(ARGS)
