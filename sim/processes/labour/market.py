@@ -69,6 +69,10 @@ class LabourMarket:
         data = model.data.labour
         # search rows by field; the last row is for seekers without a field: the region's job mix
         self.search_rows = np.vstack([data.field_search, model.data.employment_shares])
+        # every (field row a, job row b) pair's search, 0.5 (row a + row b): a person's search is the
+        # row of their pair (search_type), so a month's seekers are a gather from this small table
+        a, b = np.divmod(np.arange((N_SECTORS + 1) ** 2), N_SECTORS + 1)
+        self.search_pairs = 0.5 * (self.search_rows[a] + self.search_rows[b])
         self.adaptation_rate = np.array([self.cfg.adaptation_rate[s] for s in SECTORS])
         self.commuters_in = np.zeros((N_SECTORS, n_m), dtype=np.int64)  # jobs held by persons living abroad
         self.base_vacancy_rate = np.zeros(N_SECTORS)  # the base year's, for tightness responses
@@ -229,15 +233,28 @@ class LabourMarket:
         self.posted = post.sum(1)
         self.vacancies = remove_from_buckets(self.vacancies, withdraw, oldest_first=False)
 
-    def search_weights(self, persons: np.ndarray) -> np.ndarray:
-        """(persons × sectors) share of each person's search in each sector: the row of their
-        qualification's field, averaged with that of their last job's sector when it differs;
-        persons with neither search like the region's job mix."""
+    def search_type(self, persons: np.ndarray) -> np.ndarray:
+        """Each person's row of ``search_pairs``: the row of their qualification's field, averaged
+        with that of their last job's sector when it differs; persons with neither search like the
+        region's job mix (the last row)."""
         pop = self.model.pop
         qs, ls = pop.qual_sector[persons].astype(np.intp), pop.sector[persons].astype(np.intp)
         a = np.where(qs >= 0, qs, np.where(ls >= 0, ls, N_SECTORS))
         b = np.where(ls >= 0, ls, a)
-        return 0.5 * (self.search_rows[a] + self.search_rows[b])
+        return a * (N_SECTORS + 1) + b
+
+    def search_weights(self, persons: np.ndarray) -> np.ndarray:
+        """(persons × sectors) share of each person's search in each sector (see :meth:`search_type`)."""
+        return self.search_pairs[self.search_type(persons)]
+
+    def search_table(self, persons: np.ndarray, per_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Search weighted by home: a table over (search type, home municipality) of the search rows
+        times ``per_home`` ((homes × sectors) or (homes,)), and each person's row of it. The same
+        products as computing them person by person, for a fraction of the work."""
+        per_home = per_home if per_home.ndim == 2 else per_home[:, None]
+        n_m = per_home.shape[0]
+        table = (self.search_pairs[:, None, :] * per_home[None, :, :]).reshape(-1, N_SECTORS)
+        return table, self.search_type(persons) * n_m + self.model.pop.municipality[persons]
 
     def _match(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
@@ -253,23 +270,28 @@ class LabourMarket:
         # access[s, h]: commuting-weighted share of sector s vacancies reachable from home h
         access = (v_cell @ self.commute_weight.T) / np.maximum(v_sector, 1)[:, None]
         home = pop.municipality[seekers]
-        w = self.search_weights(seekers) * access[:, home].T  # (n, S) effective search
-        s_eff = w.sum(0)
+        # effective search per (search type, home): the search rows times the access from home
+        table, key = self.search_table(seekers, access.T)
+        s_eff = table[key].sum(0)
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
             efficiency = cfg.matching_efficiency * self.model.hooks.labour.matching_factor
             m = efficiency * s_eff**alpha * v_sector ** (1 - alpha)
             m = np.minimum(m, v_sector)
             rate = np.where(s_eff > 0, m / s_eff, 0.0)
-        p = w * rate[None, :]
+        p = table * rate[None, :]
         # search takes time: nobody finds work faster than the cap (entrants: school leavers under
         # 27 in their first year of looking, who often have a job lined up, have their own cap)
         entrant = (pop.age[seekers] < cfg.entrant_max_age) & (pop.months_in_state[seekers] < 12)
-        cap = np.where(entrant, cfg.entrant_job_finding_rate, cfg.max_job_finding_rate)
         total = p.sum(1)
-        over = total > cap
-        p[over] *= (cap[over] / total[over])[:, None]
-        chosen = (rng.random(seekers.size)[:, None] >= np.cumsum(p, axis=1)).sum(1)
+        cum = []
+        for cap in (cfg.max_job_finding_rate, cfg.entrant_job_finding_rate):  # per table row and cap
+            q = p.copy()
+            over = total > cap
+            q[over] *= (cap / total[over])[:, None]
+            cum.append(np.cumsum(q, axis=1))
+        cum = np.concatenate(cum)
+        chosen = (rng.random(seekers.size)[:, None] >= cum[key + entrant * table.shape[0]]).sum(1)
         hit = chosen < N_SECTORS
         who, sector, home = seekers[hit], chosen[hit], home[hit]
         if who.size == 0:

@@ -121,17 +121,18 @@ class LabourSupply:
         unemp = unemp[self.border[pop.municipality[unemp]] > 0]
         if unemp.size == 0 or lam.sum() == 0:
             return
-        w = self.model.labour.search_weights(unemp) * self.border[pop.municipality[unemp]][:, None]
-        terms = w * (lam / np.maximum(w.sum(0), 1e-12))[None, :]
+        # search per (search type, home): the search rows times the home's border weight
+        table, key = self.model.labour.search_table(unemp, self.border)
+        terms = table * (lam / np.maximum(table[key].sum(0), 1e-12))[None, :]
         total = terms.sum(1)
         over = total > 1
         terms[over] /= total[over, None]
         total = np.minimum(total, 1.0)
-        hit = rng.random(unemp.size) < total
-        who, terms = unemp[hit], terms[hit]
+        hit = rng.random(unemp.size) < total[key]
+        who, key = unemp[hit], key[hit]
         if who.size == 0:
             return
-        cum = np.cumsum(terms, axis=1)
+        cum = np.cumsum(terms, axis=1)[key]
         sector = (rng.random(who.size)[:, None] * cum[:, -1:] >= cum).sum(1)
         pop.status[who] = Status.EMPLOYED
         pop.sector[who] = np.minimum(sector, N_SECTORS - 1)
