@@ -68,8 +68,10 @@ class Population:
 
     def count(self, by: str, minlength: int, where: np.ndarray | None = None) -> np.ndarray:
         """Persons per value (0 … minlength-1) of an integer field, optionally among the persons
-        where the mask ``where`` is True; the value -1 (none) is not counted."""
+        where the mask ``where`` is True (or at the positions ``where``); the value -1 (none) is
+        not counted."""
         values = getattr(self, by)
         if where is not None:
-            values = values[np.flatnonzero(where)]  # positions index several times faster than a mask
+            # positions index several times faster than a mask
+            values = values[where if where.dtype != bool else np.flatnonzero(where)]
         return np.bincount(values.astype(np.intp) + 1, minlength=minlength + 1)[1:]

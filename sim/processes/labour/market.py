@@ -103,6 +103,7 @@ class LabourMarket:
                                       doc="vacancies open for the whole month: person-months of work wanted, not done"),
         }
         self.recent_job_seekers = np.zeros((12, N_SECTORS), dtype=np.int64)
+        self.looking = np.empty(0, dtype=np.intp)  # the month's unemployed job seekers (step)
         self.recent_employed = np.zeros((12, N_SECTORS), dtype=np.int64)
 
     # --- state derived from persons -------------------------------------------------------
@@ -119,7 +120,8 @@ class LabourMarket:
         pop, n_m = self.model.pop, self.model.n_municipalities
         if not in_region:
             persons = persons[pop.work_municipality[persons] >= 0]
-        cell = pop.sector[persons].astype(np.int64) * n_m + pop.work_municipality[persons]
+        # in the codes' own small integers (sector int8 × municipalities + int16): no widening copy
+        cell = pop.sector[persons] * np.int16(n_m) + pop.work_municipality[persons]
         return np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
 
     def initialise(self) -> None:
@@ -148,6 +150,10 @@ class LabourMarket:
         self._age_vacancies(month)
         self._separate()
         self._post_vacancies(month)
+        # the unemployed looking for work (graduates: once they start), found once for the month's
+        # hiring: cross-border hires take some of them, then residents match
+        pop = self.model.pop
+        self.looking = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
         self.model.labour_supply.monthly(month)  # cross-border hires, participation
         self._match()
         self._update_benefits()
@@ -259,7 +265,7 @@ class LabourMarket:
     def _match(self) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
         n_m = self.model.n_municipalities
-        unemp = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
+        unemp = self.looking[pop.status[self.looking] == Status.UNEMPLOYED]  # not hired abroad meanwhile
         on_job = bernoulli_subset(rng, pop.n, cfg.on_the_job_search)
         on_job = on_job[pop.status[on_job] == Status.EMPLOYED]
         seekers = np.concatenate([unemp, on_job])
@@ -400,9 +406,10 @@ class LabourMarket:
         m["employed"][month] = self.head.sum(1)
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
-        unemp = (pop.status == Status.UNEMPLOYED) & (pop.months_in_state > 0)  # looking (graduates: once they start)
+        # looking (graduates: once they start)
+        unemp = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state > 0))
         m["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
-        short_ww = unemp & (pop.benefit == Benefit.UWV) & (pop.benefit_months < 6)
+        short_ww = unemp[(pop.benefit[unemp] == Benefit.UWV) & (pop.benefit_months[unemp] < 6)]
         m["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
         m["hires"][month] = self.hires
         m["posted"][month] = self.posted

@@ -117,7 +117,7 @@ class LabourSupply:
         expected in sector s, spread over the seekers by their search in s and their home's
         border weight (one draw per seeker, then the sector among their terms)."""
         pop, rng = self.model.pop, self.rng
-        unemp = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
+        unemp = self.model.labour.looking
         unemp = unemp[self.border[pop.municipality[unemp]] > 0]
         if unemp.size == 0 or lam.sum() == 0:
             return
