@@ -355,6 +355,24 @@ def test_a_run_shows_the_comparison_and_the_views_in_both_languages(tmp_path, mo
     assert not at.button(key="run").disabled
 
 
+def test_two_sessions_at_once_each_get_their_own_results(tmp_path, monkeypatch):
+    sessions = []
+    for region in ("achterhoek", "zeeland"):
+        at = new_app(tmp_path, monkeypatch)
+        at.selectbox(key="region@en").set_value(region)
+        press_run(at, ("pps",), reps=1, scale=0.1, years=2)
+        sessions.append((region, at))
+    folders = []
+    for region, at in sessions:  # both ran at the same time (max_jobs 2)
+        job = wait_for_job(at)
+        assert job.state == "done", job.error
+        assert load_runs(job.exp_dir)["region"].unique().tolist() == [region]
+        assert len(at.table) == 1  # each page shows its own comparison
+        folders.append(job.exp_dir)
+    assert folders[0] != folders[1]
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f.name for f in folders)
+
+
 def test_browse_lists_folders_and_filters_the_summary(finished, monkeypatch):
     at = new_app(finished.parent, monkeypatch)
     pick = at.selectbox(key="browse")
