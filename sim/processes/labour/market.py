@@ -114,6 +114,11 @@ class LabourMarket:
                                  & (pop.work_municipality >= 0))
         return self._cells(working, in_region=True) + self.commuters_in
 
+    def unemployed_looking(self) -> np.ndarray:
+        """The unemployed looking for work (graduates: once they start), in index order."""
+        pop = self.model.pop
+        return np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
+
     def _cells(self, persons: np.ndarray, in_region: bool = False) -> np.ndarray:
         """Jobs in the region per (sector, work municipality) held by ``persons`` (all of whom
         work; those who work abroad hold none; ``in_region``: none of them works abroad)."""
@@ -150,11 +155,9 @@ class LabourMarket:
         self._age_vacancies(month)
         self._separate()
         self._post_vacancies(month)
-        # the unemployed looking for work (graduates: once they start), found once for the month's
-        # hiring: cross-border hires take some of them, then residents match
-        pop = self.model.pop
-        self.looking = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
-        self.model.labour_supply.monthly(month)  # cross-border hires, participation
+        # found once for the month's hiring: cross-border hires take some of them, then residents match
+        self.looking = self.unemployed_looking()
+        self.model.labour_supply.monthly(month, self.looking)  # cross-border hires, participation
         self._match()
         self._update_benefits()
 

@@ -91,8 +91,9 @@ class LabourSupply:
                 self.model.labour.commuters_in[s] = np.bincount(rng.choice(n_m, size=n, p=self.border), minlength=n_m)
 
     # --- every month --------------------------------------------------------------------------
-    def monthly(self, month: int) -> None:
-        """Cross-border hires, after the month's vacancies are posted and before residents match."""
+    def monthly(self, month: int, looking: np.ndarray | None = None) -> None:
+        """Cross-border hires, after the month's vacancies are posted and before residents match.
+        ``looking``: the unemployed looking for work, if the caller has them (else found here)."""
         lab, cfg, rng = self.model.labour, self.cfg, self.rng
         ratio = lab.vacancy_rate_ratio()
         sep = cfg.layoff_rate + cfg.to_inactive_rate
@@ -110,15 +111,15 @@ class LabourSupply:
                 lab.head[s] += fills
                 lab.hires[s] += fills.sum()
                 lab.vacancies[s] = remove_from_buckets(lab.vacancies[s], fills, oldest_first=True)
-            self._out_hires(self.base_out * sep * (1 / ratio) ** cfg.cross_border_elasticity)
+            self._out_hires(self.base_out * sep * (1 / ratio) ** cfg.cross_border_elasticity,
+                            lab.unemployed_looking() if looking is None else looking)
 
-    def _out_hires(self, lam: np.ndarray) -> None:
+    def _out_hires(self, lam: np.ndarray, looking: np.ndarray) -> None:
         """Unemployed residents of the border municipalities take a job abroad: ``lam[s]`` are
         expected in sector s, spread over the seekers by their search in s and their home's
         border weight (one draw per seeker, then the sector among their terms)."""
         pop, rng = self.model.pop, self.rng
-        unemp = self.model.labour.looking
-        unemp = unemp[self.border[pop.municipality[unemp]] > 0]
+        unemp = looking[self.border[pop.municipality[looking]] > 0]
         if unemp.size == 0 or lam.sum() == 0:
             return
         # search per (search type, home): the search rows times the home's border weight
