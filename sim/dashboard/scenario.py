@@ -44,8 +44,8 @@ def lever_defaults(lever: str) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for key in limits()["levers"][lever]:
         node: Any = params
-        for part in key.split("."):
-            node = node.get(part, 0.0) if isinstance(node, dict) else node
+        for part in key.split("."):  # a dotted key: an entry of a mapping, 0 where the mapping lacks it
+            node = node.get(part, 0.0)
         out[key] = node
     return out
 

@@ -103,7 +103,6 @@ class LabourMarket:
                                       doc="vacancies open for the whole month: person-months of work wanted, not done"),
         }
         self.recent_job_seekers = np.zeros((12, N_SECTORS), dtype=np.int64)
-        self.looking = np.empty(0, dtype=np.intp)  # the month's unemployed job seekers (step)
         self.recent_employed = np.zeros((12, N_SECTORS), dtype=np.int64)
 
     # --- state derived from persons -------------------------------------------------------
@@ -156,9 +155,9 @@ class LabourMarket:
         self._separate()
         self._post_vacancies(month)
         # found once for the month's hiring: cross-border hires take some of them, then residents match
-        self.looking = self.unemployed_looking()
-        self.model.labour_supply.monthly(month, self.looking)  # cross-border hires, participation
-        self._match()
+        looking = self.unemployed_looking()
+        self.model.labour_supply.monthly(month, looking)  # cross-border hires, participation
+        self._match(looking)
         self._update_benefits()
 
     def _retire(self, month: int) -> None:
@@ -265,10 +264,11 @@ class LabourMarket:
         table = (self.search_pairs[:, None, :] * per_home[None, :, :]).reshape(-1, N_SECTORS)
         return table, self.search_type(persons) * n_m + self.model.pop.municipality[persons]
 
-    def _match(self) -> None:
+    def _match(self, looking: np.ndarray) -> None:
+        """Residents find jobs: the unemployed of ``looking`` still unemployed, and on-the-job seekers."""
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
         n_m = self.model.n_municipalities
-        unemp = self.looking[pop.status[self.looking] == Status.UNEMPLOYED]  # not hired abroad meanwhile
+        unemp = looking[pop.status[looking] == Status.UNEMPLOYED]  # not hired abroad meanwhile
         on_job = bernoulli_subset(rng, pop.n, cfg.on_the_job_search)
         on_job = on_job[pop.status[on_job] == Status.EMPLOYED]
         seekers = np.concatenate([unemp, on_job])
