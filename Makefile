@@ -63,7 +63,7 @@ calibrate: $(STAMP)
 	$(PY) -m sim.calibration $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check sim tests benchmarks
+	$(VENV)/bin/ruff check sim hydra_plugins tests benchmarks
 
 clean:
 	rm -rf $(VENV) results/runs .pytest_cache

@@ -27,14 +27,16 @@ def app(dcfg: DictConfig) -> None:
     out = None
     try:
         cfg = to_config(dcfg)
-        from sim.io.writer import is_complete
+        from sim.io.writer import is_complete, stamp_recipe
         from sim.runner import output_folder, run
 
         out = output_folder(cfg)
         if is_complete(out, cfg):
+            if _in_sweep():
+                stamp_recipe(out, _recipe(cfg))
             print(f"complete, skipped: {out}")
         else:
-            out = run(cfg)
+            out = run(cfg, recipe=_recipe(cfg))
             print(f"results: {out}")
             print(f"plots:   {out / 'plots'}" if cfg.write_plots else "plots:   (not written)")
     except (ConfigError, DataError, UnsafeOutput) as exc:
@@ -48,6 +50,23 @@ def app(dcfg: DictConfig) -> None:
     except OSError as exc:  # disk full, permissions, ...: the temporary folder is already gone
         fail(f"could not write the results{f' to {out}' if out else ''}: {exc}", 1)
     _report_sweep_progress(Path(cfg.output_dir))
+
+
+def _in_sweep() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def _recipe(cfg) -> str:
+    """What this job's config was composed from (resuming sweeps: :mod:`sim.sweep`)."""
+    from hydra.core.hydra_config import HydraConfig
+
+    from sim.sweep import recipe
+
+    hc = HydraConfig.get()
+    return recipe(list(hc.overrides.task), list(hc.overrides.hydra), hc.runtime.config_sources, cfg.samples_file)
 
 
 EXIT_SIGINT, EXIT_SIGTERM = 130, 143  # 128 + signal number, as a shell reports a killed command
@@ -69,11 +88,10 @@ def fail(message: str, code: int) -> None:
 def _report_sweep_progress(runs_dir: Path) -> None:
     """In a sweep, say how many of its jobs are complete (jobs may run in other processes)."""
     from hydra.core.hydra_config import HydraConfig
-    from hydra.types import RunMode
 
-    hc = HydraConfig.get()
-    if hc.mode != RunMode.MULTIRUN:
+    if not _in_sweep():
         return
+    hc = HydraConfig.get()
     done = sum(1 for _ in runs_dir.glob("*/manifest.json"))
     total = _sweep_total(Path(hc.sweep.dir) / "multirun.yaml")
     if total is None:

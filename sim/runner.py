@@ -48,8 +48,10 @@ def output_folder(cfg: Config) -> Path:
     return Path(cfg.output_dir) / cfg.resolved_run_name
 
 
-def run(cfg: Config, out_dir: str | Path | None = None, on_year: Callable[[int], None] | None = None) -> Path:
-    """Simulate ``cfg`` and write its results folder; returns the folder (``on_year``: see :func:`simulate`).
+def run(cfg: Config, out_dir: str | Path | None = None, on_year: Callable[[int], None] | None = None,
+        recipe: str | None = None) -> Path:
+    """Simulate ``cfg`` and write its results folder; returns the folder (``on_year``: see :func:`simulate`;
+    ``recipe``: what the config was composed from, for resuming sweeps, see :mod:`sim.sweep`).
 
     A folder in the way that is not an mbo-sim folder is refused before simulating. If another
     process completes the same run meanwhile, its folder is kept and this run's tables dropped."""
@@ -63,5 +65,7 @@ def run(cfg: Config, out_dir: str | Path | None = None, on_year: Callable[[int],
     frames, summary = tables_and_summary(model)
     manifest = base_manifest(cfg, model.data.checksums)
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
+    if recipe is not None:
+        manifest["recipe"] = recipe
     write_run(out, frames, summary, manifest, plot=cfg.write_plots, skip=lambda: is_complete(out, cfg))
     return out

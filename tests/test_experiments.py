@@ -13,6 +13,7 @@ import hashlib
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -205,6 +206,43 @@ def test_rerun_skips_every_job(pps_sweep):
     assert sorted(skipped) == sorted(_job_names(2)), out
     assert "results:" not in out
     assert pps_sweep["after"] == pps_sweep["before"]
+    # the sweeper skipped them by their recipe, before any job was composed or launched
+    assert re.search(r"^sweep: 4 complete jobs skipped in [\d.]+ s, 0 run$", out, flags=re.M), out
+    assert all(len(_manifest(r).get("recipe", "")) == 64 for r in _run_folders(pps_sweep["exp"] / "runs"))
+
+
+def test_rerun_with_another_recipe_compares_configs_then_stamps_the_recipe(pps_sweep, tmp_path):
+    """A Hydra override that changes the recipe but not the config (the job's name): the jobs are
+    composed and found complete config against config, as without the recipe; their manifests then
+    carry the new recipe, so the next rerun skips them in the sweeper again."""
+    work = _workdir(tmp_path / "w")
+    shutil.copytree(pps_sweep["exp"] / "runs", work / "results" / "pps" / "runs")
+    args = [*TINY, "reps=2", "hydra/launcher=basic", NO_REPORT, "hydra.job.name=renamed"]
+    first = _check(_mbo_sim(args, work)).stdout
+    assert "complete jobs skipped" not in first and "results:" not in first, first
+    assert len(re.findall(r"^complete, skipped: ", first, flags=re.M)) == 4, first
+    again = _check(_mbo_sim(args, work)).stdout
+    assert "sweep: 4 complete jobs skipped" in again, again
+
+
+def test_report_is_rebuilt_only_when_its_runs_change(pps_sweep, tmp_path, monkeypatch):
+    """The sweep's callback leaves a report built from exactly the runs there are (a finished sweep
+    rerun); a changed run, or code that is not a clean commit, makes it rebuild."""
+    from sim.analysis import report
+
+    exp = tmp_path / "pps"
+    shutil.copytree(pps_sweep["exp"] / "runs", exp / "runs")
+    monkeypatch.setattr("sim.io.writer.git_commit", lambda: "0" * 40)
+    assert not report.up_to_date(exp)  # no report yet
+    report.build(exp)
+    assert report.up_to_date(exp)
+    manifest = next((exp / "runs").glob("*/manifest.json"))
+    manifest.write_text(manifest.read_text().replace('"complete"', '"complete" '))
+    assert not report.up_to_date(exp)
+    report.build(exp)
+    assert report.up_to_date(exp)
+    monkeypatch.setattr("sim.io.writer.git_commit", lambda: "0" * 40 + "+dirty")
+    assert not report.up_to_date(exp)
 
 
 def test_progress_line_counts_the_jobs_of_this_sweep(pps_sweep):

@@ -12,7 +12,7 @@ from typing import Any
 
 from hydra.experimental.callback import Callback
 
-from sim.analysis.report import build
+from sim.analysis.report import build, up_to_date
 
 
 class ReportCallback(Callback):
@@ -20,6 +20,9 @@ class ReportCallback(Callback):
 
     def on_multirun_end(self, config, **kwargs: Any) -> None:
         exp_dir = Path(str(config.output_dir)).parent
+        if up_to_date(exp_dir, data_dir=config.data_dir):
+            print(f"report: {exp_dir / 'report' / 'report.md'} (up to date: built from these runs)")
+            return
         try:
             out = build(exp_dir, data_dir=config.data_dir)
         except (OSError, ValueError) as exc:  # Hydra would bury it in a multi-line warning

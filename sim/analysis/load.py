@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -75,13 +76,35 @@ def load_runs(exp_dir: Path) -> pd.DataFrame:
     return df
 
 
+_shared: dict | None = None  # the tables read so far, inside `shared_tables()`
+
+
+@contextmanager
+def shared_tables() -> Iterator[None]:
+    """Within the block, :func:`read_table` reads each table of the same runs once and hands every
+    caller the same frame (the report's survival, closures and figures read the same tables;
+    none of them changes a frame in place)."""
+    global _shared
+    _shared = {}
+    try:
+        yield
+    finally:
+        _shared = None
+
+
 def read_table(exp_dir: Path, runs: pd.DataFrame, table: str) -> pd.DataFrame:
     """One results table (e.g. ``labour``) of every run in ``runs``, tagged with run, region, arm, replicate."""
+    key = (str(exp_dir), table, tuple(runs[["run", "region", "arm", "replicate"]].itertuples(index=False)))
+    if _shared is not None and key in _shared:
+        return _shared[key]
     parts = []
     for r in runs.itertuples():
         df = pd.read_parquet(exp_dir / "runs" / r.run / f"{table}.parquet")
         parts.append(df.assign(run=r.run, region=r.region, arm=r.arm, replicate=r.replicate))
-    return pd.concat(parts, ignore_index=True)
+    out = pd.concat(parts, ignore_index=True)
+    if _shared is not None:
+        _shared[key] = out
+    return out
 
 
 def reference_arm(runs: pd.DataFrame) -> str:

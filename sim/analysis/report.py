@@ -18,6 +18,7 @@ arm of the same region and replicate (the same seed, common random numbers).
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 from pathlib import Path
 
@@ -42,7 +43,7 @@ from sim.analysis.figures import (
     plot_survival,
     plot_tightness_bands,
 )
-from sim.analysis.load import load_runs, read_table, reference_arm
+from sim.analysis.load import load_runs, read_table, reference_arm, shared_tables
 from sim.codes import SECTORS
 from sim.hydra_config import CONFIG_DIR
 from sim.io.loaders import resolve_data_dir
@@ -67,6 +68,38 @@ def experiment_question(name: str) -> str:
     return " ".join(lines)
 
 
+INPUTS = "inputs.json"  # in report/: the fingerprint of what the report was built from
+
+
+def inputs_fingerprint(exp_dir: Path, sector: str | None, data_dir: str | Path | None) -> str | None:
+    """A hash of what the report is built from: every run's manifest (a rerun run has a new one),
+    the arguments and the code's commit; None when the code is not a clean git checkout (edits
+    the commit does not show could change the report)."""
+    import hashlib
+
+    from sim.io.writer import git_commit
+
+    commit = git_commit()
+    if commit is None or commit.endswith("+dirty"):
+        return None
+    h = hashlib.sha256(json.dumps([commit, sector, str(data_dir)]).encode())
+    for manifest in sorted((Path(exp_dir) / "runs").glob("*/manifest.json")):
+        h.update(manifest.parent.name.encode() + b"\0" + manifest.read_bytes())
+    return h.hexdigest()
+
+
+def up_to_date(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path | None = None) -> bool:
+    """True if ``report/`` and ``summary.parquet`` were built from exactly the runs there are now
+    (the sweep callback then leaves them; ``mbo-sim-report`` always rebuilds)."""
+    exp_dir = Path(exp_dir)
+    try:
+        then = json.loads((exp_dir / "report" / INPUTS).read_text()).get("fingerprint")
+    except (OSError, ValueError, AttributeError):
+        return False
+    now = inputs_fingerprint(exp_dir, sector, data_dir)
+    return now is not None and then == now and (exp_dir / "summary.parquet").is_file()
+
+
 def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path | None = None) -> Path:
     """Write summary.parquet and report/ for the experiment folder; returns the report folder.
 
@@ -77,10 +110,18 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
     exp_dir = Path(exp_dir)
     out = exp_dir / "report"
     summary_path = exp_dir / "summary.parquet"
+    fingerprint = inputs_fingerprint(exp_dir, sector, data_dir)  # before reading: a run finishing meanwhile
+    #                                                                makes the next sweep's callback rebuild
     _adopt_version_01_report(out)
     check_replaceable(out)
     check_file_replaceable(summary_path, summary_is_ours)
     runs = load_runs(exp_dir)
+    with shared_tables():
+        return _build(exp_dir, out, summary_path, runs, sector, data_dir, fingerprint)
+
+
+def _build(exp_dir: Path, out: Path, summary_path: Path, runs: pd.DataFrame, sector: str | None,
+           data_dir: str | Path | None, fingerprint: str | None) -> Path:
     lab = read_table(exp_dir, runs, "labour")
     access = any_level(read_table(exp_dir, runs, "access"))
     edu = read_table(exp_dir, runs, "education")
@@ -113,6 +154,7 @@ def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path |
         figures += [forest] if forest else []
         figures += plot_coverage_maps(access, ref, sector, resolve_data_dir(data_dir), tmp)
         write_markdown(exp_dir, runs, closed, effects, figures, tmp, quals, kept, lost)
+        (tmp / INPUTS).write_text(json.dumps({"fingerprint": fingerprint}))
 
     atomic_folder(out, fill)
     write_summary(runs, summary_path)

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from sim.io.loaders import resolve_data_dir
-from sim.io.safe import atomic_folder
+from sim.io.safe import atomic_file, atomic_folder
 
 PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "hydra-core",
             "omegaconf", "networkx")
@@ -123,6 +123,17 @@ def is_complete(out_dir: Path, cfg) -> bool:
     now = json.loads(json.dumps(asdict(cfg), default=_json_default))
     same = manifest.get("status") == "complete" and identity(now) == identity(then)
     return same and damage(out_dir) is None
+
+
+def stamp_recipe(out_dir: Path, recipe: str) -> None:
+    """Record ``recipe`` in the manifest of the complete run ``out_dir`` (found complete by comparing
+    configs), so that the next rerun of its sweep skips it without composing (:mod:`sim.sweep`)."""
+    path = Path(out_dir) / "manifest.json"
+    manifest = json.loads(path.read_text())
+    if manifest.get("recipe") == recipe:
+        return
+    text = json.dumps({**manifest, "recipe": recipe}, indent=2, default=_json_default)
+    atomic_file(path, lambda tmp: tmp.write_text(text), owned_file=lambda p: damage(p.parent) is None)
 
 
 def write_run(out_dir: Path, frames: dict[str, pd.DataFrame], summary: dict[str, Any],

@@ -1,0 +1,1 @@
+"""mbo-sim's Hydra sweeper (``hydra/sweeper=mbo``): Hydra finds plugins in the ``hydra_plugins`` namespace."""

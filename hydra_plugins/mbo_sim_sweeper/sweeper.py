@@ -1,0 +1,83 @@
+"""``hydra/sweeper=mbo``: Hydra's basic sweeper, resuming without composing finished jobs.
+
+(No ``from __future__ import annotations``: Hydra loads plugin modules outside ``sys.modules``,
+where dataclasses cannot resolve string annotations.)
+
+The named experiments use it (``sim/configs/experiment/_common.yaml``). Per batch of jobs it
+1. skips each job whose run folder is already complete with the same recipe
+   (:mod:`sim.sweep`), printing ``complete, skipped: <folder>`` as the job itself would;
+2. checks that the remaining jobs compose, once per configuration (replicates of the same
+   configuration compose alike), where the basic sweeper composes every job;
+3. launches the remaining jobs with the configured launcher (joblib, SLURM, basic).
+"""
+
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra._internal.config_loader_impl import get_overrides_dirname
+from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
+from hydra.core.config_store import ConfigStore
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import OmegaConf
+
+from sim.sweep import complete_with_recipe, recipe, samples_file_of, without_replicate
+
+RUN_NAME_FROM_OVERRIDES = "${hydra:job.override_dirname}"
+
+
+@dataclass
+class MboSweeperConf:
+    _target_: str = "hydra_plugins.mbo_sim_sweeper.sweeper.MboSweeper"
+    max_batch_size: int | None = None
+    params: dict[str, str] | None = None
+
+
+ConfigStore.instance().store(group="hydra/sweeper", name="mbo", node=MboSweeperConf, provider="mbo-sim")
+
+
+class MboSweeper(BasicSweeper):
+    def sweep(self, arguments: list[str]) -> Any:
+        assert self.config is not None and self.launcher is not None and self.hydra_context is not None
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        self.overrides = self.split_arguments(parser.parse_overrides([*self._parse_config(), *arguments]),
+                                              self.max_batch_size)
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        returns, job_idx, skipped, t0 = [], 0, 0, time.perf_counter()
+        while not self.is_done():
+            batch = self.get_job_batch()
+            todo = [job for job in batch if not self._done(job)]
+            skipped += len(batch) - len(todo)
+            representatives = {without_replicate(job): job for job in todo}
+            self.validate_batch_is_legal(list(representatives.values()))
+            if todo:
+                results = self.launcher.launch(todo, initial_job_idx=job_idx)
+                for r in results:
+                    _ = r.return_value  # a failed job raises here, as in the basic sweeper
+                returns.append(results)
+            job_idx += len(todo)
+        if skipped:
+            print(f"sweep: {skipped} complete jobs skipped in {time.perf_counter() - t0:.1f} s, "
+                  f"{job_idx} run", flush=True)
+        return returns
+
+    def _done(self, job: list[str]) -> bool:
+        """The job's folder is complete with this job's recipe (then say so, as the job would)."""
+        cfg = self.config
+        if OmegaConf.to_container(cfg, resolve=False).get("run_name") != RUN_NAME_FROM_OVERRIDES:
+            return False  # the folder cannot be known without composing the job
+        dirname_cfg = cfg.hydra.job.config.override_dirname
+        parsed = OverridesParser.create().parse_overrides(list(job))
+        name = get_overrides_dirname(parsed, list(dirname_cfg.exclude_keys), dirname_cfg.item_sep,
+                                     dirname_cfg.kv_sep)
+        folder = Path(str(cfg.output_dir)) / name
+        wanted = recipe(job, list(cfg.hydra.overrides.hydra), cfg.hydra.runtime.config_sources,
+                        samples_file_of(job, cfg.get("samples_file")))
+        if not complete_with_recipe(folder, wanted):
+            return False
+        print(f"complete, skipped: {folder}", flush=True)
+        return True

@@ -1,0 +1,87 @@
+"""Resuming sweeps without composing their finished jobs: each run's *recipe*.
+
+A job's composed config is a function of the config files, the job's overrides and (for a
+sensitivity design) the ``samples_file`` it reads. The recipe is a hash of exactly these, written
+into the run's manifest. The named experiments' sweeper (``hydra/sweeper=mbo``, see
+``hydra_plugins/mbo_sim_sweeper``) finds a job's folder from its overrides alone
+(``run_name=${hydra:job.override_dirname}``), and skips the job when that folder is a complete,
+undamaged run with the same recipe: a finished sweep of 180 runs is checked in about a second
+instead of composing 360 configs. When the recipe differs (a config file was edited, another
+launcher setting) nothing is lost: the job is composed and checked config against config, as before
+(:func:`sim.io.writer.is_complete`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+
+# Hydra overrides that change how or where jobs run, never what a job computes
+_HYDRA_NOT_RECIPE = ("hydra/launcher", "hydra.launcher", "hydra.sweep.dir", "hydra.verbose", "hydra/job_logging",
+                     "hydra/hydra_logging", "hydra.job_logging", "hydra.hydra_logging")
+# overrides that name a replicate of the same configuration (composable if one of them is)
+REPLICATE_KEYS = ("replicate", "seed")
+
+
+@cache
+def config_files_digest(folders: tuple[str, ...]) -> str:
+    """sha256 over every YAML file under ``folders`` (their relative paths and bytes), and Hydra's version."""
+    import hydra
+
+    h = hashlib.sha256(hydra.__version__.encode())
+    for folder in folders:
+        root = Path(folder)
+        for path in sorted(root.rglob("*.yaml")):
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def file_sources(config_sources: Sequence) -> tuple[str, ...]:
+    """The folders of the ``file://`` config sources (Hydra's ``hydra.runtime.config_sources``)."""
+    return tuple(str(s["path"]) for s in config_sources if s["schema"] == "file")
+
+
+def _key(override: str) -> str:
+    return override.partition("=")[0].lstrip("+~")
+
+
+def recipe(task_overrides: Sequence[str], hydra_overrides: Sequence[str], config_sources: Sequence,
+           samples_file: str | None) -> str:
+    """The hash of what a job's config is composed from (see the module's docstring)."""
+    hydra_part = [o for o in hydra_overrides if not _key(o).startswith(_HYDRA_NOT_RECIPE)]
+    h = hashlib.sha256(json.dumps({"files": config_files_digest(file_sources(config_sources)),
+                                   "task": list(task_overrides), "hydra": hydra_part}).encode())
+    if samples_file:
+        try:
+            h.update(Path(samples_file).read_bytes())
+        except OSError:
+            h.update(b"<unreadable samples_file>")
+    return h.hexdigest()
+
+
+def samples_file_of(task_overrides: Sequence[str], default: str | None) -> str | None:
+    """The job's ``samples_file``: its override, else the sweep's value."""
+    for o in task_overrides:
+        if _key(o) == "samples_file":
+            return o.partition("=")[2] or None
+    return default
+
+
+def complete_with_recipe(folder: Path, wanted: str) -> bool:
+    """True if ``folder`` is a complete, undamaged run whose manifest carries recipe ``wanted``."""
+    from sim.io.writer import damage
+
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text())
+    except (OSError, ValueError):
+        return False
+    return (isinstance(manifest, dict) and manifest.get("status") == "complete"
+            and manifest.get("recipe") == wanted and damage(folder) is None)
+
+
+def without_replicate(overrides: Sequence[str]) -> tuple[str, ...]:
+    """A job's overrides without those that only name its replicate."""
+    return tuple(o for o in overrides if _key(o) not in REPLICATE_KEYS)
