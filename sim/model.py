@@ -44,6 +44,7 @@ class RegionModel(mesa.Model):
                 f"allowed: {self.data.municipality_names}"
             )
         self.streams = Streams(cfg.run_seed)
+        self._events: list = []  # the yearly and one-off event callbacks (see _event)
         self.n_years = cfg.years
         self.n_months = MONTHS_PER_YEAR * cfg.years
         muni = self.data.municipalities
@@ -115,7 +116,18 @@ class RegionModel(mesa.Model):
         """Run ``fn`` at the start of month ``month_of_year`` of every simulated year from ``first_year``."""
         start = start_of_month(MONTHS_PER_YEAR * first_year + month_of_year)
         if start < self.n_months:
-            self.schedule_recurring(fn, Schedule(interval=MONTHS_PER_YEAR, start=start), priority=priority)
+            self.schedule_recurring(self._event(fn), Schedule(interval=MONTHS_PER_YEAR, start=start), priority=priority)
+
+    def _event(self, fn):
+        """``fn``, after which the labour market recounts its jobs: events other than the monthly step
+        (intake, graduation, January's exits, levers) may move persons into or out of jobs. Mesa holds
+        event callbacks by weak reference, so the model keeps the wrapper alive."""
+        def event() -> None:
+            fn()
+            self.labour.head_stale = True
+
+        self._events.append(event)
+        return event
 
     def every_month(self, fn, priority=Priority.LOW) -> None:
         """Run ``fn`` at the start of every month, after that month's yearly events."""
@@ -124,7 +136,7 @@ class RegionModel(mesa.Model):
     def at_month(self, fn, month: int, priority=Priority.LOW) -> None:
         """Run ``fn`` once at the start of month ``month`` (months from January of start_year)."""
         if 0 <= month < self.n_months:
-            self.schedule_event(fn, at=start_of_month(month), priority=priority)
+            self.schedule_event(self._event(fn), at=start_of_month(month), priority=priority)
 
     # --- calendar ---------------------------------------------------------------------------
     @property

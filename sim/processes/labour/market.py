@@ -61,7 +61,10 @@ class LabourMarket:
         self.rng_match = model.streams["labour.matching"]
         self.rng_benefit = model.streams["labour.benefits"]
         self.rng_vac = model.streams["labour.vacancies"]
-        self.head = np.zeros((N_SECTORS, n_m), dtype=np.int64)  # headcount, kept current within a month
+        # jobs per (sector, work municipality), kept current by every monthly process that moves a
+        # person into or out of a job; recounted after any other event (``head_stale``, see RegionModel._event)
+        self.head = np.zeros((N_SECTORS, n_m), dtype=np.int64)
+        self.head_stale = True
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
         self.adapted = np.zeros(N_SECTORS, dtype=np.int64)
@@ -150,7 +153,9 @@ class LabourMarket:
         self.separations[:] = 0
         self.adapted[:] = 0
         self._retire(month)
-        self.head = self.headcount()  # yearly events (intake, graduation, exits) change jobs
+        if self.head_stale:
+            self.head = self.headcount()
+            self.head_stale = False
         self._age_vacancies(month)
         self._separate()
         self._post_vacancies(month)
@@ -169,6 +174,7 @@ class LabourMarket:
         who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
         working = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
+        self.head -= self._cells(working)
         pop.status[who] = Status.INACTIVE
         pop.work_municipality[who] = -1
         pop.benefit[who] = Benefit.NONE
@@ -281,7 +287,7 @@ class LabourMarket:
         home = pop.municipality[seekers]
         # effective search per (search type, home): the search rows times the access from home
         table, key = self.search_table(seekers, access.T)
-        s_eff = table[key].sum(0)
+        s_eff = np.bincount(key, minlength=table.shape[0]) @ table  # seekers per row × the row
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
             efficiency = cfg.matching_efficiency * self.model.hooks.labour.matching_factor
@@ -300,9 +306,14 @@ class LabourMarket:
             q[over] *= (cap / total[over])[:, None]
             cum.append(np.cumsum(q, axis=1))
         cum = np.concatenate(cum)
-        chosen = (rng.random(seekers.size)[:, None] >= cum[key + entrant * table.shape[0]]).sum(1)
-        hit = chosen < N_SECTORS
-        who, sector, home = seekers[hit], chosen[hit], home[hit]
+        # each seeker's sector: the first whose cumulative probability exceeds their draw; no sector
+        # (no job this month) when the draw is at least their row's total (its last cumulative sum)
+        row = key + entrant * table.shape[0]
+        u = rng.random(seekers.size)
+        hit = u < cum[row, -1]
+        row, u = row[hit], u[hit]
+        sector = (u[:, None] >= cum[row]).sum(1)
+        who, home = seekers[hit], home[hit]
         if who.size == 0:
             return
         # workplace: a municipality with vacancies of that sector, weighted by commuting

@@ -124,7 +124,8 @@ class LabourSupply:
             return
         # search per (search type, home): the search rows times the home's border weight
         table, key = self.model.labour.search_table(unemp, self.border)
-        terms = table * (lam / np.maximum(table[key].sum(0), 1e-12))[None, :]
+        search = np.bincount(key, minlength=table.shape[0]) @ table  # seekers per row × the row
+        terms = table * (lam / np.maximum(search, 1e-12))[None, :]
         total = terms.sum(1)
         over = total > 1
         terms[over] /= total[over, None]
