@@ -119,7 +119,8 @@ class LabourMarket:
     def unemployed_looking(self) -> np.ndarray:
         """The unemployed looking for work (graduates: once they start), in index order."""
         pop = self.model.pop
-        return np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state >= 0))
+        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        return unemp[pop.months_in_state[unemp] >= 0]
 
     def _cells(self, persons: np.ndarray, in_region: bool = False) -> np.ndarray:
         """Jobs in the region per (sector, work municipality) held by ``persons`` (all of whom
@@ -170,7 +171,8 @@ class LabourMarket:
         force in their month (``retire_month``); they leave the population next January."""
         pop = self.model.pop
         last = self.model.cfg.model.population.pension_age - 1
-        who = np.flatnonzero((pop.retire_month == month % 12) & (pop.age == last))
+        who = np.flatnonzero(pop.retire_month == month % 12)  # set in the last year before the pension age only
+        who = who[pop.age[who] == last]
         who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
         working = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
@@ -421,7 +423,8 @@ class LabourMarket:
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
         # looking (graduates: once they start)
-        unemp = np.flatnonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state > 0))
+        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        unemp = unemp[pop.months_in_state[unemp] > 0]
         m["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
         short_ww = unemp[(pop.benefit[unemp] == Benefit.UWV) & (pop.benefit_months[unemp] < 6)]
         m["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)

@@ -145,7 +145,8 @@ class LabourSupply:
 
     def record_month(self, month: int) -> None:
         pop = self.model.pop
-        abroad = (pop.status == Status.EMPLOYED) & (pop.work_municipality == ABROAD)
+        abroad = np.flatnonzero(pop.work_municipality == ABROAD)
+        abroad = abroad[pop.status[abroad] == Status.EMPLOYED]
         self.measures["commuters_out"][month] = pop.count("sector", N_SECTORS, where=abroad)
         self.measures["commuters_in"][month] = self.model.labour.commuters_in.sum(1)
 
