@@ -1,6 +1,10 @@
 """Time a full-scale (1:1) 20-year run of each region; print one JSON line per region.
 
     python benchmarks/bench_full_scale.py [--regions zuid_limburg ...] [--repeats 3] [--scale 1.0]
+    python benchmarks/bench_full_scale.py --regions zuid_limburg --scale 5.4 --synthetic --repeats 1
+
+``--synthetic`` allows a scale above 1: each resident simulated ``scale`` times (the config's test
+option ``synthetic=true``), a synthetic large region; Zuid-Limburg at 5.4 has about 2 million persons.
 
 Wall time covers building the state and simulating (Python start-up and writing files
 excluded); the median over the repeats is reported. Peak resident memory is that of the whole
@@ -22,8 +26,9 @@ from sim.model import RegionModel
 from sim.regions import REGIONS
 
 
-def time_run(region: str, scale: float, years: int, seed: int) -> tuple[float, int, int]:
-    cfg = compose([f"region={region}", f"scale={scale}", f"years={years}", f"seed={seed}", "progress=false"])
+def time_run(region: str, scale: float, years: int, seed: int, synthetic: bool = False) -> tuple[float, int, int]:
+    cfg = compose([f"region={region}", f"scale={scale}", f"years={years}", f"seed={seed}", "progress=false",
+                   f"synthetic={str(synthetic).lower()}"])
     data = load_region(region, cfg.data_dir)
     t0 = time.perf_counter()
     model = RegionModel(cfg, data)
@@ -39,11 +44,12 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--scale", type=float, default=1.0)
     ap.add_argument("--years", type=int, default=20)
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--synthetic", action="store_true", help="allow --scale > 1 (residents replicated)")
     args = ap.parse_args(argv)
     for region in args.regions:
         walls, persons, pm = [], 0, 0
         for rep in range(args.repeats):
-            wall, persons, pm = time_run(region, args.scale, args.years, seed=rep + 1)
+            wall, persons, pm = time_run(region, args.scale, args.years, seed=rep + 1, synthetic=args.synthetic)
             walls.append(wall)
         wall = statistics.median(walls)
         peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -51,7 +57,7 @@ def main(argv: list[str] | None = None) -> None:
             "region": region, "scale": args.scale, "years": args.years, "persons": persons,
             "repeats": args.repeats, "wall_s": round(wall, 3), "wall_s_all": [round(w, 3) for w in walls],
             "person_months_per_s": round(pm / wall),
-            "peak_rss_mb": round(peak_mb, 1),
+            "peak_rss_mb": round(peak_mb, 1), "kb_per_person": round(peak_mb * 1024 / persons, 2),
         }), flush=True)
     sys.stdout.flush()
 

@@ -445,6 +445,9 @@ class ModelConfig:
     institutions: InstitutionConfig = field(default_factory=InstitutionConfig)
 
 
+SYNTHETIC_MAX_SCALE = 50  # synthetic=true: up to 50 copies of each resident (Zuid-Limburg: ~19 million persons)
+
+
 @dataclass
 class Config:
     region: RegionConfig = field(default_factory=RegionConfig)
@@ -455,6 +458,9 @@ class Config:
     seed: int = 1
     replicate: int = 0  # replication number in an experiment: the run's seed is seed + replicate
     scale: float = 1.0
+    # test option, never a default: allow scale > 1, every resident then simulated `scale` times (a
+    # synthetic large region for benchmarks of national-size runs; results stay in real persons)
+    synthetic: bool = False
     start_year: int = 2025
     years: int = 20
     data_dir: str | None = None  # None: the data shipped with the package (sim/data); else relative to the cwd
@@ -476,8 +482,10 @@ class Config:
         m = self.model
         for section in (m.travel, m.population, m.education, m.labour, m.llo, m.municipality, m.institutions):
             section.validate()
-        if not isinstance(self.scale, int | float) or not 0 < self.scale <= 1:
-            raise ConfigError(f"scale = {self.scale!r}: must be in (0, 1] (1 = every resident)")
+        top = SYNTHETIC_MAX_SCALE if self.synthetic else 1
+        if not isinstance(self.scale, int | float) or not 0 < self.scale <= top:
+            raise ConfigError(f"scale = {self.scale!r}: with synthetic=true, must be in (0, {top}]" if self.synthetic
+                              else f"scale = {self.scale!r}: must be in (0, 1] (1 = every resident)")
         if self.run_name is not None:
             check_run_name(self.run_name)
         if not 2021 <= self.start_year <= 2040:

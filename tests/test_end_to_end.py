@@ -72,6 +72,7 @@ def test_manifest(region_runs, region, small_cfg):
         assert re.fullmatch(r"[0-9a-f]{64}", digest), (path, digest)
     assert len(set(sha.values())) == len(sha)  # different files, different digests
     assert isinstance(m["wall_seconds"], int | float) and m["wall_seconds"] > 0
+    assert 0 < m["simulate_seconds"] <= m["wall_seconds"]
 
 
 @pytest.mark.parametrize("table", list(COLUMNS))

@@ -86,3 +86,22 @@ def test_places_are_rounded_without_bias(small_cfg):
     # over the school years the mean places are near cap × 0.9, above the floor on average
     assert mean[open_].sum() > np.floor(cap * 0.9)[open_].sum()
     assert abs(mean[open_].sum() / (cap * 0.9)[open_].sum() - 1) < 0.05
+
+
+def test_synthetic_large_region_replicates_the_residents(small_cfg):
+    """``synthetic=true`` (a benchmark option) allows scale > 1: every resident simulated ``scale``
+    times. The population is then ``scale`` times that of scale 1, and results, in real persons,
+    are those of the real region within sampling noise; without the option scale > 1 is refused."""
+    import pytest
+
+    from sim.config import ConfigError
+
+    with pytest.raises(ConfigError, match=r"scale = 2.0: must be in \(0, 1\]"):
+        small_cfg(region="zeeland", scale=2.0)
+    with pytest.raises(ConfigError, match=r"synthetic=true, must be in \(0, 50\]"):
+        small_cfg("synthetic=true", region="zeeland", scale=51)
+    one = simulate(small_cfg(region="zeeland", scale=1.0, years=1))
+    two = simulate(small_cfg("synthetic=true", region="zeeland", scale=2.0, years=1))
+    assert abs(two.persons_start / one.persons_start - 2) < 0.01
+    employed = [m.labour.measures["employed"].sum() / m.cfg.scale for m in (one, two)]  # real person-months
+    assert abs(employed[1] / employed[0] - 1) < 0.01, employed
