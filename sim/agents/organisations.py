@@ -53,11 +53,16 @@ class Municipality(mesa.Agent):
         self.name = name
         self.is_centre = is_centre
 
-    def clients(self) -> np.ndarray:
+    def clients(self, on_assistance: np.ndarray | None = None) -> np.ndarray:
+        """Residents on social assistance (bijstand), in index order; ``on_assistance``: those of the
+        whole region, if the caller has them (one scan for all municipalities)."""
         pop = self.model.pop
-        return np.flatnonzero((pop.benefit == Benefit.MUNICIPALITY) & (pop.municipality == self.index))
+        if on_assistance is None:
+            on_assistance = np.flatnonzero(pop.benefit == Benefit.MUNICIPALITY)
+        return on_assistance[pop.municipality[on_assistance] == self.index]
 
-    def buy_training(self, mbo_share: float) -> tuple[float, float, float, np.ndarray]:
+    def buy_training(self, mbo_share: float, on_assistance: np.ndarray | None = None
+                     ) -> tuple[float, float, float, np.ndarray]:
         """Each January: spend the re-integration budget on training trajectories for clients,
         from the mbo (as partner) for ``mbo_share``, else from the cheapest (private) provider.
 
@@ -65,7 +70,7 @@ class Municipality(mesa.Agent):
         institution (EUR) of the programmes that took the trajectories."""
         model = self.model
         mcfg = model.cfg.model.municipality
-        clients = self.clients()
+        clients = self.clients(on_assistance)
         real_clients = clients.size / model.cfg.scale
         budget = real_clients * mcfg.reintegration_budget_per_client_eur
         trajectories = budget / mcfg.training_price_eur  # real persons

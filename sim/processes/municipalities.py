@@ -7,7 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from sim.agents.organisations import Municipality
+from sim.codes import Benefit
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -35,8 +38,9 @@ class TrainingPurchases:
     def january(self) -> None:
         model = self.model
         y = model.year_index
-        for m in model.agents_by_type[Municipality]:
-            clients, budget, trajectories, revenue = m.buy_training(self.mbo_share())
+        on_assistance = np.flatnonzero(model.pop.benefit == Benefit.MUNICIPALITY)
+        for m in model.agents_by_type[Municipality]:  # llo.start changes no benefit: one scan serves all
+            clients, budget, trajectories, revenue = m.buy_training(self.mbo_share(), on_assistance)
             self.clients[y, m.index] = clients
             self.budget_eur[y, m.index] = budget
             self.trajectories[y, m.index] = trajectories

@@ -289,14 +289,20 @@ class LabourMarket:
         home = pop.municipality[seekers]
         # effective search per (search type, home): the search rows times the access from home
         table, key = self.search_table(seekers, access.T)
-        s_eff = np.bincount(key, minlength=table.shape[0]) @ table  # seekers per row × the row
+        n_row = np.bincount(key, minlength=table.shape[0])
+        s_eff = n_row @ table  # seekers per row × the row
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
             efficiency = cfg.matching_efficiency * self.model.hooks.labour.matching_factor
             m = efficiency * s_eff**alpha * v_sector ** (1 - alpha)
             m = np.minimum(m, v_sector)
             rate = np.where(s_eff > 0, m / s_eff, 0.0)
-        p = table * rate[None, :]
+        # only the rows some seeker has: the table's rows renumbered
+        used = np.flatnonzero(n_row)
+        renumber = np.zeros(n_row.size, dtype=np.intp)
+        renumber[used] = np.arange(used.size)
+        key = renumber[key]
+        p = table[used] * rate[None, :]
         # search takes time: nobody finds work faster than the cap (entrants: school leavers under
         # 27 in their first year of looking, who often have a job lined up, have their own cap)
         entrant = (pop.age[seekers] < cfg.entrant_max_age) & (pop.months_in_state[seekers] < 12)
@@ -310,7 +316,7 @@ class LabourMarket:
         cum = np.concatenate(cum)
         # each seeker's sector: the first whose cumulative probability exceeds their draw; no sector
         # (no job this month) when the draw is at least their row's total (its last cumulative sum)
-        row = key + entrant * table.shape[0]
+        row = key + entrant * used.size
         u = rng.random(seekers.size)
         hit = u < cum[row, -1]
         row, u = row[hit], u[hit]

@@ -102,15 +102,15 @@ class LabourSupply:
             lam = self.base_in * sep * ratio**cfg.cross_border_elasticity
             n = rng.poisson(lam)
             v_cell = lab.vacancies.sum(-1)
+            fills = np.zeros_like(v_cell)
             for s in np.flatnonzero(n):
                 w = v_cell[s] * self.border
-                if w.sum() <= 0:
-                    continue
-                fills = np.minimum(rng.multinomial(n[s], w / w.sum()), v_cell[s])
-                lab.commuters_in[s] += fills
-                lab.head[s] += fills
-                lab.hires[s] += fills.sum()
-                lab.vacancies[s] = remove_from_buckets(lab.vacancies[s], fills, oldest_first=True)
+                if w.sum() > 0:
+                    fills[s] = np.minimum(rng.multinomial(n[s], w / w.sum()), v_cell[s])
+            lab.commuters_in += fills
+            lab.head += fills
+            lab.hires += fills.sum(1)
+            lab.vacancies = remove_from_buckets(lab.vacancies, fills, oldest_first=True)
             self._out_hires(self.base_out * sep * (1 / ratio) ** cfg.cross_border_elasticity,
                             lab.unemployed_looking() if looking is None else looking)
 
