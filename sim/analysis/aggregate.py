@@ -111,7 +111,7 @@ def shortage_metrics(lab: pd.DataFrame, runs: pd.DataFrame) -> tuple[pd.DataFram
     year (``unmet_demand_<sector>``, if the run has it); and the names of those metrics."""
     lab = lab[lab["sector"].isin(SHORTAGE_SECTORS)]
     start = runs.set_index("run")["start_year"].astype(int)
-    lab = lab[lab["date"].dt.year >= lab["run"].map(start) + SHORTAGE_FROM_YEAR]
+    lab = lab[lab["date"].dt.year >= lab["run"].map(start).astype(int) + SHORTAGE_FROM_YEAR]
     cols = ["hard_to_fill"] + (["unmet_demand"] if "unmet_demand" in lab else [])
     per_run = lab.groupby(["run", "sector"])[cols].mean().unstack("sector")
     # the mean of the monthly unmet demand (person-months per month) is also person-years per year

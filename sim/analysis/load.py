@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 FACTORS = ("region", "demography", "economy", "policy", "scale", "years", "start_year")
@@ -97,11 +98,22 @@ def read_table(exp_dir: Path, runs: pd.DataFrame, table: str) -> pd.DataFrame:
     key = (str(exp_dir), table, tuple(runs[["run", "region", "arm", "replicate"]].itertuples(index=False)))
     if _shared is not None and key in _shared:
         return _shared[key]
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
     parts = []
     for r in runs.itertuples():
-        df = pd.read_parquet(exp_dir / "runs" / r.run / f"{table}.parquet")
-        parts.append(df.assign(run=r.run, region=r.region, arm=r.arm, replicate=r.replicate))
-    out = pd.concat(parts, ignore_index=True)
+        t = pq.read_table(exp_dir / "runs" / r.run / f"{table}.parquet")
+        zeros = pa.array(np.zeros(t.num_rows, dtype=np.int32))
+        for name, value in (("run", r.run), ("region", r.region), ("arm", r.arm)):  # one code per run
+            t = t.append_column(name, pa.DictionaryArray.from_arrays(zeros, pa.array([value])))
+        parts.append(t.append_column("replicate", pa.array(np.full(t.num_rows, r.replicate, dtype=np.int64))))
+    out = pa.concat_tables(parts, promote_options="permissive").to_pandas()  # as pd.concat: missing columns null
+    # text columns (run, region, arm, sector, location, ...) as categories: the report's group-bys
+    # over 180 runs' tables are several times faster on their integer codes
+    for col in out.columns:
+        if pd.api.types.is_string_dtype(out[col]) and not isinstance(out[col].dtype, pd.CategoricalDtype):
+            out[col] = out[col].astype("category")
     if _shared is not None:
         _shared[key] = out
     return out
