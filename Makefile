@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(PY) benchmarks/bench_full_scale.py $(ARGS)
 	$(PY) benchmarks/bench_scaling.py
 	$(PY) benchmarks/bench_mesa_reference.py
+	$(PY) benchmarks/bench_overhead.py
 
 # the dashboard for the commission on http://127.0.0.1:8501 (PORT=8600 for another port); Ctrl+C stops it
 PORT ?= 8501

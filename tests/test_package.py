@@ -50,7 +50,8 @@ def installed(tmp_path_factory) -> Path:
     src.mkdir()
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(REPO_ROOT / name, src / name)
-    shutil.copytree(REPO_ROOT / "sim", src / "sim", ignore=shutil.ignore_patterns("__pycache__"))
+    for package in ("sim", "hydra_plugins"):  # hydra_plugins: the experiments' sweeper (hydra/sweeper=mbo)
+        shutil.copytree(REPO_ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     res = _pip("wheel", "--no-deps", "--quiet", "-w", str(root / "dist"), str(src), cwd=root)
     if res.returncode != 0 and any(s in res.stdout + res.stderr for s in NO_INDEX):
         pytest.skip(f"cannot build the wheel: pip cannot reach an index for the build backend:\n{res.stderr[-800:]}")
