@@ -13,6 +13,7 @@ The named experiments use it (``sim/configs/experiment/_common.yaml``). Per batc
 
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -48,9 +49,10 @@ class MboSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         returns, job_idx, skipped, t0 = [], 0, 0, time.perf_counter()
+        done = self._done_check()
         while not self.is_done():
             batch = self.get_job_batch()
-            todo = [job for job in batch if not self._done(job)]
+            todo = [job for job in batch if not done(job)]
             skipped += len(batch) - len(todo)
             representatives = {without_replicate(job): job for job in todo}
             self.validate_batch_is_legal(list(representatives.values()))
@@ -65,19 +67,27 @@ class MboSweeper(BasicSweeper):
                   f"{job_idx} run", flush=True)
         return returns
 
-    def _done(self, job: list[str]) -> bool:
-        """The job's folder is complete with this job's recipe (then say so, as the job would)."""
+    def _done_check(self) -> Callable[[list[str]], bool]:
+        """``done(job)``: the job's folder is complete with this job's recipe (then it says so, as the
+        job would). A job's folder is known from its overrides only when the runs are named by them
+        (``run_name=${hydra:job.override_dirname}``, the experiments); otherwise no job is done here."""
         cfg = self.config
         if OmegaConf.to_container(cfg, resolve=False).get("run_name") != RUN_NAME_FROM_OVERRIDES:
-            return False  # the folder cannot be known without composing the job
-        dirname_cfg = cfg.hydra.job.config.override_dirname
-        parsed = OverridesParser.create().parse_overrides(list(job))
-        name = get_overrides_dirname(parsed, list(dirname_cfg.exclude_keys), dirname_cfg.item_sep,
-                                     dirname_cfg.kv_sep)
-        folder = Path(str(cfg.output_dir)) / name
-        wanted = recipe(job, list(cfg.hydra.overrides.hydra), cfg.hydra.runtime.config_sources,
-                        samples_file_of(job, cfg.get("samples_file")))
-        if not complete_with_recipe(folder, wanted):
-            return False
-        print(f"complete, skipped: {folder}", flush=True)
-        return True
+            return lambda job: False
+        naming = cfg.hydra.job.config.override_dirname
+        exclude, item_sep, kv_sep = list(naming.exclude_keys), naming.item_sep, naming.kv_sep
+        runs = Path(str(cfg.output_dir))
+        hydra_overrides = list(cfg.hydra.overrides.hydra)
+        sources = OmegaConf.to_container(cfg.hydra.runtime.config_sources)
+        samples_file = cfg.get("samples_file")
+        parser = OverridesParser.create()
+
+        def done(job: list[str]) -> bool:
+            folder = runs / get_overrides_dirname(parser.parse_overrides(list(job)), exclude, item_sep, kv_sep)
+            wanted = recipe(job, hydra_overrides, sources, samples_file_of(job, samples_file))
+            if not complete_with_recipe(folder, wanted):
+                return False
+            print(f"complete, skipped: {folder}", flush=True)
+            return True
+
+        return done

@@ -42,6 +42,13 @@ def remove_from_buckets(buckets: np.ndarray, amount: np.ndarray, oldest_first: b
     return out[..., ::-1] if oldest_first else out
 
 
+def search_by_row(table: np.ndarray, key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Seekers per row of a search table (``key``: each seeker's row) and their search summed per
+    sector (count × row: the sum of the seekers' rows)."""
+    n_row = np.bincount(key, minlength=table.shape[0])
+    return n_row, n_row @ table
+
+
 class LabourMarket:
     """Vacancies, separations and matching for all sectors and work municipalities."""
 
@@ -289,8 +296,7 @@ class LabourMarket:
         home = pop.municipality[seekers]
         # effective search per (search type, home): the search rows times the access from home
         table, key = self.search_table(seekers, access.T)
-        n_row = np.bincount(key, minlength=table.shape[0])
-        s_eff = n_row @ table  # seekers per row × the row
+        n_row, s_eff = search_by_row(table, key)
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):
             efficiency = cfg.matching_efficiency * self.model.hooks.labour.matching_factor

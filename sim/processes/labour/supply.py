@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, Status
-from sim.processes.labour.market import remove_from_buckets
+from sim.processes.labour.market import remove_from_buckets, search_by_row
 from sim.sampling import first_within_capacity
 
 if TYPE_CHECKING:
@@ -124,7 +124,7 @@ class LabourSupply:
             return
         # search per (search type, home): the search rows times the home's border weight
         table, key = self.model.labour.search_table(unemp, self.border)
-        search = np.bincount(key, minlength=table.shape[0]) @ table  # seekers per row × the row
+        search = search_by_row(table, key)[1]
         terms = table * (lam / np.maximum(search, 1e-12))[None, :]
         total = terms.sum(1)
         over = total > 1
