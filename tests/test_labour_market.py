@@ -252,3 +252,26 @@ def test_a_steady_state_keeps_unemployment_and_vu_level(small_cfg):
     assert abs(slope) < 0.001, f"unemployment rate {np.round(rate * 100, 2)} % drifts {slope * 100:+.2f} pp a year"
     vu_slope = np.polyfit(later, vu[later] / vu[later].mean(), 1)[0]
     assert abs(vu_slope) < 0.02, f"V/U {np.round(vu, 2)} drifts {vu_slope:+.1%} a year"
+
+
+@pytest.mark.parametrize("region", ["achterhoek", "zuid_limburg"])
+def test_the_kept_headcount_is_the_count_of_the_persons_every_month(small_cfg, region, monkeypatch):
+    """The jobs per (sector, workplace) are kept across months and recounted only after events
+    (intake, graduation, January, levers): at the end of every month they equal a recount from the
+    persons, with every lever on and the recession."""
+    from sim.processes.labour.market import LabourMarket
+
+    levers = "policy=[bundling,image,integrated_governance,numerus_fixus,procurement,pps,llo_vouchers,minimal_coverage]"
+    cfg = small_cfg(levers, "economy=recession", region=region, years=3)
+    model = RegionModel(cfg, load_region(region, cfg.data_dir))
+    step, differ = LabourMarket.step, []
+
+    def checked(self, month):
+        step(self, month)
+        if not np.array_equal(self.head, self.headcount()):
+            differ.append(month)
+
+    monkeypatch.setattr(LabourMarket, "step", checked)
+    model.run()
+    assert model.labour.head.sum() > 0
+    assert differ == []
