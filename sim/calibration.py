@@ -20,10 +20,16 @@ September intake). Per region, two rounds of:
    - ``model.labour.matching_efficiency`` → a steady base year: unemployment in December equal to
      January (absolute gap)
 
-and a last choice fit with the final values. The enrolment target of the check table is the
-institutions' enrolment in its source year (region config ``enrolment_source_year``) carried to
-the start year in proportion to the 16-22-year-olds; the model's base-year students are the
-institutions' figures as they are (not carried).
+and a last choice fit with the final values. Before each Nelder–Mead run and ``PROFILE_STEPS``
+times after the last, the regional vacancy profile (``model.labour.vacancy_profile_factor``,
+:func:`profile_factors`): the base-year vacancy rate per sector starts from CBS's national profile
+by industry; the factors move it, as little as possible and by at most ×/÷ ``PROFILE_CAP``, so
+that each sector's UWV indicator (vacancies per short WW benefit) lies in the class UWV gives for
+the region (``data/uwv_tightness_targets.csv``), keeping the region's vacancies in total.
+
+The enrolment target of the check table is the institutions' enrolment in its source year (region
+config ``enrolment_source_year``) carried to the start year in proportion to the 16-22-year-olds;
+the model's base-year students are the institutions' figures as they are (not carried).
 
 Figures that hold by construction (population by age band, employment by sector, sector split
 of the initial students) are reported too, so that the table covers every calibrated figure.
@@ -54,7 +60,7 @@ from sim.io.writer import markdown_table
 from sim.model import RegionModel
 from sim.processes.demography import DATA_YEAR
 from sim.regions import REGIONS
-from sim.results import class_matches, uwv_class
+from sim.results import UWV_CLASSES, class_matches, uwv_class
 
 FITTED = ("model.education.adult_bbl_rate", "model.labour.matching_efficiency", "model.labour.initial_vacancy_rate")
 # plausible ranges: about half of a cohort goes to mbo nationally (OCW), regions differ with their
@@ -64,6 +70,13 @@ BOUNDS = ((0.0, 0.05), (0.02, 4.0), (0.005, 0.15))
 LOSS_TERMS = {"bbl_share": True, "tightness": True, "unemployment_drift": False}
 TIGHTNESS_TARGET = 1.24  # CBS: mean of 105, 133, 143, 121 vacancies per 100 unemployed (Q4 2021–Q3 2022)
 TOLERANCE = 0.05
+# the regional vacancy profile (``model.labour.vacancy_profile_factor``): a sector's base-year vacancy
+# rate may differ from CBS's national profile by at most PROFILE_CAP either way (assumption: regional
+# vacancy rates by industry are not published; UWV's regional classes are by occupation), and the fit
+# aims CLASS_MARGIN inside the sourced class band so that seeds do not push it across a bound
+PROFILE_CAP = 1.5
+CLASS_MARGIN = 1.05
+PROFILE_STEPS = 2  # profile steps after the last Nelder–Mead (the indicator moves about in proportion)
 
 
 def base_year(region: str, overrides: list[str], scale: float, seed: int, education: dict | None = None) -> dict:
@@ -102,6 +115,7 @@ def base_year(region: str, overrides: list[str], scale: float, seed: int, educat
         "outflow_share": residents_outside / max(residents_outside + total - ring, 1),
         "inflow_share": ring / max(total, 1),
         "uwv_tightness_by_sector": vac / np.maximum(short, 1e-9),
+        "vacancies_by_sector": vac,
         "population_by_band": pop_start,
         "model": model,
     }
@@ -188,22 +202,30 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
                                           choice.programme_constants, "adult_constants": choice.adult_constants,
                                           "sector_constant": dict.fromkeys(SECTORS, 0.0)}
 
-    def loss(x: np.ndarray) -> float:
+    def loss(x: np.ndarray, factor: np.ndarray) -> float:
         x = np.clip(x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
-        res = base_year_mean(region, _overrides(x), scale, seeds, fitted())
+        res = base_year_mean(region, _overrides(x, factor), scale, seeds, fitted())
         return float(sum(((res[k] - tgt[k]) / (tgt[k] if rel else 1.0)) ** 2 for k, rel in LOSS_TERMS.items()))
 
     cfg = compose([f"region={region}"])
     x = np.array([cfg.model.education.adult_bbl_rate, cfg.model.labour.matching_efficiency,
                   cfg.model.labour.initial_vacancy_rate])
+    factor = np.ones(N_SECTORS)
+    bands = [class_band(uwv_targets(region)[s][0]) for s in SECTORS]
     best = None
     for _round in range(2):
-        choice = fit_programme_constants(region, _overrides(x), seeds)
-        best = minimize(loss, x, method="Nelder-Mead",
+        choice = fit_programme_constants(region, _overrides(x, factor), seeds)
+        res = base_year_mean(region, _overrides(x, factor), scale, seeds, fitted())
+        factor = profile_factors(factor, res["uwv_tightness_by_sector"], res["vacancies_by_sector"], bands)
+        best = minimize(loss, x, args=(factor,), method="Nelder-Mead",
                         options={"maxiter": maxiter, "xatol": 1e-3, "fatol": 1e-5, "initial_simplex": _simplex(x)})
         x = np.clip(best.x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
-    choice = fit_programme_constants(region, _overrides(x), seeds)
+    for _step in range(PROFILE_STEPS):  # the last Nelder–Mead moved the indicators: the profile once more
+        res = base_year_mean(region, _overrides(x, factor), scale, seeds, fitted())
+        factor = profile_factors(factor, res["uwv_tightness_by_sector"], res["vacancies_by_sector"], bands)
+    choice = fit_programme_constants(region, _overrides(x, factor), seeds)
     values = dict(zip(FITTED, (float(v) for v in x), strict=True))
+    values.update({f"model.labour.vacancy_profile_factor.{s}": float(f) for s, f in zip(SECTORS, factor, strict=True)})
     values["model.education.participation_constant"] = choice.participation_constant
     values["model.education.inflow_constant"] = choice.inflow_constant
     values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
@@ -212,8 +234,81 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     return values, float(best.fun)
 
 
-def _overrides(x: np.ndarray) -> list[str]:
-    return [f"{k}={v:.6g}" for k, v in zip(FITTED, x, strict=True)]
+def _overrides(x: np.ndarray, factor: np.ndarray | None = None) -> list[str]:
+    out = [f"{k}={v:.6g}" for k, v in zip(FITTED, x, strict=True)]
+    if factor is not None:
+        out += [f"model.labour.vacancy_profile_factor.{s}={f:.6g}" for s, f in zip(SECTORS, factor, strict=True)]
+    return out
+
+
+def class_band(target: str) -> tuple[float, float]:
+    """The interval of the UWV indicator that a target class of ``data/uwv_tightness_targets.csv``
+    allows (alternatives such as "tight or very tight": their union)."""
+    names = {t.strip() for t in target.split(" or ")}
+    lower = (0.0, *(b for b, _ in UWV_CLASSES[:-1]))
+    spans = [(lo, hi) for lo, (hi, name) in zip(lower, UWV_CLASSES, strict=True) if name in names]
+    if not spans:
+        raise DataError(f"data/uwv_tightness_targets.csv: unknown class {target!r} "
+                        f"(allowed: {', '.join(n for _, n in UWV_CLASSES)}, or alternatives joined by 'or')")
+    return min(lo for lo, _ in spans), max(hi for _, hi in spans)
+
+
+def profile_factors(factor: np.ndarray, indicator: np.ndarray, vacancies: np.ndarray,
+                    bands: list[tuple[float, float]], cap: float = PROFILE_CAP,
+                    margin: float = CLASS_MARGIN) -> np.ndarray:
+    """The regional vacancy profile: new ``vacancy_profile_factor`` values, from the base year's
+    UWV indicator and vacancies per sector measured with ``factor``.
+
+    The smallest change (sum of squared log factors: closest to CBS's national profile) that puts
+    each sector's indicator ``margin`` inside its sourced band (or as far inside as the cap allows),
+    taking the indicator to move in proportion to the sector's vacancies, with every factor within
+    [1/cap, cap] and the region's vacancies unchanged in total (the fitted mean rate stays). A sector
+    whose band cannot be reached within the cap is left out of the band constraints (it keeps its
+    class miss, reported by the check table) but may only move towards its band, not pay for the
+    others' moves by moving away from it; if the rest cannot all be met, the sector needing the
+    largest move is left out next."""
+    log_f, log_i = np.log(factor), np.log(np.maximum(indicator, 1e-9))
+    with np.errstate(divide="ignore"):
+        lo_class = np.log([b[0] for b in bands])
+    hi_class = np.log([b[1] for b in bands])
+    base = log_i - log_f  # the log indicator at factor 1 (proportional approximation)
+    bound = np.log(cap)
+    reach = (base + bound >= lo_class) & (base - bound <= hi_class)
+    # aim the margin inside the band, or as far inside as the cap allows
+    lo = np.minimum(lo_class + np.log(margin), base + bound)
+    hi = np.maximum(hi_class - np.log(margin), base - bound)
+    weight = vacancies / factor  # vacancies at factor 1
+    total = float(vacancies.sum())
+    if total <= 0:
+        return factor
+
+    def need(i: int) -> float:
+        return max(lo[i] - log_i[i], log_i[i] - hi[i], 0.0)
+
+    while True:
+        active = np.flatnonzero(reach)
+        above = [i for i in active if np.isfinite(lo[i])]
+        below = [i for i in active if np.isfinite(hi[i])]
+        cons = [{"type": "eq", "fun": lambda y: weight @ np.exp(y) / total - 1,
+                 "jac": lambda y: weight * np.exp(y) / total}]
+        if above:
+            cons.append({"type": "ineq", "fun": lambda y, k=above: base[k] + y[k] - lo[k]})
+        if below:
+            cons.append({"type": "ineq", "fun": lambda y, k=below: hi[k] - base[k] - y[k]})
+        # a sector left out moves only towards its band (or stays at the national profile)
+        low = np.where(~reach & (base > hi_class), -bound, np.where(reach, -bound, 0.0))
+        high = np.where(~reach & (base < lo_class), bound, np.where(reach, bound, 0.0))
+        res = minimize(lambda y: float(y @ y), np.clip(log_f, low, high), jac=lambda y: 2 * y,
+                       bounds=list(zip(low, high, strict=True)), constraints=cons, method="SLSQP",
+                       options={"maxiter": 200, "ftol": 1e-10})
+        y = res.x
+        inside = all(base[i] + y[i] >= lo[i] - 1e-6 and base[i] + y[i] <= hi[i] + 1e-6 for i in active)
+        if res.success and inside and abs(weight @ np.exp(y) / total - 1) <= 1e-6:
+            return np.exp(y)
+        missing = [i for i in active if need(i) > 0]
+        if not missing:
+            return factor
+        reach[max(missing, key=need)] = False
 
 
 def _simplex(x0: np.ndarray) -> np.ndarray:
@@ -271,9 +366,10 @@ def write_fitted(region: str, values: dict[str, float], loss: float, config_dir:
     lines = [
         "# @package _global_",
         f"{FITTED_HEADER} on {dt.date.today()} (sim/calibration.py): Nelder-Mead on the",
-        "# squared gaps of base-year mbo enrolment, its BBL share, vacancies per unemployed and unemployment",
-        "# drift, and sector constants by fixed-point iteration on the intake shares (targets:",
-        f"# data/institutions.csv; CBS 2021-22). Final loss {loss:.2e}. Do not edit by hand.",
+        "# squared gaps of the BBL share, vacancies per unemployed and unemployment drift; programme",
+        "# constants by the choice fit on base-year intake; the vacancy profile on the UWV classes (targets:",
+        "# data/institutions.csv; CBS 2021-22; data/uwv_tightness_targets.csv).",
+        f"# Final loss {loss:.2e}. Do not edit by hand.",
         *([f"# {note}"] if note else []),
     ]
     nested: dict = {}

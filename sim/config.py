@@ -317,6 +317,8 @@ class LabourConfig:
     vacancy_max_age_months: int = 24  # the oldest age bucket (older vacancies stay in it)
     adaptation_rate: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SECTORS, 0.0))
     initial_vacancy_rate: float = 0.045
+    # per sector, the region's base-year vacancy rate ÷ CBS's national profile (fitted to UWV classes)
+    vacancy_profile_factor: dict[str, float] = field(default_factory=lambda: dict.fromkeys(SECTORS, 1.0))
     layoff_rate: float = 0.004
     to_inactive_rate: float = 0.002
     unemployed_to_inactive: float = 0.015
@@ -350,6 +352,9 @@ class LabourConfig:
         check_sector_dict("model.labour.adaptation_rate", self.adaptation_rate, complete=True)
         for s, v in self.adaptation_rate.items():
             check_share(f"model.labour.adaptation_rate.{s}", v)
+        check_sector_dict("model.labour.vacancy_profile_factor", self.vacancy_profile_factor, complete=True)
+        for s, v in self.vacancy_profile_factor.items():
+            check_positive(f"model.labour.vacancy_profile_factor.{s}", v)
         for k in ("participation_elasticity", "bbl_cycle_elasticity", "bbl_supervision_elasticity",
                   "labour_migration_elasticity", "cross_border_elasticity"):
             check_positive(f"model.labour.{k}", getattr(self, k), allow_zero=True)

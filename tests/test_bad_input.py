@@ -276,6 +276,8 @@ CORPUS = [
          data=set_cell(FILES["border"], "municipality", "Utrecht")),
     case("adaptation-rate-above-1", "model.labour.adaptation_rate.care=1.5", 2, "model.labour.adaptation_rate.care",
          "[0, 1]"),
+    case("vacancy-profile-factor-zero", "model.labour.vacancy_profile_factor.green=0", 2,
+         "model.labour.vacancy_profile_factor.green", "> 0"),
     case("graduate-entry-months-zero", "model.labour.graduate_entry_months=0", 2,
          "model.labour.graduate_entry_months"),
     case("elasticity-negative", "model.labour.cross_border_elasticity=-1", 2, "model.labour.cross_border_elasticity"),

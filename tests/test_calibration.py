@@ -129,3 +129,36 @@ def test_the_shipped_constants_are_the_ones_the_model_uses():
         edu = compose([f"region={region}"]).model.education
         got = read_constants(edu.constants_file, edu.constants_sha256)
         assert len(got["programme_constants"]) > 500 and len(got["adult_constants"]) > 250
+
+
+# --- the regional vacancy profile, fitted to UWV's classes ---------------------------------------------
+def test_class_bands_are_the_uwv_intervals():
+    assert calibration.class_band("tight") == (1.5, 4.0)
+    assert calibration.class_band("tight or very tight") == (1.5, np.inf)
+    assert calibration.class_band("very slack") == (0.0, 0.25)
+    with pytest.raises(calibration.DataError, match="unknown class 'tightish'"):
+        calibration.class_band("tightish")
+
+
+def test_profile_factors_move_reachable_sectors_into_their_class_and_keep_the_total():
+    bands = [calibration.class_band(c) for c in
+             ("very tight", "very tight", "tight", "very tight", "tight")]
+    indicator = np.array([3.7, 6.0, 4.2, 2.0, 2.5])  # 0 and 2 miss within reach, 3 is out of reach
+    vacancies = np.array([100.0, 50.0, 80.0, 30.0, 60.0])
+    f = calibration.profile_factors(np.ones(5), indicator, vacancies, bands)
+    new = indicator * f
+    margin, cap = calibration.CLASS_MARGIN, calibration.PROFILE_CAP
+    assert new[0] >= 4.0 * margin - 1e-6 and new[2] <= 4.0 / margin + 1e-6  # moved inside, with the margin
+    assert new[1] >= 4.0 * margin and 1.5 * margin <= new[4] <= 4.0 / margin  # stay inside
+    assert new[3] < 4.0  # out of reach: not forced (it would need ×2)
+    assert np.all((f >= 1 / cap - 1e-9) & (f <= cap + 1e-9))
+    assert vacancies @ f == pytest.approx(vacancies.sum(), rel=1e-6)
+    # a second step from the new state (indicator measured with f) keeps it: the fit is a fixed point
+    again = calibration.profile_factors(f, new, vacancies * f, bands)
+    np.testing.assert_allclose(again, f, rtol=1e-3, atol=1e-4)
+
+
+def test_profile_factors_leave_a_region_in_its_classes_at_the_national_profile():
+    bands = [calibration.class_band("tight or very tight")] * 3
+    f = calibration.profile_factors(np.ones(3), np.array([2.0, 3.0, 5.0]), np.array([1.0, 2.0, 3.0]), bands)
+    np.testing.assert_allclose(f, 1.0, atol=1e-4)

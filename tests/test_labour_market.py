@@ -118,7 +118,11 @@ def test_graduates_start_looking_over_several_months(small_cfg):
     waiting = np.count_nonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state <= 0))
     looking = np.count_nonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state > 0))
     assert waiting > 100, "graduates all look for work from July"
-    model.run_for(3)  # through October: everyone has started
+    # those not looking yet are without work and not looking: reported as inactive, not unemployed
+    counts = model.results.arrays["status_counts"][18]
+    assert counts[Status.UNEMPLOYED] == np.count_nonzero(pop.status == Status.UNEMPLOYED) - waiting
+    months = model.cfg.model.labour.graduate_entry_months
+    model.run_for(months - 1)  # through the last month of the spread: everyone has started
     assert np.count_nonzero((pop.status == Status.UNEMPLOYED) & (pop.months_in_state <= 0)) < 0.05 * waiting
     assert looking > 0
 
@@ -275,3 +279,30 @@ def test_the_kept_headcount_is_the_count_of_the_persons_every_month(small_cfg, r
     model.run()
     assert model.labour.head.sum() > 0
     assert differ == []
+
+
+def test_the_vacancy_profile_factor_scales_a_sectors_base_year_vacancies(small_cfg):
+    """``vacancy_profile_factor`` (fitted to the UWV classes) multiplies one sector's base-year
+    vacancy rate and leaves the others."""
+    plain = build(small_cfg, **{"model.labour.vacancy_profile_factor.care": 1.0})
+    more = build(small_cfg, **{"model.labour.vacancy_profile_factor.care": 1.2})
+    v0, v1 = plain.labour.vacancies.sum(axis=(1, 2)), more.labour.vacancies.sum(axis=(1, 2))
+    assert v1[CARE] == pytest.approx(1.2 * v0[CARE], rel=0.02)
+    others = np.arange(v0.size) != CARE
+    np.testing.assert_array_equal(v1[others], v0[others])
+
+
+def test_exits_count_the_jobs_left_for_inactivity(small_cfg):
+    """``exits`` (ROA's replacement demand) counts the jobs ended by leaving the labour force: one
+    more percent a month of moves to inactivity adds about one percent of the jobs a month."""
+    def exits_and_jobs(rate: float) -> tuple[float, float]:
+        model = build(small_cfg, **{"model.labour.to_inactive_rate": rate})
+        model.run_for(12)
+        arr = model.results.arrays
+        months = slice(1, 12)  # not January: its demographic exits are the same in both
+        return float(arr["exits"][months].sum()), float(arr["employed"][months].sum())
+
+    base, _ = exits_and_jobs(0.0)
+    more, jobs = exits_and_jobs(0.01)
+    assert base > 0  # retirements and cross-border workers leaving
+    assert (more - base) == pytest.approx(0.01 * jobs, rel=0.15)

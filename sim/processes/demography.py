@@ -223,14 +223,24 @@ class Demography:
         self.persons[0] = self.model.pop.n
 
     def record_month(self, month: int) -> None:
-        """Residents at the end of the month; by home, age band and status at the end of January."""
+        """Residents at the end of the month; by home, age band and status at the end of January.
+        School leavers who have not started looking yet (status unemployed, ``months_in_state`` ≤ 0
+        at the month's end: their search starts later, §7.8) count as inactive: without work and
+        not looking, as CBS counts them; the job seekers of the labour table use the same rule
+        (``LabourMarket.record_month``, just before, finds them)."""
         pop = self.model.pop
         self.persons[month + 1] = pop.n
         # a count per status: several times faster than bincount, which widens the int8 codes first
-        self.status_counts[month] = [np.count_nonzero(pop.status == k) for k in range(N_STATUS)]
+        counts = [np.count_nonzero(pop.status == k) for k in range(N_STATUS)]
+        waiting = self.model.labour.waiting
+        counts[Status.UNEMPLOYED] -= waiting.size
+        counts[Status.INACTIVE] += waiting.size
+        self.status_counts[month] = counts
         if month % 12 == 0:
             n_m, n_b = self.model.n_municipalities, len(self.band_labels)
-            key = (pop.municipality.astype(np.int64) * n_b + self.band_of_age[pop.age]) * N_STATUS + pop.status
+            status = pop.status.copy()
+            status[waiting] = Status.INACTIVE
+            key = (pop.municipality.astype(np.int64) * n_b + self.band_of_age[pop.age]) * N_STATUS + status
             self.population[month // 12] = np.bincount(key, minlength=n_m * n_b * N_STATUS).reshape(
                 n_m, n_b, N_STATUS
             )
@@ -249,6 +259,7 @@ class Demography:
         self.exits["retirement"][month] = np.count_nonzero(retire)
         self.exits["death"][month] = np.count_nonzero(die)
         self.exits["out_migration"][month] = np.count_nonzero(leave)
+        model.labour.record_exits(np.flatnonzero(retire | die | leave))
         pop.keep(~(retire | die | leave))
         # in-migration where the band's net rate is positive
         ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)

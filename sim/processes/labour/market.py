@@ -75,6 +75,7 @@ class LabourMarket:
         self.hires = np.zeros(N_SECTORS, dtype=np.int64)
         self.separations = np.zeros(N_SECTORS, dtype=np.int64)
         self.adapted = np.zeros(N_SECTORS, dtype=np.int64)
+        self.exits = np.zeros(N_SECTORS, dtype=np.int64)  # since the last record (January's exits come before the step)
         self.posted = np.zeros(N_SECTORS, dtype=np.int64)
         data = model.data.labour
         # search rows by field; the last row is for seekers without a field: the region's job mix
@@ -109,10 +110,15 @@ class LabourMarket:
             "adapted": r.declare("labour", "adapted", ms, "persons",
                                  doc="jobs employers organised away during the month (automation, reorganisation): "
                                      "hard-to-fill vacancies withdrawn, the demand path lowered by as much"),
+            "exits": r.declare("labour", "exits", ms, "persons",
+                               doc="jobs ended by leaving the labour force or the region: retirement, inactivity, "
+                                   "death, out-migration, labour migrants and cross-border workers leaving "
+                                   "(ROA's replacement demand, without job-to-job moves)"),
             "unmet_demand": r.declare("labour", "unmet_demand", ms, "persons",
                                       doc="vacancies open for the whole month: person-months of work wanted, not done"),
         }
         self.recent_job_seekers = np.zeros((12, N_SECTORS), dtype=np.int64)
+        self.waiting = np.zeros(0, dtype=np.int64)  # school leavers not looking yet, at the last record
         self.recent_employed = np.zeros((12, N_SECTORS), dtype=np.int64)
 
     # --- state derived from persons -------------------------------------------------------
@@ -140,10 +146,11 @@ class LabourMarket:
         return np.bincount(cell, minlength=N_SECTORS * n_m).reshape(N_SECTORS, n_m)
 
     def initialise(self) -> None:
-        """Open the base-year vacancies (the fitted mean rate, CBS's profile over sectors) and set
-        targets = headcount + vacancies."""
+        """Open the base-year vacancies (the fitted mean rate, CBS's national profile over sectors
+        times the region's fitted factors) and set targets = headcount + vacancies."""
         head = self.headcount()
-        rate = self.cfg.initial_vacancy_rate * self.model.data.labour.vacancy_profile
+        factor = np.array([self.cfg.vacancy_profile_factor[s] for s in SECTORS])
+        rate = self.cfg.initial_vacancy_rate * self.model.data.labour.vacancy_profile * factor
         v = np.rint(head * rate[:, None]).astype(np.int64)
         # spread over ages as if each vacancy is filled with a constant monthly probability
         ages = np.arange(self.n_ages)
@@ -183,6 +190,7 @@ class LabourMarket:
         who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
         working = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
+        self.exits += np.bincount(pop.sector[working][pop.work_municipality[working] >= 0], minlength=N_SECTORS)
         self.head -= self._cells(working)
         pop.status[who] = Status.INACTIVE
         pop.work_municipality[who] = -1
@@ -225,6 +233,7 @@ class LabourMarket:
         self.commuters_in -= gone
         self.head -= gone
         self.separations += gone.sum(1)
+        self.exits += gone.sum(1) + self._cells(to_inactive).sum(1)
         pop.status[laid_off] = Status.UNEMPLOYED
         pop.benefit[laid_off] = Benefit.UWV
         pop.benefit_months[laid_off] = 0
@@ -366,6 +375,14 @@ class LabourMarket:
         pop.benefit[expired] = np.where(to_bijstand, Benefit.MUNICIPALITY, Benefit.NONE)
         pop.benefit_months[expired] = 0
 
+    def record_exits(self, persons: np.ndarray) -> None:
+        """Count the jobs in the region of ``persons`` who are about to leave the population
+        (January: death, out-migration, labour migrants returning) as exits."""
+        pop = self.model.pop
+        holds = ((pop.status[persons] == Status.EMPLOYED) | (pop.status[persons] == Status.MBO_BBL)) \
+            & (pop.work_municipality[persons] >= 0)
+        self.exits += self._cells(persons[holds], in_region=True).sum(1)
+
     # --- measures -------------------------------------------------------------------------
     def hard_to_fill(self) -> np.ndarray:
         return self.vacancies[..., self.cfg.hard_to_fill_months :].sum(axis=(1, 2))
@@ -434,9 +451,11 @@ class LabourMarket:
         m["employed"][month] = self.head.sum(1)
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
-        # looking (graduates: once they start)
+        # looking (graduates: once they start); those not looking yet are kept for the status counts
         unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
-        unemp = unemp[pop.months_in_state[unemp] > 0]
+        started = pop.months_in_state[unemp] > 0
+        self.waiting = unemp[~started]
+        unemp = unemp[started]
         m["job_seekers"][month] = pop.count("sector", N_SECTORS, where=unemp)
         short_ww = unemp[(pop.benefit[unemp] == Benefit.UWV) & (pop.benefit_months[unemp] < 6)]
         m["ww_short"][month] = pop.count("sector", N_SECTORS, where=short_ww)
@@ -445,6 +464,8 @@ class LabourMarket:
         m["separations"][month] = self.separations
         m["adapted"][month] = self.adapted
         m["unmet_demand"][month] = self.vacancies[..., 1:].sum(axis=(1, 2))
+        m["exits"][month] = self.exits
+        self.exits[:] = 0
         self.recent_vacancies[month % 12] = m["vacancies"][month]
         self.recent_ww_short[month % 12] = m["ww_short"][month]
         self.recent_job_seekers[month % 12] = m["job_seekers"][month]

@@ -161,6 +161,7 @@ class LabourSupply:
                                                      minlength=N_SECTORS + 1)[1:]
         n_leave = int(np.count_nonzero(leave))
         if n_leave:
+            lab.record_exits(np.flatnonzero(leave))
             pop.keep(~leave)
             model.demography.exits["out_migration"][month] += n_leave
         ratio = lab.vacancy_rate_ratio() ** cfg.labour_migration_elasticity
