@@ -151,7 +151,7 @@ class Results:
 # --- the tables ---------------------------------------------------------------------------------
 LABOUR_MEASURES = (
     "employed", "vacancies", "hard_to_fill", "unmet_demand", "job_seekers", "ww_short", "hires", "posted",
-    "separations", "adapted", "retrained_into", "commuters_in", "commuters_out", "migrant_arrivals",
+    "separations", "exits", "adapted", "retrained_into", "commuters_in", "commuters_out", "migrant_arrivals",
     "migrant_departures",
 )
 PROGRAMME_LABELS = ("institution", "programme_id", "sector", "level", "route", "location")

@@ -36,6 +36,8 @@ DETAIL_YEARS = (2030, 2044)  # a 20-year run from 2025 ends in 2044
 # the seasonally corrected figure, so peak ÷ trough about 1.1), ≈ 1.2, and room for sampling noise
 SEASONAL_BOUND = 1.3
 TITLE = "# The labour market over 20 years"
+# the first years carry the start-up: V/U settles from the base year's state (ODD Known simplifications)
+SETTLED_AFTER_YEARS = 4
 REPLACEMENT_SHARE = 0.90  # ROA: about 90 % of job openings are replacement demand (data/labour_force.csv)
 
 
@@ -126,9 +128,12 @@ def region_section(region: str, runs: list[dict], recession: list[dict] | None, 
             out.append(f"| {y} | {t.employed:,.0f} | {t.unemployed:,.0f} | {t.unemployment_rate:.1%} | "
                        f"{t.vacancies:,.0f} | {t.vu:.2f} | {t.vu_swing:.2f} |")
     later = tab.iloc[1:]
+    settled = tab.loc[tab.index >= tab.index.min() + SETTLED_AFTER_YEARS]
     out += ["", f"Over 2026–{tab.index.max()}: unemployment rate {later.unemployment_rate.min():.1%}–"
                 f"{later.unemployment_rate.max():.1%}, V/U {later.vu.min():.2f}–{later.vu.max():.2f}, seasonal "
-                f"swing of V/U at most {later.vu_swing.max():.2f} (bound {SEASONAL_BOUND})."]
+                f"swing of V/U at most {later.vu_swing.max():.2f} (in {later.vu_swing.idxmax()}; bound "
+                f"{SEASONAL_BOUND}); from {settled.index.min()} on, after the start-up years, at most "
+                f"{settled.vu_swing.max():.2f}."]
     if "replacement_share" in tab:
         share = tab["replacement_share"].iloc[1:6].mean()
         out.append(f"Replacement share of job openings, 2026–2030: {share:.0%} (ROA: about "
