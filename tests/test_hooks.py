@@ -59,8 +59,11 @@ def test_a_lever_defined_outside_sim_attaches_and_acts(small_cfg, test_lever):
     """Registered from the tests, configured with `+policy.<name>=`, the lever changes capacity
     through the hooks, takes over every closure and reports on its own schedule."""
     weak = {"model.education.viability_min_intake": 10_000, **EVERY_WEAK_CLOSES}  # closures guaranteed
-    base = simulate(small_cfg(**FAST, **weak))
-    with_lever = simulate(small_cfg("+policy.test_care_cap.share=0.5", **FAST, **weak))
+    # at half scale halved places bind on care's popular programmes; at the usual 0.05 every
+    # programme keeps its last place (capacity is rounded up), so they would not bind at all
+    half = {**FAST, "scale": 0.5}
+    base = simulate(small_cfg(**half, **weak))
+    with_lever = simulate(small_cfg("+policy.test_care_cap.share=0.5", **half, **weak))
     (lever,) = with_lever.policies
     assert isinstance(lever, CareCap)
     care = base.education.programmes.sector == SECTOR_INDEX["care"]

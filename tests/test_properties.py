@@ -32,7 +32,7 @@ from hypothesis import strategies as st
 from omegaconf import OmegaConf
 
 from sim.agents.population import FIELDS
-from sim.codes import SECTORS
+from sim.codes import SECTORS, Status
 from sim.config import Config
 from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import load_region
@@ -245,7 +245,10 @@ def run_tracked(cfg: Config) -> Tracked:
             t.left.append(int((~stayed).sum()))
             t.open_.append(model.education.programmes.open.copy())
             if month % 12 == 0:
-                t.january[month] = (pop.municipality.copy(), pop.age.copy(), pop.status.copy())
+                # the status the tables report: school leavers not looking yet are inactive
+                status = pop.status.copy()
+                status[(pop.status == Status.UNEMPLOYED) & (pop.months_in_state <= 0)] = Status.INACTIVE
+                t.january[month] = (pop.municipality.copy(), pop.age.copy(), status)
         t.frames, t.summary = tables_and_summary(model)
     return t
 
