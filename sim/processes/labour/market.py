@@ -190,8 +190,9 @@ class LabourMarket:
         who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
         working = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
-        self.exits += np.bincount(pop.sector[working][pop.work_municipality[working] >= 0], minlength=N_SECTORS)
-        self.head -= self._cells(working)
+        jobs = self._cells(working)  # their jobs in the region (those working abroad hold none here)
+        self.head -= jobs
+        self.exits += jobs.sum(1)
         pop.status[who] = Status.INACTIVE
         pop.work_municipality[who] = -1
         pop.benefit[who] = Benefit.NONE
