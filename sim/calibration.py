@@ -60,7 +60,7 @@ from sim.io.writer import markdown_table
 from sim.model import RegionModel
 from sim.processes.demography import DATA_YEAR
 from sim.regions import REGIONS
-from sim.results import UWV_CLASSES, class_matches, uwv_class
+from sim.results import UWV_CLASSES, class_matches, target_classes, uwv_class
 
 FITTED = ("model.education.adult_bbl_rate", "model.labour.matching_efficiency", "model.labour.initial_vacancy_rate")
 # plausible ranges: about half of a cohort goes to mbo nationally (OCW), regions differ with their
@@ -244,7 +244,7 @@ def _overrides(x: np.ndarray, factor: np.ndarray | None = None) -> list[str]:
 def class_band(target: str) -> tuple[float, float]:
     """The interval of the UWV indicator that a target class of ``data/uwv_tightness_targets.csv``
     allows (alternatives such as "tight or very tight": their union)."""
-    names = {t.strip() for t in target.split(" or ")}
+    names = target_classes(target)
     lower = (0.0, *(b for b, _ in UWV_CLASSES[:-1]))
     spans = [(lo, hi) for lo, (hi, name) in zip(lower, UWV_CLASSES, strict=True) if name in names]
     if not spans:

@@ -30,10 +30,15 @@ def uwv_class(indicator: float) -> str:
     return UWV_CLASSES[-1][1]
 
 
+def target_classes(target: str) -> set[str]:
+    """The UWV classes a target of ``data/uwv_tightness_targets.csv`` allows: it may name
+    alternatives ("tight or very tight") where the source supports no single class."""
+    return {t.strip() for t in target.split(" or ")}
+
+
 def class_matches(model_class: str, target: str) -> bool:
-    """Whether a UWV class meets a target class (``data/uwv_tightness_targets.csv``), which may
-    name alternatives ("tight or very tight") where the source supports no single class."""
-    return model_class in [t.strip() for t in target.split(" or ")]
+    """Whether a UWV class meets a target class (see :func:`target_classes`)."""
+    return model_class in target_classes(target)
 
 
 @dataclass
