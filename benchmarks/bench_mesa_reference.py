@@ -46,6 +46,7 @@ from sim.codes import N_SECTORS, Status
 from sim.hydra_config import compose
 from sim.io.loaders import load_region
 from sim.model import RegionModel
+from sim.processes.labour.market import seek_rates
 
 EMPLOYED, UNEMPLOYED, INACTIVE = int(Status.EMPLOYED), int(Status.UNEMPLOYED), int(Status.INACTIVE)
 SCHOOL, BBL = int(Status.SCHOOL), int(Status.MBO_BBL)
@@ -86,7 +87,7 @@ class PersonAgent(mesa.Agent):
                 self.status = INACTIVE
             else:
                 m.seekers.append(self)
-        elif status == INACTIVE and self.age < 60 and r < m.inactive_to_seeking:
+        elif status == INACTIVE and r < m.seek_rate[self.age]:
             self.status = UNEMPLOYED
             m.seekers.append(self)
 
@@ -124,7 +125,7 @@ class ReferenceModel(mesa.Model):
         self.p_leave = lab.layoff_rate + lab.to_inactive_rate
         self.on_the_job_search = lab.on_the_job_search
         self.unemployed_to_inactive = lab.unemployed_to_inactive
-        self.inactive_to_seeking = lab.inactive_to_seeking
+        self.seek_rate = seek_rates(pop, lab, cfg.region).tolist()  # per age, 0 from seek_max_age
         self.efficiency = lab.matching_efficiency
         self.alpha = lab.matching_elasticity
         self.other_fit = off_field_fit()

@@ -53,6 +53,7 @@ from scipy.optimize import minimize
 
 from sim.choice_calibration import ChoiceFit, fit_programme_constants
 from sim.codes import N_SECTORS, SECTORS, Status
+from sim.cohorts import spread_bands
 from sim.hydra_config import CONFIG_DIR, compose
 from sim.io.loaders import PACKAGE_DATA_DIR, DataError, load_region
 from sim.io.safe import UnsafeOutput, atomic_file, atomic_folder, check_file_replaceable, check_replaceable
@@ -547,7 +548,7 @@ def uwv_targets(region: str) -> dict[str, tuple[str, str]]:
 
 
 def _data_bands(bands: np.ndarray, labels: list[str], shift: int, pension_age: int) -> np.ndarray:
-    per_year = np.repeat(bands.sum(0) / 5.0, 5)  # ages 0..99 in 2021
+    per_year = spread_bands(bands).sum(0)  # ages 0..99 in 2021, spread per municipality as the model does
     out = []
     for lab in labels:
         lo, hi = (int(x) for x in lab.split("-"))

@@ -150,6 +150,7 @@ class PopulationConfig:
     mortality_slope: float = 0.085  # Gompertz slope per year of age
     net_migration: dict[str, float] = field(default_factory=dict)  # age band "a-b" -> annual rate
     employment_rate_by_age: dict[str, float] = field(default_factory=dict)
+    retirement_from_age: int = 55  # from this age on, a lower employment rate of the next age is retirement
     qualified_in_own_sector: float = 0.6
     level_shares_adults: list[float] = field(default_factory=lambda: [0.3, 0.05, 0.15, 0.2, 0.2, 0.1])
 
@@ -165,6 +166,9 @@ class PopulationConfig:
         for band, rate in self.employment_rate_by_age.items():
             _parse_band(f"model.population.employment_rate_by_age.{band}", band)
             check_share(f"model.population.employment_rate_by_age.{band}", rate)
+        if not 15 <= self.retirement_from_age <= self.pension_age:
+            raise ConfigError(f"model.population.retirement_from_age = {self.retirement_from_age}: "
+                              f"must be in [15, pension_age = {self.pension_age}]")
         check_share("model.population.qualified_in_own_sector", self.qualified_in_own_sector)
         if len(self.level_shares_adults) != 6 or abs(sum(self.level_shares_adults) - 1) > 1e-6:
             raise ConfigError(
@@ -322,7 +326,6 @@ class LabourConfig:
     layoff_rate: float = 0.004
     to_inactive_rate: float = 0.002
     unemployed_to_inactive: float = 0.015
-    inactive_to_seeking: float = 0.006
     participation_elasticity: float = 0.0
     bbl_places_per_100_jobs: float = 1.0
     bbl_cycle_elasticity: float = 0.0
@@ -344,7 +347,6 @@ class LabourConfig:
             "layoff_rate",
             "to_inactive_rate",
             "unemployed_to_inactive",
-            "inactive_to_seeking",
             "initial_vacancy_fill_rate",
             "labour_migrant_return_rate",
         ):

@@ -19,14 +19,11 @@ from sim.regions import REGIONS
 
 
 def test_cohort_ratio_follows_the_age_bands():
-    """16-22-year-olds in 2025 vs 2021 from the 2021 bands, computed by hand for one band layout."""
-    bands = np.zeros((1, 20))
-    bands[0, 2] = 500  # ages 10-14: 100 per year
-    bands[0, 3] = 1000  # ages 15-19: 200 per year
-    bands[0, 4] = 1500  # ages 20-24: 300 per year
+    """16-22-year-olds in 2025 vs 2021 from single years of age in 2021, computed by hand."""
+    by_age = np.zeros(100)
+    by_age[10:15], by_age[15:20], by_age[20:25] = 100, 200, 300
     # 2021: ages 16-22 = 16..19 (4 × 200) + 20..22 (3 × 300) = 1700
     # 2025: ages 12-18 in 2021 = 12..14 (3 × 100) + 15..18 (4 × 200) = 1100
-    by_age = single_year_table(bands, 1.0).sum(0)
     assert cohort_ratio(by_age, 0.0, 2021, 2025) == pytest.approx(1100 / 1700)
     assert cohort_ratio(by_age, 0.0, 2025, 2025) == 1.0
     # after the data: ages 16-22 in 2045 were -8..-2 in 2021, all the age-0 cohort (0 here) grown

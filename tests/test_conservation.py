@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import DATA_DIR
+from scipy.interpolate import PchipInterpolator
 
 from sim.agents.population import FIELDS
 from sim.codes import Status
@@ -77,8 +78,9 @@ def run_tracked(cfg) -> Tracked:
 
 def cbs_single_years(model: RegionModel) -> np.ndarray:
     """Persons per municipality (the model's order) × single year of age 0..99 on 1 January 2021
-    at the model's scale, read from the CBS file: each five-year band spread evenly over its ages
-    and rounded cumulatively along age, so that each municipality's total is kept."""
+    at the model's scale, read from the CBS file: the running total over age interpolated by
+    scipy's PCHIP through the band boundaries, and rounded cumulatively along age, so that each
+    municipality's total is kept."""
     df = pd.read_csv(DATA_DIR / "population_by_age_band_2021.csv", comment="#", skipinitialspace=True)
     df = df[df["gm_code"].isin(model.data.municipalities["gm_code"])]
     bands = sorted(df["age_band"].unique(), key=lambda b: int(b.rstrip("+").split("-")[0]))
@@ -86,7 +88,10 @@ def cbs_single_years(model: RegionModel) -> np.ndarray:
     table = df.pivot_table(index="municipality", columns="age_band", values="persons", aggfunc="sum")
     table = table.reindex(index=model.data.municipality_names, columns=bands)
     assert not table.isna().any().any()
-    per_age = np.repeat(table.to_numpy(dtype=float) / 5, 5, axis=1) * model.cfg.scale
+    counts = table.to_numpy(dtype=float)
+    edges = np.arange(0, 5 * counts.shape[1] + 1)
+    running = PchipInterpolator(edges[::5], np.hstack([np.zeros((counts.shape[0], 1)), counts.cumsum(1)]), axis=1)
+    per_age = np.round(np.diff(running(edges), axis=1) * model.cfg.scale, 9)
     return np.diff(np.rint(np.cumsum(per_age, axis=1)), axis=1, prepend=0).astype(np.int64)
 
 

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.analysis.labour_check import yearly
+from sim.analysis.labour_check import seasonal_swing, yearly
 
 
 def frames(growth: float) -> dict[str, pd.DataFrame]:
@@ -41,3 +41,16 @@ def test_seasonal_swing_and_rates():
     assert y.loc[2025, "vu_swing"] == pytest.approx(2.0)  # V/U 2 in Q2, 1 in the other quarters
     assert y.loc[2025, "unemployment_rate"] == pytest.approx(0.05)
     assert np.isclose(y.loc[2025, "vu"], (3 * 200 + 9 * 100) / 12 / 100)
+
+
+def test_seasonal_swing_leaves_out_the_trend():
+    months = pd.date_range("2025-01-01", periods=48, freq="MS")
+    t = np.arange(48)
+    trend = pd.Series(1.2 * 1.15 ** (t / 12), index=months)  # V/U up 15 % a year, no season
+    raw = trend.groupby([months.year, months.quarter]).mean().groupby(level=0)
+    assert (raw.max() / raw.min()).loc[2026] > 1.1  # the raw quarters see the trend
+    assert seasonal_swing(trend).between(1.0, 1.01).all()
+    season = trend * np.where(months.quarter == 3, 1.4, 1.0)  # and a Q3 peak of 1.4 on top
+    inner = seasonal_swing(season).loc[2026:2027]
+    assert inner.between(1.3, 1.5).all(), inner
+    assert set(seasonal_swing(season).index) == {2025, 2026, 2027, 2028}

@@ -31,7 +31,7 @@ FIELDS: dict[str, tuple[type, int]] = {
     "llo_months_left": (np.int8, 0),  # > 0 while following an LLO trajectory
     "llo_sector": (np.int8, NO_SECTOR),
     "labour_migrant": (np.int8, 0),  # 1: an EU labour migrant (sim.processes.labour.supply)
-    "retire_month": (np.int8, -1),  # month (0-11) of leaving work, in the last year before the pension age
+    "retire_month": (np.int8, -1),  # month (0-11) of leaving the labour force this year (retirement), else -1
 }
 
 

@@ -1,9 +1,10 @@
 """Demography: the base-year population, and each January ageing, retirement, mortality,
 net migration and the new 15-year-old cohort.
 
-The 2021 age bands (CBS 83502NED) are spread evenly over single years of age and rounded so
-that every municipality's total is kept. The 0-14-year-olds of 2021 are the 15-year-olds of
-2022-2036: those cohorts are data. Later cohorts follow the demography scenario's annual change.
+The 2021 age bands (CBS 83502NED) are spread smoothly over single years of age
+(:func:`sim.cohorts.spread_bands`) and rounded so that every municipality's total is kept. The
+0-14-year-olds of 2021 are the 15-year-olds of 2022-2036: those cohorts are data. Later cohorts
+follow the demography scenario's annual change.
 The base population of ``start_year`` is the 2021 population aged forward (no mortality or
 migration before the start: a stated simplification, see docs/ODD.md).
 """
@@ -61,6 +62,15 @@ def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:
     return out
 
 
+def base_status_rates(pcfg, rcfg) -> tuple[np.ndarray, np.ndarray]:
+    """Per single year of age, the base year's shares employed and unemployed of those past
+    education: CBS's employment rate by age × the region's participation factor, and unemployed
+    in the proportion of the region's unemployment rate. The rest is inactive."""
+    e = np.clip(band_rates(dict(pcfg.employment_rate_by_age)) * rcfg.participation_factor, 0, 1)
+    ur = rcfg.unemployment_rate
+    return e, np.clip(e * ur / (1 - ur), 0, 1 - e)
+
+
 class Demography:
     def __init__(self, model: RegionModel) -> None:
         self.model = model
@@ -76,6 +86,7 @@ class Demography:
         self.migration = np.where(rates < 0, rates * d.out_migration_factor, rates * d.in_migration_factor)
         self.growth_after = cfg.demography.cohort_growth_after_data
         self.band_of_age, self.band_labels = age_bands(self.pcfg.pension_age)
+        self.retire_p = self.retirement_probability()
         r = model.results
         r.add_dim("age_band", len(self.band_labels), {"age_band": np.asarray(self.band_labels, dtype=object)})
         # entries and exits by reason, per month (persons at model scale)
@@ -151,11 +162,29 @@ class Demography:
         self.draw_retire_months(pop, rng)
         return pop
 
+    def retirement_probability(self) -> np.ndarray:
+        """Per age a: the probability of leaving the labour force in the month one reaches a + 1.
+        1 in the last year before the pension age; from ``retirement_from_age`` on, 1 − e(a+1)/e(a)
+        where the base year's employment rate e falls from a to a + 1, so that the age profile
+        of employment stays the base year's instead of drifting to full employment up to the
+        pension age (ODD, Retirement); 0 elsewhere."""
+        e = band_rates(dict(self.pcfg.employment_rate_by_age))
+        p = np.zeros(MAX_AGE + 1)
+        a = np.arange(self.pcfg.retirement_from_age - 1, self.pcfg.pension_age - 1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            p[a] = np.where(e[a] > 0, np.clip(1 - e[a + 1] / e[a], 0, 1), 0)
+        p[self.pcfg.pension_age - 1] = 1.0
+        return p
+
     def draw_retire_months(self, pop: Population, rng: np.random.Generator) -> None:
-        """Persons in their last year before the pension age stop working in the month they reach
-        it (a birthday, uniform over the year), not all in January (sim.processes.labour)."""
-        last = np.flatnonzero(pop.age == self.pcfg.pension_age - 1)
-        pop.retire_month[last] = rng.integers(0, 12, size=last.size)
+        """Each year, who leaves the labour force in the month they reach their next age (a
+        birthday, uniform over the year), not all in January (sim.processes.labour): everyone in
+        the last year before the pension age, and earlier retirees (:meth:`retirement_probability`)."""
+        pop.retire_month[:] = -1
+        p = self.retire_p[np.minimum(pop.age, MAX_AGE)]
+        who = np.flatnonzero(p > 0)
+        who = who[rng.random(who.size) < p[who]]
+        pop.retire_month[who] = rng.integers(0, 12, size=who.size)
 
     def draw_aptitude(self, rng: np.random.Generator, n: int) -> np.ndarray:
         shares = np.asarray(self.model.cfg.model.education.aptitude_level_shares)
@@ -175,9 +204,7 @@ class Demography:
         pop.status[oe] = Status.OTHER_EDUCATION
         pop.study_year[oe] = np.clip(pop.age[oe] - ecfg.vo_leave_age, 0, ecfg.other_education_years - 1)
         rest, age = idx[~in_oe], age[~in_oe]
-        e = np.clip(band_rates(dict(self.pcfg.employment_rate_by_age))[age] * rcfg.participation_factor, 0, 1)
-        ur = rcfg.unemployment_rate
-        p_unemp = np.clip(e * ur / (1 - ur), 0, 1 - e)
+        e, p_unemp = (r[age] for r in base_status_rates(self.pcfg, rcfg))
         u = rng.random(rest.size)
         employed = rest[u < e]
         unemployed = rest[(u >= e) & (u < e + p_unemp)]

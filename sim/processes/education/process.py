@@ -164,7 +164,7 @@ class Education:
         weight = ch.prospects if h.prospects_weight is None else h.prospects_weight
         lab, pop = self.model.labour, self.model.pop
         v = lab.vacancies.sum(axis=(1, 2)).astype(float)
-        u = pop.count("sector", N_SECTORS, where=pop.status == Status.UNEMPLOYED)
+        u = pop.count("sector", N_SECTORS, where=lab.unemployed_looking())  # job seekers, not leavers still waiting
         return x + weight * choice.prospects(v, u)
 
     # --- placing students ---------------------------------------------------------------------

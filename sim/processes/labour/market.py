@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, SECTORS, Benefit, Status
+from sim.processes.demography import base_status_rates
 from sim.processes.economy import bbl_place_index
 from sim.sampling import bernoulli_subset, first_within_capacity
 
@@ -64,6 +65,7 @@ class LabourMarket:
         tt = model.travel_mm
         extra = np.maximum(tt - np.diag(tt)[:, None], 0.0)
         self.commute_weight = np.exp(-extra / self.cfg.commute_decay_minutes)
+        self.seek_rate = seek_rates(model.cfg.model.population, self.cfg, model.cfg.region)
         self.rng_sep = model.streams["labour.separations"]
         self.rng_match = model.streams["labour.matching"]
         self.rng_benefit = model.streams["labour.benefits"]
@@ -181,12 +183,11 @@ class LabourMarket:
         self._update_benefits()
 
     def _retire(self, month: int) -> None:
-        """Workers and job seekers in their last year before the pension age leave the labour
-        force in their month (``retire_month``); they leave the population next January."""
+        """Workers and job seekers retiring this year leave the labour force in their month
+        (``retire_month``, drawn each January by the demography: everyone in the last year before
+        the pension age, who leave the population next January, and earlier retirees)."""
         pop = self.model.pop
-        last = self.model.cfg.model.population.pension_age - 1
-        who = np.flatnonzero(pop.retire_month == month % 12)  # set in the last year before the pension age only
-        who = who[pop.age[who] == last]
+        who = np.flatnonzero(pop.retire_month == month % 12)
         who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
         working = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
@@ -242,14 +243,15 @@ class LabourMarket:
         pop.work_municipality[cand] = -1
         pop.months_in_state[cand] = 0
         # flows between unemployment and inactivity: the inactive below seek_max_age look for work
-        # again, more often when the region's V/U is above the base year's (participation responds)
-        p_seek = min(cfg.inactive_to_seeking * self.vu_ratio() ** cfg.participation_elasticity, 1.0)
-        p_max = max(cfg.unemployed_to_inactive, p_seek)
+        # again (seek_rates), more often when the region's V/U is above the base year's
+        # (participation responds)
+        p_seek = np.minimum(self.seek_rate * self.vu_ratio() ** cfg.participation_elasticity, 1.0)
+        p_max = max(cfg.unemployed_to_inactive, p_seek.max())
         cand = bernoulli_subset(rng, pop.n, p_max)
         status = pop.status[cand]
         u = rng.random(cand.size) * p_max
         leave = cand[(status == Status.UNEMPLOYED) & (u < cfg.unemployed_to_inactive)]
-        seek = cand[(status == Status.INACTIVE) & (u < p_seek) & (pop.age[cand] < cfg.seek_max_age)]
+        seek = cand[(status == Status.INACTIVE) & (u < p_seek[pop.age[cand]])]
         pop.status[leave] = Status.INACTIVE
         pop.status[seek] = Status.UNEMPLOYED
         pop.months_in_state[leave] = 0
@@ -481,3 +483,18 @@ def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:
     cum = np.rint(np.cumsum(weights) * total[..., None]).astype(np.int64)
     out = np.diff(cum, axis=-1, prepend=0)
     return out
+
+
+def seek_rates(pcfg, lcfg, rcfg) -> np.ndarray:
+    """Per single year of age, the monthly probability that an inactive person starts looking
+    for work at the base year's tightness: the rate that balances the flows into inactivity
+    (``to_inactive_rate`` of the employed, ``unemployed_to_inactive`` of the unemployed) at the
+    base year's shares by age (:func:`~sim.processes.demography.base_status_rates`), so that
+    participation stays the base year's unless tightness changes (ODD, Participation). 0 from
+    ``seek_max_age`` on."""
+    e, u = base_status_rates(pcfg, rcfg)
+    inactive = 1 - e - u
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(inactive > 0, (lcfg.to_inactive_rate * e + lcfg.unemployed_to_inactive * u) / inactive, 0.0)
+    rate[lcfg.seek_max_age:] = 0.0
+    return np.minimum(rate, 1.0)
