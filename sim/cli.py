@@ -7,6 +7,7 @@
 
 from __future__ import annotations
 
+import gc
 import signal
 import sys
 from pathlib import Path
@@ -141,6 +142,10 @@ def main() -> None:
     except ConfigError as exc:
         fail(str(exc), 2)
     app()
+    # Everything is written. Exempt the objects left from the garbage collector's passes at
+    # interpreter exit: taking apart the ~900 imported modules' reference cycles one by one took
+    # 0.15 s of every run (issue 17); the operating system frees the memory at once.
+    gc.freeze()
 
 
 if __name__ == "__main__":

@@ -9,11 +9,10 @@ only the knobs declared in ``model.hooks`` (:mod:`sim.hooks`) and schedule their
 
 from __future__ import annotations
 
-import mesa
 import numpy as np
 import pandas as pd
-from mesa.time import Priority, Schedule
 
+from sim._mesa import Priority, Schedule, mesa
 from sim.agents.organisations import MboInstitution, Municipality
 from sim.calendar import APRIL, JANUARY, JULY, MONTHS_PER_YEAR, SEPTEMBER, month_index, start_of_month
 from sim.codes import SECTORS, STATUS_NAMES, UNSET

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import mesa
 import numpy as np
 
+from sim._mesa import mesa
 from sim.codes import Benefit
 
 if TYPE_CHECKING:

@@ -14,8 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from mesa.time import Priority
-
+from sim._mesa import Priority
 from sim.calendar import SEPTEMBER
 from sim.config import ConfigError, check_positive, check_sector_dict, check_share
 

@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from mesa.time import Priority
 
+from sim._mesa import Priority
 from sim.calendar import JUNE
 from sim.hooks import NO_CAP
 from sim.policies.base import Policy, check_nonneg, check_share
