@@ -1,11 +1,15 @@
-"""Cohorts from the 2021 age bands: pure functions shared by the region's demography
-(:mod:`sim.processes.demography`) and the ring around it (:mod:`sim.processes.education.inflow`)."""
+"""Cohorts and age profiles from the 2021 age bands: pure functions shared by the region's
+demography (:mod:`sim.processes.demography`), the ring around it
+(:mod:`sim.processes.education.inflow`) and the labour market (:mod:`sim.processes.labour`)."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from sim.config import _parse_band
+
 DATA_YEAR = 2021
+MAX_AGE = 100  # the 95+ band is spread over 95-99
 
 
 def cumulative_round(x: np.ndarray, axis: int = -1) -> np.ndarray:
@@ -61,3 +65,21 @@ def stationary_youth(table: np.ndarray, ages: int) -> np.ndarray:
     out = table.copy()
     out[:, :ages] = np.rint(table[:, 10:20].mean(1))[:, None].astype(np.int64)
     return out
+
+
+def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:
+    """Per single year of age, the rate of the band that contains it (0 elsewhere)."""
+    out = np.zeros(max_age + 1)
+    for band, rate in bands.items():
+        lo, hi = _parse_band(band, band)
+        out[lo : hi + 1] = rate
+    return out
+
+
+def base_status_rates(pcfg, rcfg) -> tuple[np.ndarray, np.ndarray]:
+    """Per single year of age, the base year's shares employed and unemployed of those past
+    education: CBS's employment rate by age × the region's participation factor, and unemployed
+    in the proportion of the region's unemployment rate. The rest is inactive."""
+    e = np.clip(band_rates(dict(pcfg.employment_rate_by_age)) * rcfg.participation_factor, 0, 1)
+    ur = rcfg.unemployment_rate
+    return e, np.clip(e * ur / (1 - ur), 0, 1 - e)

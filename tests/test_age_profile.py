@@ -8,12 +8,11 @@ import numpy as np
 import pytest
 from conftest import DATA_DIR
 
-from sim.cohorts import single_year_table, spread_bands
+from sim.cohorts import band_rates, base_status_rates, single_year_table, spread_bands
 from sim.config import ConfigError
 from sim.hydra_config import compose
 from sim.io.loaders import load_region
 from sim.model import RegionModel
-from sim.processes.demography import band_rates, base_status_rates
 from sim.processes.labour.market import seek_rates
 from sim.runner import simulate
 

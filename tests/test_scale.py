@@ -15,19 +15,12 @@ def closed_units(model) -> int:
     return int(np.unique(p.unit[~p.open]).size)
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "known, ODD Known simplifications: since the refit of 28 November 2026 (school leavers entering over "
-    "nine months, the regional vacancy profile) Zuid-Limburg closes ~21 % more opleidingen at scale 0.25 "
-    "than at 1 (39.8 against 32.8 a run, seeds 1-6; 12 % before). Mostly care level 4; without the BBL "
-    "places' cycle response the gap is 7 %, with entry over four months 17 %. The smallest care level-4 "
-    "opleidingen draw less than their expected intake at 0.25; the mechanism is not yet found. Closure "
-    "counts are reported at scale 1."))
 def test_closures_do_not_depend_on_scale(small_cfg):
     """Zuid-Limburg, 20 years, seeds 1-6: the mean number of opleidingen closed at scale 0.25 is
     that of scale 1 within sampling noise or 15 %. (With the rule "intake below θ in each of k
-    years" on the drawn intake and places rounded down, it was 30.5 against 24 a run, +27 %; now
-    about +12 %, ODD §7.15 "Known simplifications": part of the model below the review, e.g. the
-    adults' choice, still shifts small programmes' intake at a reduced scale.)"""
+    years" on the drawn intake and places rounded down, it was 30.5 against 24 a run, +27 %; +21 %
+    after the refit of 28 November 2026 with nine months of graduate entry; +13.5 % (36.3 against
+    32.0) since the labour market keeps the base year's age profile, ODD Known simplifications.)"""
     counts = {}
     for scale in (1.0, 0.25):
         counts[scale] = np.array([closed_units(simulate(small_cfg(region="zuid_limburg", scale=scale, years=20,
@@ -100,7 +93,6 @@ def test_synthetic_large_region_replicates_the_residents(small_cfg):
     """``synthetic=true`` (a benchmark option) allows scale > 1: every resident simulated ``scale``
     times. The population is then ``scale`` times that of scale 1, and results, in real persons,
     are those of the real region within sampling noise; without the option scale > 1 is refused."""
-    import pytest
 
     from sim.config import ConfigError
 

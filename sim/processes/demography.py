@@ -17,14 +17,20 @@ import numpy as np
 
 from sim.agents.population import Population
 from sim.codes import ENTRY_REASONS, EXIT_REASONS, N_SECTORS, N_STATUS, UNSET, Benefit, Status
-from sim.cohorts import DATA_YEAR, cumulative_round, single_year_table, stationary_youth
-from sim.config import _parse_band
+from sim.cohorts import (
+    DATA_YEAR,
+    MAX_AGE,
+    band_rates,
+    base_status_rates,
+    cumulative_round,
+    single_year_table,
+    stationary_youth,
+)
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
 
 ENTRY_AGE = 15
-MAX_AGE = 100  # the 95+ band is spread over 95-99
 
 
 def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
@@ -51,24 +57,6 @@ def cohort_ratio(by_age: np.ndarray, growth: float, source_year: int, target_yea
         return float(np.where(age_2021 >= 0, known, later).sum())
 
     return aged(target_year) / aged(source_year)
-
-
-def band_rates(bands: dict[str, float], max_age: int = MAX_AGE) -> np.ndarray:
-    """Per single year of age, the rate of the band that contains it (0 elsewhere)."""
-    out = np.zeros(max_age + 1)
-    for band, rate in bands.items():
-        lo, hi = _parse_band(band, band)
-        out[lo : hi + 1] = rate
-    return out
-
-
-def base_status_rates(pcfg, rcfg) -> tuple[np.ndarray, np.ndarray]:
-    """Per single year of age, the base year's shares employed and unemployed of those past
-    education: CBS's employment rate by age × the region's participation factor, and unemployed
-    in the proportion of the region's unemployment rate. The rest is inactive."""
-    e = np.clip(band_rates(dict(pcfg.employment_rate_by_age)) * rcfg.participation_factor, 0, 1)
-    ur = rcfg.unemployment_rate
-    return e, np.clip(e * ur / (1 - ur), 0, 1 - e)
 
 
 class Demography:

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import N_SECTORS, SECTORS, Benefit, Status
-from sim.processes.demography import base_status_rates
+from sim.cohorts import base_status_rates
 from sim.processes.economy import bbl_place_index
 from sim.sampling import bernoulli_subset, first_within_capacity
 
@@ -489,7 +489,7 @@ def seek_rates(pcfg, lcfg, rcfg) -> np.ndarray:
     """Per single year of age, the monthly probability that an inactive person starts looking
     for work at the base year's tightness: the rate that balances the flows into inactivity
     (``to_inactive_rate`` of the employed, ``unemployed_to_inactive`` of the unemployed) at the
-    base year's shares by age (:func:`~sim.processes.demography.base_status_rates`), so that
+    base year's shares by age (:func:`~sim.cohorts.base_status_rates`), so that
     participation stays the base year's unless tightness changes (ODD, Participation). 0 from
     ``seek_max_age`` on."""
     e, u = base_status_rates(pcfg, rcfg)
