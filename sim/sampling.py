@@ -19,7 +19,14 @@ def bernoulli_subset(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
     if p >= 1:
         return np.arange(n)
     k = int(rng.binomial(n, p))
-    return np.sort(rng.choice(n, size=k, replace=False))
+    drawn = rng.choice(n, size=k, replace=False)
+    if k * 100 < n:  # few: sorting them is cheaper than a pass over all n
+        return np.sort(drawn)
+    # many (one in 100 or more): mark them and read the marks back in order, the same indices
+    # sorted at a fraction of a sort's cost
+    marks = np.zeros(n, dtype=bool)
+    marks[drawn] = True
+    return np.flatnonzero(marks)
 
 
 def thinned_subset(rng: np.random.Generator, n: int, p_max: float, p_of) -> np.ndarray:
@@ -31,6 +38,20 @@ def thinned_subset(rng: np.random.Generator, n: int, p_max: float, p_of) -> np.n
     return cand[rng.random(cand.size) * p_max < p]
 
 
+def count_at_most(cum: np.ndarray, row: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """For each i, how many entries of ``cum[row[i]]`` are at most ``u[i]``: the same as
+    ``(u[:, None] >= cum[row]).sum(1)`` when every row of ``cum`` is non-decreasing (a
+    cumulative sum), found by one binary search per entry among the draws of each row, without
+    the (entries × columns) table. For few rows and many entries (a workplace by home)."""
+    out = np.empty(u.size, dtype=np.intp)
+    order = np.argsort(row, kind="stable")
+    bounds = np.searchsorted(row[order], np.arange(cum.shape[0] + 1))
+    for r in np.flatnonzero(np.diff(bounds)):
+        at = order[bounds[r] : bounds[r + 1]]
+        out[at] = np.searchsorted(cum[r], u[at], side="right")
+    return out
+
+
 def first_within_capacity(rng: np.random.Generator, group: np.ndarray, capacity: np.ndarray) -> np.ndarray:
     """Admit entries in random order, at most ``capacity[g]`` per group ``g``; returns a mask.
 
@@ -38,7 +59,10 @@ def first_within_capacity(rng: np.random.Generator, group: np.ndarray, capacity:
     places in a programme, BBL places of a sector.
     """
     order = rng.permutation(group.size)
-    order = order[np.argsort(group[order], kind="stable")]
+    key = group[order]
+    if key.size and 0 <= key.min() and key.max() < 2**15:
+        key = key.astype(np.int16)  # the same stable order, by a radix sort
+    order = order[np.argsort(key, kind="stable")]
     g = group[order]
     rank = np.arange(g.size) - np.searchsorted(g, g, side="left")
     admit = np.zeros(group.size, dtype=bool)

@@ -20,7 +20,7 @@ from sim.agents.population import FIELDS, Population
 from sim.codes import NO_SECTOR
 from sim.policies import POLICIES
 from sim.processes.education.placement import gravity as _gravity  # the one line to change when it moves
-from sim.sampling import bernoulli_subset, first_within_capacity, thinned_subset
+from sim.sampling import bernoulli_subset, count_at_most, first_within_capacity, thinned_subset
 from sim.streams import Streams
 
 SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
@@ -104,6 +104,17 @@ def test_bernoulli_subset_n_zero_is_empty():
     for p in (0.0, 0.5, 1.0):
         s = bernoulli_subset(rng, 0, p)
         assert s.size == 0 and np.issubdtype(s.dtype, np.integer)
+
+
+def test_bernoulli_subset_is_the_sorted_draw_on_both_paths():
+    """Few draws are sorted, many are read back from marks: the same indices either way, and the
+    generator is left where the plain sort of the same draws leaves it (results stay bitwise)."""
+    for n, p in [(10, 0.5), (1000, 0.005), (1000, 0.02), (100_000, 0.009), (100_000, 0.011), (100_000, 0.3)]:
+        a, b = np.random.default_rng(11), np.random.default_rng(11)
+        got = bernoulli_subset(a, n, p)
+        want = np.sort(b.choice(n, size=int(b.binomial(n, p)), replace=False))
+        np.testing.assert_array_equal(got, want)
+        assert got.dtype == want.dtype and a.random() == b.random()
 
 
 # --- thinned_subset ---------------------------------------------------------------------------------
@@ -362,3 +373,31 @@ def test_gravity_cap_holds_when_capped_origin_dominates():
     x = _gravity(np.array([100.0, 1.0]), np.ones((2, 1)), np.array([1.05]), np.array([1.0, 1.0]))
     np.testing.assert_allclose(x.sum(0), [1.05])
     assert x.sum(1)[0] <= 1.0 + 1e-6, x.ravel()
+
+
+def test_first_within_capacity_same_order_for_small_and_large_group_codes():
+    """Group codes below 2**15 are sorted as int16 (a radix sort): the same admissions as with
+    the codes shifted beyond that range (sorted as int64)."""
+    for seed in range(20):
+        rng = np.random.default_rng(seed)
+        group = rng.integers(0, 300, size=int(rng.integers(0, 3000)))
+        capacity = rng.integers(0, 8, size=300)
+        wide = np.concatenate([np.zeros(2**16, dtype=np.int64), capacity])
+        a, b = np.random.default_rng(seed), np.random.default_rng(seed)
+        np.testing.assert_array_equal(first_within_capacity(a, group, capacity),
+                                      first_within_capacity(b, group + 2**16, wide))
+
+
+# --- count_at_most ----------------------------------------------------------------------------------
+def test_count_at_most_same_as_comparing_whole_rows():
+    rng = np.random.default_rng(12)
+    for _ in range(50):
+        n_rows, n_cols, n = int(rng.integers(1, 30)), int(rng.integers(1, 20)), int(rng.integers(0, 3000))
+        w = rng.random((n_rows, n_cols)) * (rng.random((n_rows, n_cols)) > 0.3)  # zero weights: ties
+        cum = np.cumsum(w + 1e-9, axis=1)
+        cum /= cum[:, -1:]
+        row = rng.integers(0, n_rows, size=n).astype(np.int16)
+        u = rng.random(n)
+        exact = min(n, 40)  # draws exactly on a boundary
+        u[:exact] = cum[row[:exact], rng.integers(0, n_cols, size=exact)]
+        np.testing.assert_array_equal(count_at_most(cum, row, u), (u[:, None] >= cum[row]).sum(1))

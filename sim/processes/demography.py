@@ -26,6 +26,7 @@ from sim.cohorts import (
     single_year_table,
     stationary_youth,
 )
+from sim.sampling import count_at_most
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -209,7 +210,7 @@ class Demography:
         cum /= cum[:, -1:]
         home = pop.municipality[employed]
         pop.work_municipality[employed] = np.minimum(
-            (rng.random(employed.size)[:, None] >= cum[home]).sum(1), model.n_municipalities - 1
+            count_at_most(cum, home, rng.random(employed.size)), model.n_municipalities - 1
         )
         # qualification: level by adult shares (none before 18), sector mostly the job's
         adults = idx[pop.age[idx] >= 18]
@@ -266,7 +267,8 @@ class Demography:
         month = model.month_index
         pop.age += 1
         retire = pop.age >= self.pcfg.pension_age
-        die = rng.random(pop.n) < self.mortality(pop.age)
+        # per age once (the same values as person by person), then gathered
+        die = rng.random(pop.n) < self.mortality(np.arange(np.iinfo(pop.age.dtype).max + 1))[pop.age]
         rate = self.migration[np.minimum(pop.age, MAX_AGE)]
         leave = (rate < 0) & (rng.random(pop.n) < -rate)
         die &= ~retire

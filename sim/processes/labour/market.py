@@ -226,7 +226,8 @@ class LabourMarket:
         cand = cand[pop.status[cand] == Status.EMPLOYED]
         with np.errstate(divide="ignore", invalid="ignore"):  # factor 0 (a lever): u = inf, nobody leaves
             u = rng.random(cand.size) * p_max / separation_factor[pop.sector[cand]]
-        cand, u = cand[u < p_leave], u[u < p_leave]
+        leaving = np.flatnonzero(u < p_leave)
+        cand, u = cand[leaving], u[leaving]
         laid = u < cfg.layoff_rate
         laid_off, to_inactive = cand[laid], cand[~laid]
         self.separations += np.bincount(pop.sector[cand], minlength=N_SECTORS)
@@ -273,10 +274,10 @@ class LabourMarket:
         with that of their last job's sector when it differs; persons with neither search like the
         region's job mix (the last row)."""
         pop = self.model.pop
-        qs, ls = pop.qual_sector[persons].astype(np.intp), pop.sector[persons].astype(np.intp)
-        a = np.where(qs >= 0, qs, np.where(ls >= 0, ls, N_SECTORS))
-        b = np.where(ls >= 0, ls, a)
-        return a * (N_SECTORS + 1) + b
+        # one gather from the table of every (qualification, last sector) pair, the codes shifted
+        # by one so that "none" (-1) is 0
+        pair = (pop.qual_sector[persons].astype(np.int16) + 1) * (N_SECTORS + 1) + pop.sector[persons]
+        return _SEARCH_TYPE[pair + 1]
 
     def search_weights(self, persons: np.ndarray) -> np.ndarray:
         """(persons × sectors) share of each person's search in each sector (see :meth:`search_type`)."""
@@ -336,7 +337,7 @@ class LabourMarket:
         # (no job this month) when the draw is at least their row's total (its last cumulative sum)
         row = key + entrant * used.size
         u = rng.random(seekers.size)
-        hit = u < cum[row, -1]
+        hit = np.flatnonzero(u < cum[row, -1])  # positions: several gathers by one mask
         row, u = row[hit], u[hit]
         sector = (u[:, None] >= cum[row]).sum(1)
         who, home = seekers[hit], home[hit]
@@ -351,7 +352,7 @@ class LabourMarket:
         work = np.minimum(work, n_m - 1)
         # no cell fills more vacancies than it has: random order, keep the first V per cell
         cell = sector * n_m + work
-        keep = first_within_capacity(rng, cell, v_cell.ravel())
+        keep = np.flatnonzero(first_within_capacity(rng, cell, v_cell.ravel()))
         who, sector, work, cell = who[keep], sector[keep], work[keep], cell[keep]
         movers = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[movers], minlength=N_SECTORS)
@@ -476,6 +477,19 @@ class LabourMarket:
         if month == 11:  # the base year is complete: the reference of every tightness response
             self.base_vacancy_rate = self.recent_vacancies.sum(0) / np.maximum(self.recent_employed.sum(0), 1)
             self.base_vu = self.recent_vacancies.sum() / max(self.recent_job_seekers.sum(), 1)
+
+
+def _search_types() -> np.ndarray:
+    """The row of ``search_pairs`` for every (qualification field + 1, last sector + 1) pair,
+    flattened (see :meth:`LabourMarket.search_type`)."""
+    qs, ls = np.divmod(np.arange((N_SECTORS + 1) ** 2), N_SECTORS + 1)
+    qs, ls = qs - 1, ls - 1
+    a = np.where(qs >= 0, qs, np.where(ls >= 0, ls, N_SECTORS))
+    b = np.where(ls >= 0, ls, a)
+    return (a * (N_SECTORS + 1) + b).astype(np.intp)
+
+
+_SEARCH_TYPE = _search_types()
 
 
 def _round_split(total: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -130,7 +130,7 @@ class LabourSupply:
         over = total > 1
         terms[over] /= total[over, None]
         total = np.minimum(total, 1.0)
-        hit = rng.random(unemp.size) < total[key]
+        hit = np.flatnonzero(rng.random(unemp.size) < total[key])
         who, key = unemp[hit], key[hit]
         if who.size == 0:
             return
