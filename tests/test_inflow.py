@@ -38,7 +38,9 @@ def test_a_larger_ring_cohort_sends_more_students(small_cfg, tmp_path):
     names = base.education.ring.names
     z = names.index("Zevenaar")
     lb, lg = base.education.ring.leavers[:4], big.education.ring.leavers[:4]
-    assert np.allclose(lg[:, z], 2 * lb[:, z], atol=1)
+    # cumulative rounding keeps each count within one person of its real value: 2 × base within 2,
+    # the doubled table within 1
+    assert np.allclose(lg[:, z], 2 * lb[:, z], atol=3)
     others = [i for i in range(len(names)) if i != z]
     assert (lg[:, others] == lb[:, others]).all()
     assert big.education.ring.entrants[:4, z].sum() > 1.5 * base.education.ring.entrants[:4, z].sum()
