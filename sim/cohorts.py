@@ -24,9 +24,8 @@ def spread_bands(bands: np.ndarray, width: int = 5) -> np.ndarray:
 
     The running total over age is a monotone cubic through the band boundaries (Fritsch &
     Carlson 1980 with harmonic-mean slopes: the PCHIP interpolant, as in DemoTools'
-    ``graduate_mono``): each
-    band keeps its count exactly, no age is negative, and the count per year of age changes
-    smoothly across band boundaries. Spreading each band uniformly instead turns the change
+    ``graduate_mono``): each band keeps its count exactly, no age is negative, and the count per
+    year of age changes smoothly across band boundaries. Spreading each band uniformly instead turns the change
     between two bands into a step from one year of age to the next: a cohort of 15-year-olds
     16 % smaller than the year before, once every five years, with no counterpart in the births
     (ODD, Initialisation)."""
