@@ -109,7 +109,7 @@ def test_bernoulli_subset_n_zero_is_empty():
 def test_bernoulli_subset_is_the_sorted_draw_on_both_paths():
     """Few draws are sorted, many are read back from marks: the same indices either way, and the
     generator is left where the plain sort of the same draws leaves it (results stay bitwise)."""
-    for n, p in [(10, 0.5), (1000, 0.005), (1000, 0.02), (100_000, 0.009), (100_000, 0.011), (100_000, 0.3)]:
+    for n, p in [(10, 0.5), (1000, 0.005), (1000, 0.02), (100_000, 0.19), (100_000, 0.21), (100_000, 0.6)]:
         a, b = np.random.default_rng(11), np.random.default_rng(11)
         got = bernoulli_subset(a, n, p)
         want = np.sort(b.choice(n, size=int(b.binomial(n, p)), replace=False))

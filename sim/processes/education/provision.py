@@ -95,20 +95,46 @@ def nearest_open_programme(edu: Education, persons: np.ndarray, sector: np.ndarr
     travel mode) LLO."""
     if persons.size == 0:
         return np.empty(0, dtype=np.int64)
-    p = edu.programmes
     home = edu.model.pop.municipality[persons].astype(np.int64)
     level = np.broadcast_to(np.asarray(level, dtype=np.int64), persons.shape)
-    # persons with the same home, sector and level share the answer: compute it once per such key
-    key = (home * (N_SECTORS + 1) + np.asarray(sector, dtype=np.int64) + 1) * 8 + level  # sector -1: none
-    keys, first, back = np.unique(key, return_index=True, return_inverse=True)
-    home, sector, level = home[first], np.asarray(sector)[first], level[first]
+    # persons with the same home, sector and level share the answer (sector -1: none)
+    key = (home * (N_SECTORS + 1) + np.asarray(sector, dtype=np.int64) + 1) * 8 + level
+    table = _nearest_table(edu, route, exact_level, adults)
+    missing = np.unique(key[table[key] == _UNKNOWN])
+    if missing.size:
+        table[missing] = _nearest_for_keys(edu, missing, route, exact_level, adults)
+    return table[key]
+
+
+_UNKNOWN = -2  # an answer of the table not computed yet
+
+
+def _nearest_table(edu: Education, route: int, exact_level: bool, adults: bool) -> np.ndarray:
+    """The answers of :func:`nearest_open_programme` found so far, per (home, sector, level) key,
+    for this route, level rule and travel mode; emptied whenever the set of open programmes changes
+    (a review, a lever), so an answer never outlives the programmes it was found among."""
+    p = edu.programmes
+    state = p.open.tobytes()
+    cache = edu.nearest_cache
+    if cache.get("open") != state:
+        cache.clear()
+        cache["open"] = state
+    size = edu.model.n_municipalities * (N_SECTORS + 1) * 8
+    return cache.setdefault((route, exact_level, adults), np.full(size, _UNKNOWN, dtype=np.int64))
+
+
+def _nearest_for_keys(edu: Education, keys: np.ndarray, route: int, exact_level: bool, adults: bool) -> np.ndarray:
+    """The nearest open programme for each (home, sector, level) key, then the lowest fitting level."""
+    p = edu.programmes
+    rest, level = np.divmod(keys, 8)
+    home, sector = np.divmod(rest, N_SECTORS + 1)
+    sector = sector - 1
     tt = (edu.travel_adult_hp if adults else edu.travel_hp)[home]
     lvl_ok = (p.level[None, :] == level[:, None]) if exact_level else (p.level[None, :] >= level[:, None])
     ok = (p.open & (p.route == route))[None, :] & lvl_ok & (p.sector[None, :] == sector[:, None])
-    score = np.where(ok, tt + p.level[None, :], np.inf)  # nearest, then the lowest fitting level
+    score = np.where(ok, tt + p.level[None, :], np.inf)
     best = np.argmin(score, axis=1)
-    found = np.where(np.isfinite(score[np.arange(keys.size), best]), best, -1)
-    return found[back.reshape(-1)]
+    return np.where(np.isfinite(score[np.arange(keys.size), best]), best, -1)
 
 
 def viability_threshold(edu: Education) -> np.ndarray:
