@@ -40,7 +40,7 @@ class Education:
         table, coords = model.data.travel, model.data.site_coordinates
         self.travel_hp = travel_matrix(table, coords, homes, sites, travel.mode, travel)
         self.travel_adult_hp = travel_matrix(table, coords, homes, sites, travel.adult_mode, travel)
-        self.nearest_cache: dict = {}  # provision.nearest_open_programme's answers while the open programmes stay the same
+        self.nearest_cache: dict = {}  # nearest_open_programme's answers while the open programmes stay the same
         # the region's students at sites outside it: the sourced outflow share (data/study_flows.csv)
         youth = model.data.population_bands[:, 3].astype(float)  # 15-19-year-olds per municipality
         set_outside_targets(p, model.data.flows.get("outflow_share", 0.0), youth, self.travel_hp,
