@@ -85,9 +85,10 @@ class RegionModel(mesa.Model):
         self.every_year(self.demography.january, JANUARY, first_year=1, priority=Priority.HIGH)
         self.every_year(self.labour_supply.january, JANUARY, first_year=1)
         self.every_year(self.training.january, JANUARY)
-        self.every_year(self._institutions_review, APRIL)
-        self.every_year(self.education.end_of_school_year, JULY)
-        self.every_year(self.education.intake_september, SEPTEMBER)
+        # these three keep the labour market's count of jobs current themselves (see _event)
+        self.every_year(self._institutions_review, APRIL, keeps_jobs=True)
+        self.every_year(self.education.end_of_school_year, JULY, keeps_jobs=True)
+        self.every_year(self.education.intake_september, SEPTEMBER, keeps_jobs=True)
 
         self.policy_rows = self.results.declare_records("policies", "policy", ("year", "lever", "quantity", "value"))
         self.policies = build_policies(cfg.policy)
@@ -111,19 +112,26 @@ class RegionModel(mesa.Model):
                   {"municipality": names, "centre": names == self.cfg.region.centre_municipality})
 
     # --- scheduling -----------------------------------------------------------------------------
-    def every_year(self, fn, month_of_year: int, first_year: int = 0, priority=Priority.DEFAULT) -> None:
-        """Run ``fn`` at the start of month ``month_of_year`` of every simulated year from ``first_year``."""
+    def every_year(self, fn, month_of_year: int, first_year: int = 0, priority=Priority.DEFAULT,
+                   keeps_jobs: bool = False) -> None:
+        """Run ``fn`` at the start of month ``month_of_year`` of every simulated year from ``first_year``
+        (``keeps_jobs``: see :meth:`_event`)."""
         start = start_of_month(MONTHS_PER_YEAR * first_year + month_of_year)
         if start < self.n_months:
-            self.schedule_recurring(self._event(fn), Schedule(interval=MONTHS_PER_YEAR, start=start), priority=priority)
+            self.schedule_recurring(self._event(fn, keeps_jobs), Schedule(interval=MONTHS_PER_YEAR, start=start),
+                                    priority=priority)
 
-    def _event(self, fn):
+    def _event(self, fn, keeps_jobs: bool = False):
         """``fn``, after which the labour market recounts its jobs: events other than the monthly step
-        (intake, graduation, January's exits, levers) may move persons into or out of jobs. Mesa holds
-        event callbacks by weak reference, so the model keeps the wrapper alive."""
+        (January's exits and entries, levers) may move persons into or out of jobs. ``keeps_jobs``:
+        ``fn`` moves nobody into or out of a counted job (the review, graduation: BBL students keep
+        theirs), or updates ``labour.head`` itself (the intake's new BBL students); checked by
+        ``tests/test_labour_market.py``. Mesa holds event callbacks by weak reference, so the model
+        keeps the wrapper alive."""
         def event() -> None:
             fn()
-            self.labour.head_stale = True
+            if not keeps_jobs:
+                self.labour.head_stale = True
 
         self._events.append(event)
         return event

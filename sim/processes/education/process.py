@@ -279,7 +279,8 @@ class Education:
         # ages are on 1 January: those who turn vo_leave_age this calendar year leave now
         leavers = np.flatnonzero((pop.status == Status.SCHOOL) & (pop.age >= cfg.vo_leave_age - 1))
         places = np.maximum(self.places() - self.continuing[y], 0)
-        bbl_places = model.labour.bbl_places()
+        jobs = model.labour.jobs_now()
+        bbl_places = model.labour.bbl_places(jobs)
         to_mbo, split = self.decide_participation(leavers, available(places, bbl_places, p.route, p.sector))
         other = leavers[~to_mbo]
         pop.status[other] = Status.OTHER_EDUCATION
@@ -294,6 +295,9 @@ class Education:
             self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
         self._record_choice_outcomes(y, leavers, to_mbo, split, cand[placed], prog[placed])
         self.enrol(cand[placed], prog[placed])
+        # the new BBL students (school leavers, who held no job) now hold their places' jobs
+        new_bbl = cand[placed][p.route[prog[placed]] == Route.BBL]
+        jobs += model.labour.cells(new_bbl)
         no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
@@ -306,7 +310,8 @@ class Education:
                                                 shares, cfg.inflow_constant)
         ring = self.ring.september(y, model.year, left, ring_open, shares)
         taken += ring
-        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected)
+        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected, jobs)
+        model.labour.head, model.labour.head_stale = jobs, False  # the count after the intake
         self.intake[y] = np.bincount(prog[placed], minlength=p.n) + ring + adults + self.continuing[y]
         self.expected_intake[y] = np.minimum(expected, self.places())
         self.open_at_intake[y] = p.open
@@ -337,14 +342,15 @@ class Education:
         self.mbo_entrants[y] = entrants.size
         self.participation[y] = entrants.size / leavers.size if leavers.size else 0.0
 
-    def adult_bbl_candidates(self) -> tuple[np.ndarray, float]:
+    def adult_bbl_candidates(self, jobs: np.ndarray | None = None) -> tuple[np.ndarray, float]:
         """Employed adults who may start a BBL programme this September, and the rate at which each
-        does: ``adult_bbl_rate`` × their sector's BBL place response (cycle, supervision, recession)."""
+        does: ``adult_bbl_rate`` × their sector's BBL place response (cycle, supervision, recession).
+        ``jobs``: the current jobs per (sector, work municipality), if the caller has them."""
         pop, cfg = self.model.pop, self.cfg
         lo, hi = cfg.adult_bbl_ages
         cand = np.flatnonzero((pop.status == Status.EMPLOYED) & (pop.age >= lo) & (pop.age <= hi)
                               & (pop.llo_months_left == 0))
-        response = self.model.labour.bbl_place_response()
+        response = self.model.labour.bbl_place_response(jobs)
         return cand, cfg.adult_bbl_rate * response[pop.sector[cand]]
 
     def adult_bbl_groups(self, persons: np.ndarray, available: np.ndarray | None = None
@@ -368,16 +374,17 @@ class Education:
         total = w.sum(1, keepdims=True)
         return group.ravel(), keys, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
-    def _adult_bbl_entry(self, places: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    def _adult_bbl_entry(self, places: np.ndarray, expected: np.ndarray, jobs: np.ndarray | None = None) -> np.ndarray:
         """Employed adults start a BBL programme in their own sector (the job is the BBL place),
         at a level above their qualification, within the programmes' remaining ``places``. Among
         the fitting programmes within reach they choose in proportion to base-year intake × a
         fitted constant × the travel-time weight of school choice; those who find a programme
         full choose again among the ones with places left (as school leavers do), so that how
         many start does not hang on chance overflow of small programmes. Their expected choices
-        in each round are added to ``expected``."""
+        in each round are added to ``expected``. ``jobs``: the current jobs per (sector, work
+        municipality), if the caller has them; the adults keep theirs, so the count stays."""
         pop = self.model.pop
-        cand, rate = self.adult_bbl_candidates()
+        cand, rate = self.adult_bbl_candidates(jobs)
         start = cand[self.rng_choice.random(cand.size) < rate]
 
         def choose(pending: np.ndarray, available: np.ndarray) -> np.ndarray:

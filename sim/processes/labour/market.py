@@ -131,6 +131,15 @@ class LabourMarket:
                                  & (pop.work_municipality >= 0))
         return self._cells(working, in_region=True) + self.commuters_in
 
+    def jobs_now(self) -> np.ndarray:
+        """:meth:`headcount` now, for an event: the count kept by the monthly step while no other
+        event has run since it (``head_stale``), else a recount. A copy: the caller may add to it."""
+        return self.headcount() if self.head_stale else self.head.copy()
+
+    def cells(self, persons: np.ndarray) -> np.ndarray:
+        """Jobs in the region per (sector, work municipality) held by ``persons``, all of whom work."""
+        return self._cells(persons)
+
     def unemployed_looking(self) -> np.ndarray:
         """The unemployed looking for work (graduates: once they start), in index order."""
         pop = self.model.pop
@@ -391,10 +400,11 @@ class LabourMarket:
     def hard_to_fill(self) -> np.ndarray:
         return self.vacancies[..., self.cfg.hard_to_fill_months :].sum(axis=(1, 2))
 
-    def bbl_places(self) -> np.ndarray:
+    def bbl_places(self, head: np.ndarray | None = None) -> np.ndarray:
         """BBL places employers offer per sector this school year (persons at model scale): jobs
-        × ``bbl_places_per_100_jobs`` / 100 × :meth:`bbl_place_response` × the levers' factor."""
-        head = self.headcount()
+        × ``bbl_places_per_100_jobs`` / 100 × :meth:`bbl_place_response` × the levers' factor.
+        ``head``: the current jobs per (sector, work municipality), if the caller has them."""
+        head = self.headcount() if head is None else head
         per_job = self.cfg.bbl_places_per_100_jobs / 100
         factor = self.model.hooks.labour.bbl_place_factor
         return np.rint(head.sum(1) * per_job * self.bbl_place_response(head) * factor).astype(np.int64)
