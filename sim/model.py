@@ -130,6 +130,7 @@ class RegionModel(mesa.Model):
         keeps the wrapper alive."""
         def event() -> None:
             fn()
+            self.labour.forget_unemployed()
             if not keeps_jobs:
                 self.labour.head_stale = True
 
@@ -137,8 +138,14 @@ class RegionModel(mesa.Model):
         return event
 
     def every_month(self, fn, priority=Priority.LOW) -> None:
-        """Run ``fn`` at the start of every month, after that month's yearly events."""
-        self.schedule_recurring(fn, Schedule(interval=1, start=start_of_month(0)), priority=priority)
+        """Run ``fn`` at the start of every month, after that month's yearly events (the labour market
+        then finds the unemployed anew, as after any event)."""
+        def monthly() -> None:
+            fn()
+            self.labour.forget_unemployed()
+
+        self._events.append(monthly)
+        self.schedule_recurring(monthly, Schedule(interval=1, start=start_of_month(0)), priority=priority)
 
     def at_month(self, fn, month: int, priority=Priority.LOW) -> None:
         """Run ``fn`` once at the start of month ``month`` (months from January of start_year)."""

@@ -300,6 +300,28 @@ def test_the_kept_headcount_is_the_count_of_the_persons_every_month(small_cfg, r
     assert differ == []
 
 
+@pytest.mark.parametrize("region, levers", [("achterhoek", ALL_LEVERS), ("zeeland", "policy=none")])
+def test_the_kept_unemployed_are_the_unemployed(small_cfg, region, levers, monkeypatch):
+    """The labour market keeps the month's unemployed from its record to the next step instead of
+    scanning the persons twice a month: whenever it keeps them, they are exactly those a scan finds,
+    in index order (the matching's draws follow that order)."""
+    from sim.processes.labour.market import LabourMarket
+
+    cfg = small_cfg(levers, "economy=recession", region=region, years=3)
+    keep, kept, differ = LabourMarket._keep_unemployed, [], []
+
+    def checked(self, unemp):
+        kept.append(unemp.size)
+        if not np.array_equal(unemp, np.flatnonzero(self.model.pop.status == Status.UNEMPLOYED)):
+            differ.append(self.model.month_index)
+        keep(self, unemp)
+
+    monkeypatch.setattr(LabourMarket, "_keep_unemployed", checked)
+    RegionModel(cfg, load_region(region, cfg.data_dir)).run()
+    assert len(kept) == 2 * 36 and sum(kept) > 0  # after each step and each record
+    assert differ == []
+
+
 def test_the_vacancy_profile_factor_scales_a_sectors_base_year_vacancies(small_cfg):
     """``vacancy_profile_factor`` (fitted to the UWV classes) multiplies one sector's base-year
     vacancy rate and leaves the others."""

@@ -41,6 +41,7 @@ class Population:
     def __init__(self, n: int = 0) -> None:
         for name, (dtype, default) in FIELDS.items():
             setattr(self, name, np.full(n, default, dtype=dtype))
+        self.version = 0  # counts appends and removals: positions found before may no longer hold
 
     @property
     def n(self) -> int:
@@ -55,6 +56,7 @@ class Population:
         if unknown:
             raise KeyError(f"unknown person field(s) {sorted(unknown)}")
         start = self.n
+        self.version += 1
         for name, (dtype, default) in FIELDS.items():
             new = np.empty(n, dtype=dtype)
             new[:] = values.get(name, default)
@@ -63,6 +65,7 @@ class Population:
 
     def keep(self, mask: np.ndarray) -> None:
         """Remove every person where ``mask`` is False (exits), keeping order."""
+        self.version += 1
         for name in FIELDS:
             setattr(self, name, getattr(self, name)[mask])
 

@@ -121,6 +121,11 @@ class LabourMarket:
         }
         self.recent_job_seekers = np.zeros((12, N_SECTORS), dtype=np.int64)
         self.waiting = np.zeros(0, dtype=np.int64)  # school leavers not looking yet, at the last record
+        # every unemployed person (looking or not yet), in index order: found by the month's step
+        # and kept from the month's record to the next step, while nothing else runs in between
+        # (the model forgets it after every event: forget_unemployed); saves two scans a month
+        self._unemployed: np.ndarray | None = None
+        self._unemployed_pop = (-1, -1)  # the population's version and size it was found in
         self.recent_employed = np.zeros((12, N_SECTORS), dtype=np.int64)
 
     # --- state derived from persons -------------------------------------------------------
@@ -139,6 +144,18 @@ class LabourMarket:
     def cells(self, persons: np.ndarray) -> np.ndarray:
         """Jobs in the region per (sector, work municipality) held by ``persons``, all of whom work."""
         return self._cells(persons)
+
+    def forget_unemployed(self) -> None:
+        """Something other than the monthly step may have changed who is unemployed (an event)."""
+        self._unemployed = None
+
+    def _kept_unemployed(self) -> np.ndarray | None:
+        pop = self.model.pop
+        return self._unemployed if self._unemployed_pop == (pop.version, pop.n) else None
+
+    def _keep_unemployed(self, unemp: np.ndarray | None) -> None:
+        self._unemployed = unemp
+        self._unemployed_pop = (self.model.pop.version, self.model.pop.n)
 
     def unemployed_looking(self) -> np.ndarray:
         """The unemployed looking for work (graduates: once they start), in index order."""
@@ -178,15 +195,25 @@ class LabourMarket:
         self.hires[:] = 0
         self.separations[:] = 0
         self.adapted[:] = 0
+        pop = self.model.pop
+        kept = self._kept_unemployed()  # the unemployed at the last month's end, if nothing ran since
         self._retire(month)
         if self.head_stale:
             self.head = self.headcount()
             self.head_stale = False
         self._age_vacancies(month)
-        self._separate()
+        joined = self._separate()
         self._post_vacancies(month)
+        # the unemployed now: of those unemployed at the month's end and those who joined, the ones
+        # still unemployed (a retiree may have come back, one laid off gone inactive), or a scan
+        if kept is None:
+            unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        else:
+            unemp = np.unique(np.concatenate([kept, joined]))
+            unemp = unemp[pop.status[unemp] == Status.UNEMPLOYED]
+        self._keep_unemployed(unemp)  # for the month's record: those hired meanwhile are taken out there
         # found once for the month's hiring: cross-border hires take some of them, then residents match
-        looking = self.unemployed_looking()
+        looking = unemp[pop.months_in_state[unemp] >= 0]
         self.model.labour_supply.monthly(month, looking)  # cross-border hires, participation
         self._match(looking)
         self._update_benefits()
@@ -226,7 +253,10 @@ class LabourMarket:
         self.base_target -= adapted / self.model.demand_index[month][:, None]
         self.adapted += adapted.sum(1)
 
-    def _separate(self) -> None:
+    def _separate(self) -> np.ndarray:
+        """Separations and the flows between unemployment and inactivity; returns those who became
+        unemployed (laid off, or inactive who look for work again; some laid off may have gone on
+        to inactivity in the same month)."""
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_sep
         p_leave = cfg.layoff_rate + cfg.to_inactive_rate
         separation_factor = self.model.hooks.labour.separation_factor
@@ -266,6 +296,7 @@ class LabourMarket:
         pop.status[seek] = Status.UNEMPLOYED
         pop.months_in_state[leave] = 0
         pop.months_in_state[seek] = 0
+        return np.concatenate([laid_off, seek])
 
     def target(self, month: int) -> np.ndarray:
         return self.base_target * self.model.demand_index[month][:, None]
@@ -466,7 +497,10 @@ class LabourMarket:
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
         # looking (graduates: once they start); those not looking yet are kept for the status counts
-        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        unemp = self._kept_unemployed()  # the step's, if it ran: some found work since
+        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED) if unemp is None \
+            else unemp[pop.status[unemp] == Status.UNEMPLOYED]
+        self._keep_unemployed(unemp)  # for the next month's step, unless an event runs first
         started = pop.months_in_state[unemp] > 0
         self.waiting = unemp[~started]
         unemp = unemp[started]
