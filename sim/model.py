@@ -130,7 +130,7 @@ class RegionModel(mesa.Model):
         keeps the wrapper alive."""
         def event() -> None:
             fn()
-            self.labour.forget_unemployed()
+            self.pop.forget()  # positions the processes remembered (Population.remember)
             if not keeps_jobs:
                 self.labour.head_stale = True
 
@@ -138,11 +138,11 @@ class RegionModel(mesa.Model):
         return event
 
     def every_month(self, fn, priority=Priority.LOW) -> None:
-        """Run ``fn`` at the start of every month, after that month's yearly events (the labour market
-        then finds the unemployed anew, as after any event)."""
+        """Run ``fn`` at the start of every month, after that month's yearly events (then,
+        as after any event, the processes scan the persons anew: Population.forget)."""
         def monthly() -> None:
             fn()
-            self.labour.forget_unemployed()
+            self.pop.forget()
 
         self._events.append(monthly)
         self.schedule_recurring(monthly, Schedule(interval=1, start=start_of_month(0)), priority=priority)

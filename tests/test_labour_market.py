@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from sim.codes import SECTOR_INDEX, Status
+from sim.codes import SECTOR_INDEX, Benefit, Status
 from sim.io.loaders import load_region
 from sim.model import RegionModel
 from sim.processes.labour import ABROAD
@@ -300,25 +300,43 @@ def test_the_kept_headcount_is_the_count_of_the_persons_every_month(small_cfg, r
     assert differ == []
 
 
+#: what each set of persons a process remembers from one month to the next is (Population.remember)
+REMEMBERED = {
+    "unemployed": lambda pop: pop.status == Status.UNEMPLOYED,
+    "on_ww": lambda pop: pop.benefit == Benefit.UWV,
+    "llo_active": lambda pop: pop.llo_months_left > 0,
+}
+
+
 @pytest.mark.parametrize("region, levers", [("achterhoek", ALL_LEVERS), ("zeeland", "policy=none")])
-def test_the_kept_unemployed_are_the_unemployed(small_cfg, region, levers, monkeypatch):
-    """The labour market keeps the month's unemployed from its record to the next step instead of
-    scanning the persons twice a month: whenever it keeps them, they are exactly those a scan finds,
-    in index order (the matching's draws follow that order)."""
-    from sim.processes.labour.market import LabourMarket
+def test_remembered_persons_are_those_a_scan_finds(small_cfg, region, levers, monkeypatch):
+    """The unemployed, those on WW and those following an LLO trajectory are remembered from one
+    month to the next instead of scanning the persons each month. Whenever a process remembers
+    them, they are exactly those a scan finds, in index order (the draws follow that order), with
+    every lever on and with none. A recalled set is brought up to date by its process (those hired
+    taken out, the newly unemployed added) before it is used, and remembered again: a wrong update
+    shows at the next remembering."""
+    from sim.agents.population import Population
 
     cfg = small_cfg(levers, "economy=recession", region=region, years=3)
-    keep, kept, differ = LabourMarket._keep_unemployed, [], []
+    remember, recall, seen, recalled, differ = Population.remember, Population.recall, [], [], []
 
-    def checked(self, unemp):
-        kept.append(unemp.size)
-        if not np.array_equal(unemp, np.flatnonzero(self.model.pop.status == Status.UNEMPLOYED)):
-            differ.append(self.model.month_index)
-        keep(self, unemp)
+    def checked_remember(self, name, positions):
+        seen.append(name)
+        if not np.array_equal(positions, np.flatnonzero(REMEMBERED[name](self))):
+            differ.append(name)
+        remember(self, name, positions)
 
-    monkeypatch.setattr(LabourMarket, "_keep_unemployed", checked)
+    def counted_recall(self, name):
+        positions = recall(self, name)
+        recalled.append(positions is not None)
+        return positions
+
+    monkeypatch.setattr(Population, "remember", checked_remember)
+    monkeypatch.setattr(Population, "recall", counted_recall)
     RegionModel(cfg, load_region(region, cfg.data_dir)).run()
-    assert len(kept) == 2 * 36 and sum(kept) > 0  # after each step and each record
+    assert set(seen) == set(REMEMBERED) and len(seen) > 36 * 3
+    assert any(recalled)  # the sets were used, not only stored
     assert differ == []
 
 

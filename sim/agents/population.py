@@ -41,7 +41,8 @@ class Population:
     def __init__(self, n: int = 0) -> None:
         for name, (dtype, default) in FIELDS.items():
             setattr(self, name, np.full(n, default, dtype=dtype))
-        self.version = 0  # counts appends and removals: positions found before may no longer hold
+        # positions found by a scan and kept for a later step (recall), while they still hold
+        self._remembered: dict[str, np.ndarray] = {}
 
     @property
     def n(self) -> int:
@@ -56,7 +57,7 @@ class Population:
         if unknown:
             raise KeyError(f"unknown person field(s) {sorted(unknown)}")
         start = self.n
-        self.version += 1
+        self.forget()
         for name, (dtype, default) in FIELDS.items():
             new = np.empty(n, dtype=dtype)
             new[:] = values.get(name, default)
@@ -65,9 +66,24 @@ class Population:
 
     def keep(self, mask: np.ndarray) -> None:
         """Remove every person where ``mask`` is False (exits), keeping order."""
-        self.version += 1
+        self.forget()
         for name in FIELDS:
             setattr(self, name, getattr(self, name)[mask])
+
+    def remember(self, name: str, positions: np.ndarray) -> None:
+        """Keep the positions of a set of persons (say, the unemployed) that a process found, so
+        that its next step can start from them instead of scanning everyone. They are the whole
+        set when remembered; the process that recalls them brings them up to date with its own
+        changes since. Anything else that may change the set must :meth:`forget` (the model does
+        after every event); appending or removing persons does."""
+        self._remembered[name] = positions
+
+    def recall(self, name: str) -> np.ndarray | None:
+        """The positions remembered under ``name``, or None: scan."""
+        return self._remembered.get(name)
+
+    def forget(self) -> None:
+        self._remembered.clear()
 
     def count(self, by: str, minlength: int, where: np.ndarray | None = None) -> np.ndarray:
         """Persons per value (0 … minlength-1) of an integer field, optionally among the persons

@@ -45,8 +45,11 @@ class Llo:
 
     def step(self, month: int) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng
-        # progress and completion
-        active = np.flatnonzero(pop.llo_months_left > 0)
+        # progress and completion; those following a trajectory are remembered from the last step
+        # (Population.remember) if nothing else ran since
+        active = pop.recall("llo_active")
+        if active is None:
+            active = np.flatnonzero(pop.llo_months_left > 0)
         pop.llo_months_left[active] -= 1
         done = active[pop.llo_months_left[active] == 0]
         self.completions[month] = np.bincount(pop.llo_sector[done], minlength=N_SECTORS)
@@ -72,6 +75,9 @@ class Llo:
 
         start = thinned_subset(rng, pop.n, max(h_emp, h_unemp), hazard)
         self.start(start, "individual", month)
+        # those who follow one now, the continuing and the new (one who just completed may start again)
+        active = np.unique(np.concatenate([active, start]))
+        pop.remember("llo_active", active[pop.llo_months_left[active] > 0])
 
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,
               rng: np.random.Generator | None = None) -> np.ndarray:

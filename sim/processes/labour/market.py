@@ -121,11 +121,6 @@ class LabourMarket:
         }
         self.recent_job_seekers = np.zeros((12, N_SECTORS), dtype=np.int64)
         self.waiting = np.zeros(0, dtype=np.int64)  # school leavers not looking yet, at the last record
-        # every unemployed person (looking or not yet), in index order: found by the month's step
-        # and kept from the month's record to the next step, while nothing else runs in between
-        # (the model forgets it after every event: forget_unemployed); saves two scans a month
-        self._unemployed: np.ndarray | None = None
-        self._unemployed_pop = (-1, -1)  # the population's version and size it was found in
         self.recent_employed = np.zeros((12, N_SECTORS), dtype=np.int64)
 
     # --- state derived from persons -------------------------------------------------------
@@ -144,18 +139,6 @@ class LabourMarket:
     def cells(self, persons: np.ndarray) -> np.ndarray:
         """Jobs in the region per (sector, work municipality) held by ``persons``, all of whom work."""
         return self._cells(persons)
-
-    def forget_unemployed(self) -> None:
-        """Something other than the monthly step may have changed who is unemployed (an event)."""
-        self._unemployed = None
-
-    def _kept_unemployed(self) -> np.ndarray | None:
-        pop = self.model.pop
-        return self._unemployed if self._unemployed_pop == (pop.version, pop.n) else None
-
-    def _keep_unemployed(self, unemp: np.ndarray | None) -> None:
-        self._unemployed = unemp
-        self._unemployed_pop = (self.model.pop.version, self.model.pop.n)
 
     def unemployed_looking(self) -> np.ndarray:
         """The unemployed looking for work (graduates: once they start), in index order."""
@@ -196,7 +179,9 @@ class LabourMarket:
         self.separations[:] = 0
         self.adapted[:] = 0
         pop = self.model.pop
-        kept = self._kept_unemployed()  # the unemployed at the last month's end, if nothing ran since
+        # every unemployed person (looking or not yet), in index order, is remembered from the
+        # month's record to the next step (Population.remember): two scans a month fewer
+        kept = pop.recall("unemployed")  # those at the last month's end, if nothing else ran since
         self._retire(month)
         if self.head_stale:
             self.head = self.headcount()
@@ -211,12 +196,12 @@ class LabourMarket:
         else:
             unemp = np.unique(np.concatenate([kept, joined]))
             unemp = unemp[pop.status[unemp] == Status.UNEMPLOYED]
-        self._keep_unemployed(unemp)  # for the month's record: those hired meanwhile are taken out there
+        pop.remember("unemployed", unemp)  # for the month's record: those hired meanwhile are taken out there
         # found once for the month's hiring: cross-border hires take some of them, then residents match
         looking = unemp[pop.months_in_state[unemp] >= 0]
         self.model.labour_supply.monthly(month, looking)  # cross-border hires, participation
         self._match(looking)
-        self._update_benefits()
+        self._update_benefits(joined)
 
     def _retire(self, month: int) -> None:
         """Workers and job seekers retiring this year leave the labour force in their month
@@ -408,16 +393,24 @@ class LabourMarket:
         self.head += fills
         self.vacancies = remove_from_buckets(self.vacancies, fills, oldest_first=True)
 
-    def _update_benefits(self) -> None:
-        """WW lasts ww_months; then a share of those still without work move to bijstand."""
+    def _update_benefits(self, joined: np.ndarray | None = None) -> None:
+        """WW lasts ww_months; then a share of those still without work move to bijstand.
+        ``joined``: the month's newly unemployed, among whom are all who got WW this month (then
+        those on WW are remembered from the month before, as the unemployed are)."""
         pop = self.model.pop
         mcfg = self.model.cfg.model.municipality
-        on_ww = np.flatnonzero(pop.benefit == Benefit.UWV)
+        kept = pop.recall("on_ww") if joined is not None else None
+        if kept is None:
+            on_ww = np.flatnonzero(pop.benefit == Benefit.UWV)
+        else:  # those on WW last month who still are (not hired, not retired), and the new ones
+            on_ww = np.unique(np.concatenate([kept, joined]))
+            on_ww = on_ww[pop.benefit[on_ww] == Benefit.UWV]
         pop.benefit_months[on_ww] += 1
         expired = on_ww[pop.benefit_months[on_ww] >= mcfg.ww_months]
         to_bijstand = self.rng_benefit.random(expired.size) < mcfg.bijstand_share
         pop.benefit[expired] = np.where(to_bijstand, Benefit.MUNICIPALITY, Benefit.NONE)
         pop.benefit_months[expired] = 0
+        pop.remember("on_ww", on_ww[pop.benefit_months[on_ww] > 0])  # the expired have 0 months
 
     def record_exits(self, persons: np.ndarray) -> None:
         """Count the jobs in the region of ``persons`` who are about to leave the population
@@ -497,10 +490,10 @@ class LabourMarket:
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
         # looking (graduates: once they start); those not looking yet are kept for the status counts
-        unemp = self._kept_unemployed()  # the step's, if it ran: some found work since
+        unemp = pop.recall("unemployed")  # the step's, if it ran: some found work since
         unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED) if unemp is None \
             else unemp[pop.status[unemp] == Status.UNEMPLOYED]
-        self._keep_unemployed(unemp)  # for the next month's step, unless an event runs first
+        pop.remember("unemployed", unemp)  # for the next month's step, unless an event runs first
         started = pop.months_in_state[unemp] > 0
         self.waiting = unemp[~started]
         unemp = unemp[started]
