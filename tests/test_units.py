@@ -401,3 +401,18 @@ def test_count_at_most_same_as_comparing_whole_rows():
         exact = min(n, 40)  # draws exactly on a boundary
         u[:exact] = cum[row[:exact], rng.integers(0, n_cols, size=exact)]
         np.testing.assert_array_equal(count_at_most(cum, row, u), (u[:, None] >= cum[row]).sum(1))
+
+
+# --- sorted_union ---------------------------------------------------------------------------------
+def test_sorted_union_is_np_unique_of_the_parts():
+    """The positions of several (sorted or not) parts, each once and in order, as np.unique gives
+    them; empty parts and overlaps included."""
+    from sim.agents.population import sorted_union
+
+    rng = np.random.default_rng(12)
+    for sizes in [(0, 0), (5, 0), (0, 7), (300, 40), (1000, 1000, 3)]:
+        parts = [np.sort(rng.integers(0, 500, size=k)) for k in sizes]
+        parts[-1] = rng.permutation(parts[-1])  # one part unsorted
+        got = sorted_union(*parts)
+        np.testing.assert_array_equal(got, np.unique(np.concatenate(parts)))
+        assert got.dtype == np.concatenate(parts).dtype

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents.population import sorted_union
 from sim.codes import N_SECTORS, Status
 from sim.sampling import thinned_subset
 
@@ -76,7 +77,7 @@ class Llo:
         start = thinned_subset(rng, pop.n, max(h_emp, h_unemp), hazard)
         self.start(start, "individual", month)
         # those who follow one now, the continuing and the new (one who just completed may start again)
-        active = np.unique(np.concatenate([active, start]))
+        active = sorted_union(active, start)
         pop.remember("llo_active", active[pop.llo_months_left[active] > 0])
 
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,

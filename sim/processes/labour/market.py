@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents.population import sorted_union
 from sim.codes import N_SECTORS, SECTORS, Benefit, Status
 from sim.cohorts import base_status_rates
 from sim.processes.economy import bbl_place_index
@@ -194,7 +195,7 @@ class LabourMarket:
         if kept is None:
             unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
         else:
-            unemp = np.unique(np.concatenate([kept, joined]))
+            unemp = sorted_union(kept, joined)
             unemp = unemp[pop.status[unemp] == Status.UNEMPLOYED]
         pop.remember("unemployed", unemp)  # for the month's record: those hired meanwhile are taken out there
         # found once for the month's hiring: cross-border hires take some of them, then residents match
@@ -403,7 +404,7 @@ class LabourMarket:
         if kept is None:
             on_ww = np.flatnonzero(pop.benefit == Benefit.UWV)
         else:  # those on WW last month who still are (not hired, not retired), and the new ones
-            on_ww = np.unique(np.concatenate([kept, joined]))
+            on_ww = sorted_union(kept, joined)
             on_ww = on_ww[pop.benefit[on_ww] == Benefit.UWV]
         pop.benefit_months[on_ww] += 1
         expired = on_ww[pop.benefit_months[on_ww] >= mcfg.ww_months]
