@@ -164,15 +164,15 @@ def _compose_once() -> Callable[[], None]:
             return get_mode(self, config_name, overrides)
         mode = cfg.hydra.mode
 
-        def load_configuration(**kwargs):
+        def load_configuration(*args, **kwargs):
             del loader.load_configuration  # once: the loader's own method again
-            if kwargs == call:
+            if not args and kwargs == call:
                 return cfg
-            if mode is None and kwargs == {**call, "overrides": [*call["overrides"], "hydra.mode=RUN"]}:
+            if not args and mode is None and kwargs == {**call, "overrides": [*call["overrides"], "hydra.mode=RUN"]}:
                 cfg.hydra.mode = RunMode.RUN
                 cfg.hydra.overrides.hydra.append("hydra.mode=RUN")
                 return cfg
-            return loader.load_configuration(**kwargs)
+            return loader.load_configuration(*args, **kwargs)
 
         loader.load_configuration = load_configuration
         return mode
