@@ -253,6 +253,12 @@ def test_progress_line_counts_the_jobs_of_this_sweep(pps_sweep):
 
 
 # --- 3. kill -9 in the middle of a sweep, then resume --------------------------------------------
+def _complete(runs: Path) -> set[str]:
+    """The sweep's complete job folders: with a manifest, and not a temporary folder (``.name.tmp-*``,
+    which holds a manifest for a moment before it is renamed into place)."""
+    return {p.parent.name for p in runs.glob("*/manifest.json") if not p.parent.name.startswith(".")}
+
+
 def test_kill_mid_sweep_then_resume(tmp_path):
     work = _workdir(tmp_path)
     args = [*TINY, "reps=3", "hydra/launcher=basic", NO_REPORT]  # 6 jobs, one after the other
@@ -261,12 +267,12 @@ def test_kill_mid_sweep_then_resume(tmp_path):
     proc = _mbo_sim(args, work, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + TIMEOUT
-        while not list(runs.glob("*/manifest.json")):  # the first job is complete
+        while not _complete(runs):  # the first job is complete
             assert proc.poll() is None, (tmp_path / "killed.log").read_text()
             assert time.monotonic() < deadline
             time.sleep(0.01)
         # try to kill a later job while it writes its temp folder; at the latest while job 5 runs
-        while not list(runs.glob(".*.tmp-*")) and len(list(runs.glob("*/manifest.json"))) < 4:
+        while not list(runs.glob(".*.tmp-*")) and len(_complete(runs)) < 4:
             assert proc.poll() is None, "the sweep finished before it could be killed"
             time.sleep(0.002)
         os.killpg(proc.pid, signal.SIGKILL)
@@ -277,7 +283,7 @@ def test_kill_mid_sweep_then_resume(tmp_path):
             proc.wait()
         log.close()
     assert proc.returncode == -signal.SIGKILL
-    done_before = {p.parent.name for p in runs.glob("*/manifest.json")}
+    done_before = _complete(runs)
     assert 1 <= len(done_before) < 6
     last = runs / _job_names(3)[-1]
     if not list(runs.glob(".*.tmp-*")) and not last.exists():
