@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.agents.population import sorted_union
 from sim.codes import N_SECTORS, Status
 from sim.processes.labour.market import remove_from_buckets, search_by_row
 from sim.sampling import first_within_capacity
@@ -48,6 +49,7 @@ class LabourSupply:
         self.base_migrants = d.labour_migrants * k
         self.border = d.border_weight
         self.rng = model.streams["labour.supply"]
+        self.new_abroad = np.zeros(0, dtype=np.int64)  # hired abroad since the last record
         r = model.results
         ms = ("month", "sector")
         self.measures = {
@@ -139,13 +141,23 @@ class LabourSupply:
         pop.status[who] = Status.EMPLOYED
         pop.sector[who] = np.minimum(sector, N_SECTORS - 1)
         pop.work_municipality[who] = ABROAD
+        self.new_abroad = np.concatenate([self.new_abroad, who])
         pop.benefit[who] = 0
         pop.benefit_months[who] = 0
         pop.months_in_state[who] = 0
 
     def record_month(self, month: int) -> None:
         pop = self.model.pop
-        abroad = np.flatnonzero(pop.work_municipality == ABROAD)
+        # those working abroad are remembered from the last record (Population.remember): then the
+        # month's new ones are added and those who left their job abroad taken out
+        abroad = pop.recall("abroad")
+        if abroad is None:
+            abroad = np.flatnonzero(pop.work_municipality == ABROAD)
+        else:
+            abroad = sorted_union(abroad, self.new_abroad)
+            abroad = abroad[pop.work_municipality[abroad] == ABROAD]
+        pop.remember("abroad", abroad)
+        self.new_abroad = np.zeros(0, dtype=np.int64)
         abroad = abroad[pop.status[abroad] == Status.EMPLOYED]
         self.measures["commuters_out"][month] = pop.count("sector", N_SECTORS, where=abroad)
         self.measures["commuters_in"][month] = self.model.labour.commuters_in.sum(1)
