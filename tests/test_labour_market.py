@@ -312,11 +312,11 @@ REMEMBERED = {
 @pytest.mark.parametrize("region, levers", [("achterhoek", ALL_LEVERS), ("zeeland", "policy=none")])
 def test_remembered_persons_are_those_a_scan_finds(small_cfg, region, levers, monkeypatch):
     """The unemployed, those on WW, those following an LLO trajectory and those working abroad are
-    remembered from one month to the next instead of scanning the persons each month. Whenever a process remembers
-    them, they are exactly those a scan finds, in index order (the draws follow that order), with
-    every lever on and with none. A recalled set is brought up to date by its process (those hired
-    taken out, the newly unemployed added) before it is used, and remembered again: a wrong update
-    shows at the next remembering."""
+    remembered from one month to the next instead of scanning the persons each month. Whenever a
+    process remembers them, they are exactly those a scan finds, in index order (the draws follow
+    that order), with every lever on and with none. A recalled set is brought up to date by its
+    process (those hired taken out, the newly unemployed added) before it is used, and remembered
+    again: a wrong update shows at the next remembering."""
     from sim.agents.population import Population
 
     cfg = small_cfg(levers, "economy=recession", region=region, years=3)
