@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.population import Population
+from sim.agents.population import FIELDS, Population
 from sim.codes import ENTRY_REASONS, EXIT_REASONS, N_SECTORS, N_STATUS, UNSET, Benefit, Status
 from sim.cohorts import (
     DATA_YEAR,
@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from sim.model import RegionModel
 
 ENTRY_AGE = 15
+AGE_CODES = np.arange(np.iinfo(FIELDS["age"][0]).max + 1)  # every value Population.age can hold: per-age tables
 
 
 def age_bands(pension_age: int) -> tuple[np.ndarray, list[str]]:
@@ -170,9 +171,9 @@ class Demography:
         birthday, uniform over the year), not all in January (sim.processes.labour): everyone in
         the last year before the pension age, and earlier retirees (:meth:`retirement_probability`)."""
         pop.retire_month[:] = -1
-        p = self.retire_p[np.minimum(pop.age, MAX_AGE)]
-        who = np.flatnonzero(p > 0)
-        who = who[rng.random(who.size) < p[who]]
+        p = self.retire_p[np.minimum(AGE_CODES, MAX_AGE)]  # per age code, then gathered: the same values
+        who = np.flatnonzero((p > 0)[pop.age])
+        who = who[rng.random(who.size) < p[pop.age[who]]]
         pop.retire_month[who] = rng.integers(0, 12, size=who.size)
 
     def draw_aptitude(self, rng: np.random.Generator, n: int) -> np.ndarray:
@@ -268,9 +269,9 @@ class Demography:
         pop.age += 1
         retire = pop.age >= self.pcfg.pension_age
         # per age once (the same values as person by person), then gathered
-        die = rng.random(pop.n) < self.mortality(np.arange(np.iinfo(pop.age.dtype).max + 1))[pop.age]
-        rate = self.migration[np.minimum(pop.age, MAX_AGE)]
-        leave = (rate < 0) & (rng.random(pop.n) < -rate)
+        die = rng.random(pop.n) < self.mortality(AGE_CODES)[pop.age]
+        # out-migration where the age's net rate is negative (elsewhere -rate <= 0 <= u: nobody leaves)
+        leave = rng.random(pop.n) < -self.migration[np.minimum(AGE_CODES, MAX_AGE)][pop.age]
         die &= ~retire
         leave &= ~(retire | die)
         self.exits["retirement"][month] = np.count_nonzero(retire)
