@@ -97,6 +97,20 @@ class Population:
     def forget(self) -> None:
         self._remembered.clear()
 
+    def tracked(self, name: str, holds, added: np.ndarray | None = None) -> np.ndarray:
+        """The persons for whom ``holds(positions)`` is true, in index order, remembered under
+        ``name`` for the next call: the remembered ones brought up to date (``added``, every person
+        for whom it became true since, merged in; those for whom it no longer holds dropped), or a
+        scan of everyone (``holds(slice(None))``) when nothing is remembered."""
+        kept = self.recall(name)
+        if kept is None:
+            found = np.flatnonzero(holds(slice(None)))
+        else:
+            found = kept if added is None else sorted_union(kept, added)
+            found = found[holds(found)]
+        self.remember(name, found)
+        return found
+
     def count(self, by: str, minlength: int, where: np.ndarray | None = None) -> np.ndarray:
         """Persons per value (0 … minlength-1) of an integer field, optionally among the persons
         where the mask ``where`` is True (or at the positions ``where``); the value -1 (none) is

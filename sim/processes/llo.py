@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.population import sorted_union
 from sim.codes import N_SECTORS, Status
 from sim.sampling import thinned_subset
 
@@ -46,11 +45,10 @@ class Llo:
 
     def step(self, month: int) -> None:
         pop, cfg, rng = self.model.pop, self.cfg, self.rng
-        # progress and completion; those following a trajectory are remembered from the last step
-        # (Population.remember) if nothing else ran since
-        active = pop.recall("llo_active")
-        if active is None:
-            active = np.flatnonzero(pop.llo_months_left > 0)
+        # progress and completion; those following a trajectory are kept from the last step
+        # (Population.tracked) if nothing else ran since
+        following = lambda i: pop.llo_months_left[i] > 0  # noqa: E731
+        active = pop.tracked("llo_active", following)
         pop.llo_months_left[active] -= 1
         done = active[pop.llo_months_left[active] == 0]
         self.completions[month] = np.bincount(pop.llo_sector[done], minlength=N_SECTORS)
@@ -76,9 +74,7 @@ class Llo:
 
         start = thinned_subset(rng, pop.n, max(h_emp, h_unemp), hazard)
         self.start(start, "individual", month)
-        # those who follow one now, the continuing and the new (one who just completed may start again)
-        active = sorted_union(active, start)
-        pop.remember("llo_active", active[pop.llo_months_left[active] > 0])
+        pop.tracked("llo_active", following, added=start)  # for the next step: the continuing and the new
 
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,
               rng: np.random.Generator | None = None) -> np.ndarray:

@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.population import sorted_union
 from sim.codes import N_SECTORS, SECTORS, Benefit, Status
 from sim.cohorts import base_status_rates
 from sim.processes.economy import bbl_place_index
@@ -130,24 +129,24 @@ class LabourMarket:
         pop = self.model.pop
         working = np.flatnonzero(((pop.status == Status.EMPLOYED) | (pop.status == Status.MBO_BBL))
                                  & (pop.work_municipality >= 0))
-        return self._cells(working, in_region=True) + self.commuters_in
+        return self.cells(working, in_region=True) + self.commuters_in
 
     def jobs_now(self) -> np.ndarray:
         """:meth:`headcount` now, for an event: the count kept by the monthly step while no other
         event has run since it (``head_stale``), else a recount. A copy: the caller may add to it."""
         return self.headcount() if self.head_stale else self.head.copy()
 
-    def cells(self, persons: np.ndarray) -> np.ndarray:
-        """Jobs in the region per (sector, work municipality) held by ``persons``, all of whom work."""
-        return self._cells(persons)
-
-    def unemployed_looking(self) -> np.ndarray:
-        """The unemployed looking for work (graduates: once they start), in index order."""
+    def unemployed_looking(self, unemp: np.ndarray | None = None) -> np.ndarray:
+        """The unemployed looking for work (graduates: once they start), in index order; among
+        ``unemp`` (all the unemployed, if the caller has them) or found by a scan."""
         pop = self.model.pop
-        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
+        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED) if unemp is None else unemp
         return unemp[pop.months_in_state[unemp] >= 0]
 
-    def _cells(self, persons: np.ndarray, in_region: bool = False) -> np.ndarray:
+    def _is_unemployed(self, persons) -> np.ndarray:
+        return self.model.pop.status[persons] == Status.UNEMPLOYED
+
+    def cells(self, persons: np.ndarray, in_region: bool = False) -> np.ndarray:
         """Jobs in the region per (sector, work municipality) held by ``persons`` (all of whom
         work; those who work abroad hold none; ``in_region``: none of them works abroad)."""
         pop, n_m = self.model.pop, self.model.n_municipalities
@@ -179,10 +178,6 @@ class LabourMarket:
         self.hires[:] = 0
         self.separations[:] = 0
         self.adapted[:] = 0
-        pop = self.model.pop
-        # every unemployed person (looking or not yet), in index order, is remembered from the
-        # month's record to the next step (Population.remember): two scans a month fewer
-        kept = pop.recall("unemployed")  # those at the last month's end, if nothing else ran since
         self._retire(month)
         if self.head_stale:
             self.head = self.headcount()
@@ -190,16 +185,12 @@ class LabourMarket:
         self._age_vacancies(month)
         joined = self._separate()
         self._post_vacancies(month)
-        # the unemployed now: of those unemployed at the month's end and those who joined, the ones
-        # still unemployed (a retiree may have come back, one laid off gone inactive), or a scan
-        if kept is None:
-            unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED)
-        else:
-            unemp = sorted_union(kept, joined)
-            unemp = unemp[pop.status[unemp] == Status.UNEMPLOYED]
-        pop.remember("unemployed", unemp)  # for the month's record: those hired meanwhile are taken out there
+        # every unemployed person (looking or not yet), kept from the month's record to here and
+        # from here to the record (Population.tracked): those at the month's end still unemployed
+        # and those who joined (a retiree may have come back, one laid off gone inactive)
+        unemp = self.model.pop.tracked("unemployed", self._is_unemployed, added=joined)
         # found once for the month's hiring: cross-border hires take some of them, then residents match
-        looking = unemp[pop.months_in_state[unemp] >= 0]
+        looking = self.unemployed_looking(unemp)
         self.model.labour_supply.monthly(month, looking)  # cross-border hires, participation
         self._match(looking)
         self._update_benefits(joined)
@@ -213,7 +204,7 @@ class LabourMarket:
         who = who[(pop.status[who] == Status.EMPLOYED) | (pop.status[who] == Status.UNEMPLOYED)]
         working = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[working], minlength=N_SECTORS)
-        jobs = self._cells(working)  # their jobs in the region (those working abroad hold none here)
+        jobs = self.cells(working)  # their jobs in the region (those working abroad hold none here)
         self.head -= jobs
         self.exits += jobs.sum(1)
         pop.status[who] = Status.INACTIVE
@@ -256,12 +247,12 @@ class LabourMarket:
         laid = u < cfg.layoff_rate
         laid_off, to_inactive = cand[laid], cand[~laid]
         self.separations += np.bincount(pop.sector[cand], minlength=N_SECTORS)
-        self.head -= self._cells(cand)
+        self.head -= self.cells(cand)
         gone = rng.binomial(self.commuters_in, p_leave * separation_factor[:, None])  # cross-border workers leave
         self.commuters_in -= gone
         self.head -= gone
         self.separations += gone.sum(1)
-        self.exits += gone.sum(1) + self._cells(to_inactive).sum(1)
+        self.exits += gone.sum(1) + self.cells(to_inactive).sum(1)
         pop.status[laid_off] = Status.UNEMPLOYED
         pop.benefit[laid_off] = Benefit.UWV
         pop.benefit_months[laid_off] = 0
@@ -382,7 +373,7 @@ class LabourMarket:
         who, sector, work, cell = who[keep], sector[keep], work[keep], cell[keep]
         movers = who[pop.status[who] == Status.EMPLOYED]
         self.separations += np.bincount(pop.sector[movers], minlength=N_SECTORS)
-        self.head -= self._cells(movers)
+        self.head -= self.cells(movers)
         pop.status[who] = Status.EMPLOYED
         pop.sector[who] = sector
         pop.work_municipality[who] = work
@@ -394,24 +385,18 @@ class LabourMarket:
         self.head += fills
         self.vacancies = remove_from_buckets(self.vacancies, fills, oldest_first=True)
 
-    def _update_benefits(self, joined: np.ndarray | None = None) -> None:
+    def _update_benefits(self, joined: np.ndarray) -> None:
         """WW lasts ww_months; then a share of those still without work move to bijstand.
-        ``joined``: the month's newly unemployed, among whom are all who got WW this month (then
-        those on WW are remembered from the month before, as the unemployed are)."""
+        ``joined``: the month's newly unemployed, among whom are all who got WW this month (those
+        on WW are kept from month to month, as the unemployed are)."""
         pop = self.model.pop
         mcfg = self.model.cfg.model.municipality
-        kept = pop.recall("on_ww") if joined is not None else None
-        if kept is None:
-            on_ww = np.flatnonzero(pop.benefit == Benefit.UWV)
-        else:  # those on WW last month who still are (not hired, not retired), and the new ones
-            on_ww = sorted_union(kept, joined)
-            on_ww = on_ww[pop.benefit[on_ww] == Benefit.UWV]
+        on_ww = pop.tracked("on_ww", lambda i: pop.benefit[i] == Benefit.UWV, added=joined)
         pop.benefit_months[on_ww] += 1
         expired = on_ww[pop.benefit_months[on_ww] >= mcfg.ww_months]
         to_bijstand = self.rng_benefit.random(expired.size) < mcfg.bijstand_share
         pop.benefit[expired] = np.where(to_bijstand, Benefit.MUNICIPALITY, Benefit.NONE)
         pop.benefit_months[expired] = 0
-        pop.remember("on_ww", on_ww[pop.benefit_months[on_ww] > 0])  # the expired have 0 months
 
     def record_exits(self, persons: np.ndarray) -> None:
         """Count the jobs in the region of ``persons`` who are about to leave the population
@@ -419,7 +404,7 @@ class LabourMarket:
         pop = self.model.pop
         holds = ((pop.status[persons] == Status.EMPLOYED) | (pop.status[persons] == Status.MBO_BBL)) \
             & (pop.work_municipality[persons] >= 0)
-        self.exits += self._cells(persons[holds], in_region=True).sum(1)
+        self.exits += self.cells(persons[holds], in_region=True).sum(1)
 
     # --- measures -------------------------------------------------------------------------
     def hard_to_fill(self) -> np.ndarray:
@@ -491,10 +476,7 @@ class LabourMarket:
         m["vacancies"][month] = self.vacancies.sum(axis=(1, 2))
         m["hard_to_fill"][month] = self.hard_to_fill()
         # looking (graduates: once they start); those not looking yet are kept for the status counts
-        unemp = pop.recall("unemployed")  # the step's, if it ran: some found work since
-        unemp = np.flatnonzero(pop.status == Status.UNEMPLOYED) if unemp is None \
-            else unemp[pop.status[unemp] == Status.UNEMPLOYED]
-        pop.remember("unemployed", unemp)  # for the next month's step, unless an event runs first
+        unemp = pop.tracked("unemployed", self._is_unemployed)  # the step's, less those hired since
         started = pop.months_in_state[unemp] > 0
         self.waiting = unemp[~started]
         unemp = unemp[started]

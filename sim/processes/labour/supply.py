@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.agents.population import sorted_union
 from sim.codes import N_SECTORS, Status
 from sim.processes.labour.market import remove_from_buckets, search_by_row
 from sim.sampling import first_within_capacity
@@ -148,15 +147,9 @@ class LabourSupply:
 
     def record_month(self, month: int) -> None:
         pop = self.model.pop
-        # those working abroad are remembered from the last record (Population.remember): then the
-        # month's new ones are added and those who left their job abroad taken out
-        abroad = pop.recall("abroad")
-        if abroad is None:
-            abroad = np.flatnonzero(pop.work_municipality == ABROAD)
-        else:
-            abroad = sorted_union(abroad, self.new_abroad)
-            abroad = abroad[pop.work_municipality[abroad] == ABROAD]
-        pop.remember("abroad", abroad)
+        # those working abroad, kept from the last record (Population.tracked): the month's new ones
+        # added, those who left their job abroad taken out
+        abroad = pop.tracked("abroad", lambda i: pop.work_municipality[i] == ABROAD, added=self.new_abroad)
         self.new_abroad = np.zeros(0, dtype=np.int64)
         abroad = abroad[pop.status[abroad] == Status.EMPLOYED]
         self.measures["commuters_out"][month] = pop.count("sector", N_SECTORS, where=abroad)
