@@ -1,32 +1,37 @@
 """Drawing random subsets of persons in time proportional to the subset, not the population.
 
 Each month only a small share of persons changes state (a layoff, an LLO start). Drawing one
-uniform number per person costs more than everything else; drawing K ~ Binomial(n, p) and then
-K distinct indices gives exactly the same distribution (each index independently with
+uniform number per person costs more than everything else; drawing the (geometric) gaps between
+the included indices gives exactly the same distribution (each index independently with
 probability p) at O(n·p) cost. Heterogeneous probabilities p_i ≤ p_max are handled by thinning:
 draw with p_max, then keep each candidate with probability p_i / p_max.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 
-def bernoulli_subset(rng: np.random.Generator, n: int, p: float) -> np.ndarray:
-    """Sorted indices in 0..n-1, each included independently with probability ``p``."""
+def bernoulli_subset(rng: np.random.Generator, n: int, p: float, chunk: int = 0) -> np.ndarray:
+    """Sorted indices in 0..n-1, each included independently with probability ``p``.
+
+    Drawn as the gaps between successive included indices, which are independent and geometric
+    (P(gap = g) = (1 - p)^(g-1) p, g ≥ 1): about n·p draws and a cumulative sum, already in
+    order (benchmarks/README.md, issue 17's sixth step: 1.3–1.8× faster than a binomial count,
+    k indices without replacement and a sort). ``chunk``: gaps drawn per round (0: enough to pass
+    n in one round in all but about one call in 10^9; the rounds draw the same sequence)."""
     if n == 0 or p <= 0:
         return np.empty(0, dtype=np.int64)
     if p >= 1:
         return np.arange(n)
-    k = int(rng.binomial(n, p))
-    drawn = rng.choice(n, size=k, replace=False)
-    if k * 5 < n:  # fewer than one in five: numpy's vectorised sort beats a pass over all n
-        return np.sort(drawn)
-    # many: mark them and read the marks back in order, the same indices sorted for less than a
-    # sort (benchmarks/README.md, issue 17's fifth step: sort and marks cross near k = n / 5)
-    marks = np.zeros(n, dtype=bool)
-    marks[drawn] = True
-    return np.flatnonzero(marks)
+    mean = n * p
+    chunk = chunk or int(mean + 6 * math.sqrt(mean) + 16)
+    at = np.cumsum(rng.geometric(p, size=chunk)) - 1
+    while at[-1] < n:  # not yet past the end: draw on from the last included index
+        at = np.concatenate([at, at[-1] + np.cumsum(rng.geometric(p, size=chunk))])
+    return at[: np.searchsorted(at, n)]
 
 
 def thinned_subset(rng: np.random.Generator, n: int, p_max: float, p_of) -> np.ndarray:

@@ -184,6 +184,47 @@ def test_labour_migrants_arrive_with_tightness_and_leave(small_cfg):
     assert arrivals[3.0] > arrivals[1.0] > 0, arrivals
 
 
+class _PoissonSpy:
+    """The demography's generator, recording the means of its Poisson draws."""
+
+    def __init__(self, rng: np.random.Generator) -> None:
+        self.rng, self.means = rng, []
+
+    def poisson(self, lam, *args, **kw):
+        self.means.append(np.asarray(lam, dtype=float).copy())
+        return self.rng.poisson(lam, *args, **kw)
+
+    def __getattr__(self, name):
+        return getattr(self.rng, name)
+
+
+def test_labour_migrants_go_home_with_the_january_exits_and_count_for_in_migration(small_cfg):
+    """All labour migrants go home (return rate 1; nobody dies or out-migrates): they leave in the
+    demography's January removal, count as out-migration and as migrant departures, and the
+    in-migration drawn after that removal is on the residents with them still counted (the
+    register of 1 January), as before the removal was one."""
+    model = build(small_cfg, scale=0.25, **{"model.labour.labour_migrant_return_rate": 1.0,
+                                            "demography.mortality_factor": 0, "demography.out_migration_factor": 0})
+    model.run_for(12)
+    pop, dem = model.pop, model.demography
+    migrants = np.count_nonzero(pop.labour_migrant == 1)
+    assert migrants > 0
+    pension = model.cfg.model.population.pension_age
+    ages = np.arange(15, pension)
+    staying = pop.age[pop.age + 1 < pension] + 1  # retirees leave; everyone else is still counted
+    by_age = np.bincount(staying, minlength=pension)[ages]
+    old_n = pop.n - migrants - np.count_nonzero(pop.age + 1 >= pension)
+    spy = _PoissonSpy(dem.rng)
+    dem.rng = spy
+    model.run_for(1)  # January
+    month = 12
+    assert model.labour_supply.measures["migrant_departures"][month].sum() == migrants
+    assert dem.exits["out_migration"][month] == migrants and dem.exits["death"][month] == 0
+    # nobody of before is a labour migrant any more; the persons before the entries are the rest
+    assert not (pop.labour_migrant[:old_n] == 1).any()
+    np.testing.assert_allclose(spy.means[0], np.maximum(dem.migration[ages], 0) * by_age)
+
+
 def test_participation_rises_with_tightness(small_cfg):
     seekers = {}
     for ratio in (1.0, 3.0):
@@ -221,7 +262,10 @@ def test_bbl_places_follow_demand_growth(small_cfg):
 # --- over the horizon ---------------------------------------------------------------------------------
 def test_recession_traces_a_downward_beveridge_curve(small_cfg):
     """Under the recession (2027-28) the vacancy rate falls and unemployment rises against the
-    same seed without it: the region moves down and right along its Beveridge curve."""
+    same seed without it: the region moves down and right along its Beveridge curve. Unemployment
+    rises in the first recession year (2.4-4.6 per mille, seeds 1-6); in the second it is back
+    within ±0.8 per mille of the baseline's, as fewer inactive people start looking while V/U is
+    low (the participation response), so only the first year's rise is asserted."""
     def yearly(economy: str):
         model = simulate(small_cfg(region="zeeland", scale=0.25, years=5, economy=economy))
         arr = model.results.arrays
@@ -234,7 +278,7 @@ def test_recession_traces_a_downward_beveridge_curve(small_cfg):
     v1, u1 = yearly("recession")
     shock = [2, 3]  # 2027, 2028
     assert (v1[shock] < v0[shock]).all(), (v0, v1)
-    assert (u1[shock] > u0[shock]).all(), (u0, u1)
+    assert u1[shock[0]] > u0[shock[0]], (u0, u1)
     slope = np.polyfit(u1 - u0, v1 - v0, 1)[0]
     assert slope < 0, slope
 

@@ -106,15 +106,24 @@ def test_bernoulli_subset_n_zero_is_empty():
         assert s.size == 0 and np.issubdtype(s.dtype, np.integer)
 
 
-def test_bernoulli_subset_is_the_sorted_draw_on_both_paths():
-    """Few draws are sorted, many are read back from marks: the same indices either way, and the
-    generator is left where the plain sort of the same draws leaves it (results stay bitwise)."""
-    for n, p in [(10, 0.5), (1000, 0.005), (1000, 0.02), (100_000, 0.19), (100_000, 0.21), (100_000, 0.6)]:
-        a, b = np.random.default_rng(11), np.random.default_rng(11)
-        got = bernoulli_subset(a, n, p)
-        want = np.sort(b.choice(n, size=int(b.binomial(n, p)), replace=False))
-        np.testing.assert_array_equal(got, want)
-        assert got.dtype == want.dtype and a.random() == b.random()
+def test_bernoulli_subset_rounds_join_where_the_first_ends():
+    """Gaps drawn in several rounds (a first round that does not reach n) give the same subset as
+    one round: each round goes on from the last index drawn, not from 0 or from n."""
+    for n, p in [(10, 0.5), (1000, 0.005), (1000, 0.02), (100_000, 0.19), (100_000, 0.6), (50, 0.97)]:
+        one = bernoulli_subset(np.random.default_rng(11), n, p)
+        for chunk in (1, 2, 7):
+            np.testing.assert_array_equal(bernoulli_subset(np.random.default_rng(11), n, p, chunk=chunk), one)
+        assert one.dtype == np.int64
+
+
+@pytest.mark.parametrize("chunk", [1, 3])
+def test_bernoulli_subset_in_small_rounds_has_frequency_p(chunk):
+    rng = np.random.default_rng(12)
+    n, p, draws = 30, 0.2, 3000
+    counts = np.zeros(n, dtype=np.int64)
+    for _ in range(draws):
+        counts[bernoulli_subset(rng, n, p, chunk=chunk)] += 1
+    assert_binomial(counts, draws, p, f"bernoulli_subset chunk={chunk}")
 
 
 # --- thinned_subset ---------------------------------------------------------------------------------

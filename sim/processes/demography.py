@@ -26,7 +26,7 @@ from sim.cohorts import (
     single_year_table,
     stationary_youth,
 )
-from sim.sampling import count_at_most
+from sim.sampling import count_at_most, thinned_subset
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -263,35 +263,50 @@ class Demography:
             )
 
     # --- each January -----------------------------------------------------------------------
+    def _age_home_key(self, age: np.ndarray, municipality: np.ndarray) -> np.ndarray:
+        """Each person's cell of an (age × home municipality) table, flattened."""
+        return age.astype(np.int64) * self.model.n_municipalities + municipality
+
     def january(self) -> None:
         model, pop, rng = self.model, self.model.pop, self.rng
         month = model.month_index
         pop.age += 1
-        retire = pop.age >= self.pcfg.pension_age
-        # per age once (the same values as person by person), then gathered
-        die = rng.random(pop.n) < self.mortality(AGE_CODES)[pop.age]
-        # out-migration where the age's net rate is negative (elsewhere -rate <= 0 <= u: nobody leaves)
-        leave = rng.random(pop.n) < -self.migration[np.minimum(AGE_CODES, MAX_AGE)][pop.age]
-        die &= ~retire
-        leave &= ~(retire | die)
-        self.exits["retirement"][month] = np.count_nonzero(retire)
-        self.exits["death"][month] = np.count_nonzero(die)
-        self.exits["out_migration"][month] = np.count_nonzero(leave)
-        model.labour.record_exits(np.flatnonzero(retire | die | leave))
-        pop.keep(~(retire | die | leave))
-        # in-migration where the band's net rate is positive
+        pension = self.pcfg.pension_age
+        gone = pop.age >= pension  # retirement; then deaths and out-migration among the others
+        self.exits["retirement"][month] = np.count_nonzero(gone)
+        # each person with their age's probability, drawn by thinning (sim.sampling): only the few
+        # candidates get a second draw (those at the pension age retire: probability 0 here)
+        below = AGE_CODES < pension
+        die_p = np.where(below, self.mortality(AGE_CODES), 0.0)
+        # out-migration where the age's net rate is negative (elsewhere nobody leaves)
+        leave_p = np.where(below, np.clip(-self.migration[np.minimum(AGE_CODES, MAX_AGE)], 0.0, 1.0), 0.0)
+        die = thinned_subset(rng, pop.n, die_p.max(), lambda c: die_p[pop.age[c]])
+        gone[die] = True
+        leave = thinned_subset(rng, pop.n, leave_p.max(), lambda c: leave_p[pop.age[c]])
+        leave = leave[~gone[leave]]
+        gone[leave] = True
+        self.exits["death"][month] = die.size
+        # labour migrants going home are out-migration too: all leave in one removal
+        home_again = model.labour_supply.departures(gone)
+        self.exits["out_migration"][month] = leave.size + home_again.size
+        model.labour.record_exits(np.flatnonzero(gone))
+        # in-migration (where the age's net rate is positive) applies the net rates to the residents
+        # after the year's exits but with the labour migrants who go home this January, whom the
+        # register still counts: per age, and per (age, home) for the newcomers' homes
+        n_m = model.n_municipalities
         ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)
-        by_age = np.bincount(pop.age, minlength=MAX_AGE + 1)[ages]
-        expected = np.maximum(self.migration[ages], 0) * by_age
+        migrants_key = self._age_home_key(pop.age[home_again], pop.municipality[home_again])
+        pop.keep(~gone)
+        key = np.concatenate([self._age_home_key(pop.age, pop.municipality), migrants_key])
+        table = np.bincount(key, minlength=(MAX_AGE + 1) * n_m)[: (MAX_AGE + 1) * n_m].reshape(MAX_AGE + 1, n_m)
+        expected = np.maximum(self.migration[ages], 0) * table[ages].sum(1)
         n_in = rng.poisson(expected)
         total_in = int(n_in.sum())
         if total_in:
             in_age = np.repeat(ages, n_in)
             # homes: where people of that age live now
-            n_m = model.n_municipalities
-            key = (pop.age.astype(np.int64) - ENTRY_AGE) * n_m + pop.municipality
-            table = np.bincount(key, minlength=ages.size * n_m)[: ages.size * n_m].reshape(ages.size, n_m)
-            table = table + 1e-9
+            table = table[ages].astype(float)
+            table += 1e-9
             cum = np.cumsum(table, axis=1)
             cum /= cum[:, -1:]
             home = (rng.random(total_in)[:, None] >= cum[in_age - ENTRY_AGE]).sum(1)

@@ -156,19 +156,24 @@ class LabourSupply:
         self.measures["commuters_in"][month] = self.model.labour.commuters_in.sum(1)
 
     # --- every January ------------------------------------------------------------------------
+    def departures(self, leaving: np.ndarray) -> np.ndarray:
+        """January, within the demography's (which removes everyone leaving at once): a share
+        ``labour_migrant_return_rate`` of the labour migrants not leaving otherwise goes home.
+        Marks them in ``leaving`` (a mask over persons) and returns their positions."""
+        pop, month = self.model.pop, self.model.month_index
+        migrants = np.flatnonzero(pop.labour_migrant == 1)
+        migrants = migrants[~leaving[migrants]]
+        home = migrants[self.rng.random(migrants.size) < self.cfg.labour_migrant_return_rate]
+        leaving[home] = True
+        self.measures["migrant_departures"][month] = np.bincount(pop.sector[home].astype(np.intp) + 1,
+                                                                 minlength=N_SECTORS + 1)[1:]
+        return home
+
     def january(self) -> None:
-        """Labour migrants leave and arrive (after the demography's January)."""
+        """Labour migrants arrive (after the demography's January, where others went home)."""
         model, pop, cfg, rng, lab = self.model, self.model.pop, self.cfg, self.rng, self.model.labour
         month = model.month_index
         m = self.measures
-        leave = (pop.labour_migrant == 1) & (rng.random(pop.n) < cfg.labour_migrant_return_rate)
-        m["migrant_departures"][month] = np.bincount(pop.sector[leave].astype(np.intp) + 1,
-                                                     minlength=N_SECTORS + 1)[1:]
-        n_leave = int(np.count_nonzero(leave))
-        if n_leave:
-            lab.record_exits(np.flatnonzero(leave))
-            pop.keep(~leave)
-            model.demography.exits["out_migration"][month] += n_leave
         ratio = lab.vacancy_rate_ratio() ** cfg.labour_migration_elasticity
         lam = self.base_migrants * cfg.labour_migrant_return_rate * ratio
         want = rng.poisson(lam)
