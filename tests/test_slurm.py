@@ -123,7 +123,7 @@ def _sensitivity(tmp: Path, launcher: list[str]) -> Path:
     """A small Morris design (2 parameters, 2 trajectories, both arms: 12 runs) through ``launcher``."""
     tmp.mkdir(parents=True)
     args = ["morris", "--region", "zeeland", "--scale", "0.02", "--years", "4", "--trajectories", "2",
-            "--noise-reps", "0", "--params", "model.education.viability_min_intake,policy.minimal_coverage.share",
+            "--noise-reps", "0", "--params", "model.labour.layoff_rate,policy.minimal_coverage.share",
             "--output", str(tmp), "--name", "m", *launcher]
     try:
         res = subprocess.run([str(BIN / "mbo-sim-sensitivity"), *args], cwd=tmp, capture_output=True, text=True,
