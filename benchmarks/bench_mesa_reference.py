@@ -294,7 +294,7 @@ def time_vectorised_same_work(cfg, data, strict: bool = False) -> float:
     of how much of the time they take, not the measure of the issue's target."""
     model = RegionModel(cfg, data)
     if strict:
-        model.labour_supply.monthly = lambda month, looking=None: None
+        model.labour_supply.monthly = lambda month, looking=None, key=None: None
         model.labour._update_benefits = lambda joined: None
         model.labour._age_vacancies = lambda month: None
     t0 = time.perf_counter()

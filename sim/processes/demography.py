@@ -297,8 +297,9 @@ class Demography:
         ages = np.arange(ENTRY_AGE, self.pcfg.pension_age)
         migrants_key = self._age_home_key(pop.age[home_again], pop.municipality[home_again])
         pop.keep(~gone)
-        key = np.concatenate([self._age_home_key(pop.age, pop.municipality), migrants_key])
-        table = np.bincount(key, minlength=(MAX_AGE + 1) * n_m)[: (MAX_AGE + 1) * n_m].reshape(MAX_AGE + 1, n_m)
+        cells = (MAX_AGE + 1) * n_m
+        table = (np.bincount(self._age_home_key(pop.age, pop.municipality), minlength=cells)[:cells]
+                 + np.bincount(migrants_key, minlength=cells)[:cells]).reshape(MAX_AGE + 1, n_m)
         expected = np.maximum(self.migration[ages], 0) * table[ages].sum(1)
         n_in = rng.poisson(expected)
         total_in = int(n_in.sum())

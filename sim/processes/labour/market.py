@@ -191,8 +191,9 @@ class LabourMarket:
         unemp = self.model.pop.tracked("unemployed", self._is_unemployed, added=joined)
         # found once for the month's hiring: cross-border hires take some of them, then residents match
         looking = self.unemployed_looking(unemp)
-        self.model.labour_supply.monthly(month, looking)  # cross-border hires, participation
-        self._match(looking)
+        key = self.search_key(looking)  # their rows of the search tables, for both hiring steps
+        self.model.labour_supply.monthly(month, looking, key)  # cross-border hires, participation
+        self._match(looking, key)
         self._update_benefits(joined)
 
     def _retire(self, month: int) -> None:
@@ -300,20 +301,23 @@ class LabourMarket:
         """(persons × sectors) share of each person's search in each sector (see :meth:`search_type`)."""
         return self.search_pairs[self.search_type(persons)]
 
-    def search_table(self, persons: np.ndarray, per_home: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def search_table(self, per_home: np.ndarray) -> np.ndarray:
         """Search weighted by home: a table over (search type, home municipality) of the search rows
-        times ``per_home`` ((homes × sectors) or (homes,)), and each person's row of it. The same
-        products as computing them person by person, for a fraction of the work."""
+        times ``per_home`` ((homes × sectors) or (homes,)); :meth:`search_key` gives each person's
+        row. The same products as computing them person by person, for a fraction of the work."""
         per_home = per_home if per_home.ndim == 2 else per_home[:, None]
-        n_m = per_home.shape[0]
-        table = (self.search_pairs[:, None, :] * per_home[None, :, :]).reshape(-1, N_SECTORS)
-        return table, self.search_type(persons) * n_m + self.model.pop.municipality[persons]
+        return (self.search_pairs[:, None, :] * per_home[None, :, :]).reshape(-1, N_SECTORS)
 
-    def _match(self, looking: np.ndarray) -> None:
+    def search_key(self, persons: np.ndarray) -> np.ndarray:
+        """Each person's row of a :meth:`search_table`: (search type, home municipality)."""
+        return self.search_type(persons) * self.model.n_municipalities + self.model.pop.municipality[persons]
+
+    def _match(self, looking: np.ndarray, looking_key: np.ndarray) -> None:
         """Residents find jobs: the unemployed of ``looking`` still unemployed, and on-the-job seekers."""
         pop, cfg, rng = self.model.pop, self.cfg, self.rng_match
         n_m = self.model.n_municipalities
-        unemp = looking[pop.status[looking] == Status.UNEMPLOYED]  # not hired abroad meanwhile
+        still = pop.status[looking] == Status.UNEMPLOYED  # not hired abroad meanwhile
+        unemp = looking[still]
         on_job = bernoulli_subset(rng, pop.n, cfg.on_the_job_search)
         on_job = on_job[pop.status[on_job] == Status.EMPLOYED]
         seekers = np.concatenate([unemp, on_job])
@@ -325,7 +329,8 @@ class LabourMarket:
         access = (v_cell @ self.commute_weight.T) / np.maximum(v_sector, 1)[:, None]
         home = pop.municipality[seekers]
         # effective search per (search type, home): the search rows times the access from home
-        table, key = self.search_table(seekers, access.T)
+        table = self.search_table(access.T)
+        key = np.concatenate([looking_key[still], self.search_key(on_job)])
         n_row, s_eff = search_by_row(table, key)
         alpha = cfg.matching_elasticity
         with np.errstate(divide="ignore", invalid="ignore"):

@@ -47,6 +47,7 @@ class LabourSupply:
         self.base_out = d.commuters_out * k
         self.base_migrants = d.labour_migrants * k
         self.border = d.border_weight
+        self._border_table: np.ndarray | None = None  # LabourMarket.search_table of the border weights
         self.rng = model.streams["labour.supply"]
         self.new_abroad = np.zeros(0, dtype=np.int64)  # hired abroad since the last record
         r = model.results
@@ -92,9 +93,10 @@ class LabourSupply:
                 self.model.labour.commuters_in[s] = np.bincount(rng.choice(n_m, size=n, p=self.border), minlength=n_m)
 
     # --- every month --------------------------------------------------------------------------
-    def monthly(self, month: int, looking: np.ndarray | None = None) -> None:
+    def monthly(self, month: int, looking: np.ndarray | None = None, key: np.ndarray | None = None) -> None:
         """Cross-border hires, after the month's vacancies are posted and before residents match.
-        ``looking``: the unemployed looking for work, if the caller has them (else found here)."""
+        ``looking``: the unemployed looking for work, if the caller has them (else found here), and
+        ``key``, their rows of the search tables (:meth:`LabourMarket.search_key`), if it has them."""
         lab, cfg, rng = self.model.labour, self.cfg, self.rng
         ratio = lab.vacancy_rate_ratio()
         sep = cfg.layoff_rate + cfg.to_inactive_rate
@@ -112,19 +114,25 @@ class LabourSupply:
             lab.head += fills
             lab.hires += fills.sum(1)
             lab.vacancies = remove_from_buckets(lab.vacancies, fills, oldest_first=True)
-            self._out_hires(self.base_out * sep * (1 / ratio) ** cfg.cross_border_elasticity,
-                            lab.unemployed_looking() if looking is None else looking)
+            looking = lab.unemployed_looking() if looking is None else looking
+            self._out_hires(self.base_out * sep * (1 / ratio) ** cfg.cross_border_elasticity, looking,
+                            lab.search_key(looking) if key is None else key)
 
-    def _out_hires(self, lam: np.ndarray, looking: np.ndarray) -> None:
+    def _out_hires(self, lam: np.ndarray, looking: np.ndarray, key: np.ndarray) -> None:
         """Unemployed residents of the border municipalities take a job abroad: ``lam[s]`` are
         expected in sector s, spread over the seekers by their search in s and their home's
-        border weight (one draw per seeker, then the sector among their terms)."""
+        border weight (one draw per seeker, then the sector among their terms). ``key``: the
+        seekers' rows of the search tables."""
         pop, rng = self.model.pop, self.rng
-        unemp = looking[self.border[pop.municipality[looking]] > 0]
+        near = self.border[pop.municipality[looking]] > 0
+        unemp, key = looking[near], key[near]
         if unemp.size == 0 or lam.sum() == 0:
             return
-        # search per (search type, home): the search rows times the home's border weight
-        table, key = self.model.labour.search_table(unemp, self.border)
+        # search per (search type, home): the search rows times the home's border weight (fixed,
+        # as the search rows are: made once)
+        if self._border_table is None:
+            self._border_table = self.model.labour.search_table(self.border)
+        table = self._border_table
         search = search_by_row(table, key)[1]
         terms = table * (lam / np.maximum(search, 1e-12))[None, :]
         total = terms.sum(1)
@@ -135,7 +143,7 @@ class LabourSupply:
         who, key = unemp[hit], key[hit]
         if who.size == 0:
             return
-        cum = np.cumsum(terms, axis=1)[key]
+        cum = np.cumsum(terms[key], axis=1)  # only the rows of those hired
         sector = (rng.random(who.size)[:, None] * cum[:, -1:] >= cum).sum(1)
         pop.status[who] = Status.EMPLOYED
         pop.sector[who] = np.minimum(sector, N_SECTORS - 1)
