@@ -4,7 +4,8 @@ Each month only a small share of persons changes state (a layoff, an LLO start).
 uniform number per person costs more than everything else; drawing the (geometric) gaps between
 the included indices gives exactly the same distribution (each index independently with
 probability p) at O(n·p) cost. Heterogeneous probabilities p_i ≤ p_max are handled by thinning:
-draw with p_max, then keep each candidate with probability p_i / p_max.
+draw with p_max, then keep each candidate with probability p_i / p_max. Real counts become whole
+persons without losing the small ones by :func:`systematic_round`.
 """
 
 from __future__ import annotations
@@ -73,3 +74,13 @@ def first_within_capacity(rng: np.random.Generator, group: np.ndarray, capacity:
     admit = np.zeros(group.size, dtype=bool)
     admit[order[rank < capacity[g]]] = True
     return admit
+
+
+def systematic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
+    """Whole counts for the non-negative real counts ``x`` (any shape): each cell becomes the floor
+    or the ceiling of its value, with expectation equal to it, and the total the floor or the
+    ceiling of the total (cumulative rounding from one uniform offset: systematic sampling).
+    Rounding each cell, or each column, to the nearest whole number would drop every cell below
+    one half: the small ones vanish at a reduced ``scale``."""
+    cum = np.floor(np.cumsum(x.ravel()) + rng.random())
+    return np.diff(cum, prepend=0).reshape(x.shape).astype(np.int64)

@@ -9,7 +9,7 @@ from conftest import EVERY_WEAK_CLOSES
 
 from sim.io.loaders import load_region
 from sim.model import RegionModel
-from sim.processes.education.provision import judged_intake
+from sim.processes.education.provision import judged_intake, review_cut
 from sim.runner import simulate
 
 SHORT = {"region": "zeeland", "scale": 0.05, "years": 1}
@@ -109,7 +109,7 @@ def test_closed_programmes_had_low_intake(default_closures):
         first = year - k - start
         assert first >= 0, f"{e['programme_id']} closed in {year} before {k} intakes"
         judged = judged_intake(model.education, range(first, first + k))[:, p.unit[index[e["programme_id"]]]]
-        assert judged.mean() < threshold, (
+        assert judged.mean() < review_cut(threshold, k), (
             f"{e['programme_id']} closed in {year} with judged intake {judged} (threshold {threshold})"
         )
     # closed programmes stay closed in the following school years
@@ -121,13 +121,13 @@ def test_closed_programmes_had_low_intake(default_closures):
 
 def test_strong_programmes_stay_open(default_closures):
     """The converse: an opleiding whose mean judged intake over the first k years reached the
-    threshold is not closed at the first review."""
+    threshold (its review cut, provision.review_cut) is not closed at the first review."""
     model, f = default_closures
     ecfg = model.cfg.model.education
     k, threshold = ecfg.viability_years, ecfg.viability_min_intake
     ev, p = f["events"], model.education.programmes
     judged = judged_intake(model.education, range(k)).mean(0)
-    strong = set(p.programme_id[judged[p.unit] >= threshold])
+    strong = set(p.programme_id[judged[p.unit] >= review_cut(threshold, k)])
     assert len(strong) > 0
     first_review = ev[(ev["event"] == "closed") & (ev["date"].dt.year == START + k)]
     assert len(first_review) > 0, "no closure at the first review: the check below would pass vacuously"

@@ -20,7 +20,7 @@ from sim.agents.population import FIELDS, Population
 from sim.codes import NO_SECTOR
 from sim.policies import POLICIES
 from sim.processes.education.placement import gravity as _gravity  # the one line to change when it moves
-from sim.sampling import bernoulli_subset, count_at_most, first_within_capacity, thinned_subset
+from sim.sampling import bernoulli_subset, count_at_most, first_within_capacity, systematic_round, thinned_subset
 from sim.streams import Streams
 
 SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
@@ -320,6 +320,28 @@ def test_population_count_ignores_minus_one_and_respects_where():
     np.testing.assert_array_equal(pop.count("programme", 5, where=pop.status == 1), [1, 0, 2, 0, 1])
     np.testing.assert_array_equal(pop.count("programme", 5, where=np.zeros(7, dtype=bool)), [0] * 5)
     np.testing.assert_array_equal(pop.count("status", 7), [0, 6, 0, 0, 0, 1, 0])
+
+
+def test_systematic_round_keeps_the_total_and_rounds_each_cell_to_a_neighbour():
+    rng = np.random.default_rng(3)
+    x = rng.gamma(0.3, 1.0, size=(7, 11))  # many cells below one half
+    for _ in range(50):
+        r = systematic_round(rng, x)
+        assert r.shape == x.shape and r.dtype == np.int64
+        assert np.all((r == np.floor(x)) | (r == np.ceil(x)))
+        assert r.sum() in (np.floor(x.sum()), np.ceil(x.sum()))
+
+
+def test_systematic_round_is_unbiased_in_every_cell():
+    """Each cell's mean over many draws is its real count (nearest-whole rounding would give 0 to
+    every cell below one half: the mean of those cells here is about 0.15)."""
+    rng = np.random.default_rng(4)
+    x = np.array([[0.1, 0.45, 0.05], [1.3, 0.2, 2.75]])
+    draws = 20_000
+    mean = sum(systematic_round(rng, x) for _ in range(draws)) / draws
+    frac = x - np.floor(x)
+    se = np.sqrt(frac * (1 - frac) / draws)
+    assert np.all(np.abs(mean - x) <= 6 * se + 1e-12), mean
 
 
 # --- gravity placement ----------------------------------------------------------------------------------

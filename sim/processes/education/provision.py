@@ -171,8 +171,19 @@ def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray
     threshold = viability_threshold(edu)[unit_sector]
     # open opleidingen in the region (a site outside it is kept by its own region's students)
     unit_open = np.bincount(progs.unit, weights=progs.open & progs.in_region, minlength=n_units) > 0
-    weak = np.flatnonzero(unit_open & (last.mean(0) < threshold))
+    weak = np.flatnonzero(unit_open & (last.mean(0) < review_cut(threshold, k)))
     return weak, last.mean(0)[weak], threshold[weak]
+
+
+def review_cut(threshold: np.ndarray | float, k: int) -> np.ndarray | float:
+    """What the mean judged intake over ``k`` years is compared with: (⌈k·θ⌉ − ½) / k.
+
+    At scale 1 intakes are whole persons, so "mean below θ" is "sum at most ⌈k·θ⌉ − 1"; the cut
+    halfway to the first passing sum takes the same decisions. At a reduced scale the judged intake
+    varies continuously (E + √s·(X − E) on a lattice shifted by E), and comparing it with θ itself
+    would call weak what at scale 1 is a passing sum of exactly ⌈k·θ⌉ persons: half a person a
+    year more closures (ODD §7.15, the continuity correction)."""
+    return (np.ceil(np.asarray(threshold) * k - 1e-9) - 0.5) / k
 
 
 def coordinate(edu: Education, weak: np.ndarray, mean_intake: np.ndarray) -> np.ndarray:
