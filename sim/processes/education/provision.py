@@ -160,8 +160,8 @@ def judged_intake(edu: Education, years: range) -> np.ndarray:
 def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Open opleidingen whose mean intake over the last ``viability_years`` September intakes, as
     judged by :func:`judged_intake`, is under the viability threshold (the minimum group size,
-    real persons); returns their unit indices, their mean intake over those years and the
-    threshold per unit."""
+    real persons; decided as for whole persons, :func:`review_cut`); returns their unit indices,
+    their mean intake over those years and the threshold per unit."""
     model, progs = edu.model, edu.programmes
     k, y = edu.cfg.viability_years, model.year_index
     n_units = progs.unit.max() + 1
