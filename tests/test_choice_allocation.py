@@ -87,7 +87,7 @@ def test_allocation_within_places_and_bbl_places():
     places = np.array([30, 100, 1000])
     bbl_places = np.array([20, 0])
 
-    def everyone_wants_the_first_available(pending, available):
+    def everyone_wants_the_first_available(pending, available, left):
         first = np.argmax(available) if available.any() else -1
         return np.full(pending.size, first)
 
@@ -103,7 +103,7 @@ def test_allocation_stops_when_nothing_is_available():
     rng = np.random.default_rng(5)
     calls = []
 
-    def chooser(pending, available):
+    def chooser(pending, available, left):
         calls.append(available.copy())
         return np.where(available.any(), np.argmax(available), -1) * np.ones(pending.size, dtype=np.int64)
 
@@ -130,3 +130,32 @@ def test_probabilities_are_what_choose_draws_from():
     freq = np.bincount(c, minlength=5) / N
     assert np.abs(freq - p).max() < 4 * np.sqrt(p.max() * (1 - p.min()) / N)
     assert (probabilities(v[:1], np.zeros_like(ok[:1]), onehot(sector, 3), x, 0.6) == 0).all()
+
+
+@pytest.mark.parametrize("lam, places", [(0.7, 1), (1.5, 2), (6.0, 7), (6.0, 3), (2.0, 0), (3.0, 2.5), (40.0, 1000),
+                                         (45.0, 48), (120.0, 130), (80.0, 60.5)])
+def test_admitted_mean_is_the_mean_of_poisson_choosers_within_the_places(lam, places):
+    """E[min(N, c)] for N ~ Poisson(λ), against a simulation (and λ when the places never bind)."""
+    from sim.processes.education.allocation import admitted_mean
+
+    draws = np.random.default_rng(7).poisson(lam, 400_000)
+    sim_mean = np.minimum(draws, places).mean()
+    # exact below λ = 30; the normal approximation above is within 0.05 persons
+    tolerance = 0.01 if lam < 30 else 0.05
+    assert admitted_mean(np.array([lam]), np.array([places]))[0] == pytest.approx(sim_mean, abs=tolerance)
+
+
+def test_expected_intake_counts_the_rejected_only_in_what_they_can_still_get():
+    """Two rounds: a full programme's expectation stops at its places; at scale 1 the real-region
+    counterpart is the model's own, below scale 1 it admits more (less chance overflow)."""
+    from sim.processes.education.allocation import ExpectedIntake, admitted_mean
+
+    e = ExpectedIntake(2, 1.0)
+    e.add(np.array([5.0, 1.0]), np.array([2, 10]))
+    e.add(np.array([0.0, 3.0]), np.array([0, 9]))
+    np.testing.assert_allclose(e.model, [admitted_mean(5.0, 2), 1.0 + admitted_mean(3.0, 9)])
+    np.testing.assert_allclose(e.real, e.model)
+    assert e.model[0] < 2
+    small = ExpectedIntake(2, 0.25)
+    small.add(np.array([5.0, 1.0]), np.array([2, 10]))
+    assert (small.real >= small.model).all() and small.real[0] > small.model[0]

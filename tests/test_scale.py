@@ -22,11 +22,12 @@ def test_closures_do_not_depend_on_scale(small_cfg):
     """Zuid-Limburg, 20 years, seeds 1-16: the mean number of opleidingen closed at scale 0.25 is
     that of scale 1 within sampling noise or 15 %. (With the rule "intake below θ in each of k
     years" on the drawn intake and places rounded down, it was 30.5 against 24 a run, +27 %; with
-    the judged intake 12-17 %, for which this bound was once loosened to 20 %. Most of that came
-    from the base-year students, rounded to whole persons per programme and age so that 8 % of
-    them were missing at 0.25 (their institutions were poorer and closed sooner; now
-    ``test_base_year_students_do_not_depend_on_scale``), and some from comparing a continuous
-    judged intake with θ itself (``review_cut``): with both mended, 34.25 against 31.75, +7.9 %.)"""
+    the judged intake 12-17 %, for which this bound was once loosened to 20 %. Three causes were
+    found: the base-year students, rounded to whole persons per programme and age so that 8 % of
+    them were missing at 0.25 (``test_base_year_students_do_not_depend_on_scale``); comparing a
+    continuous judged intake with θ itself (``review_cut``); and an expected intake that counted
+    the rejected again in each allocation round (``ExpectedIntake``). With all three mended, 32.1
+    against 31.75, +1.2 %. The Achterhoek is still +17 %: ODD Known simplifications.)"""
     counts = {}
     for scale in (1.0, 0.25):
         counts[scale] = np.array([closed_units(simulate(small_cfg(region="zuid_limburg", scale=scale, years=20,
@@ -65,8 +66,9 @@ def test_the_review_cut_takes_the_decisions_of_whole_persons(threshold, k):
 
 
 def test_judged_intake_is_the_intake_at_scale_one_and_shrunk_below(small_cfg):
-    """J = (E + √s (X − E)) / s: the drawn intake itself at scale 1; at scale s the deviation from
-    the expectation is shrunk by √s, so that its variance in real persons is that of scale 1."""
+    """J = (E₁ + √s (X − E)) / s: the drawn intake itself at scale 1; at scale s the deviation from
+    the expectation E is shrunk by √s, so that its variance in real persons is that of scale 1, and
+    it is centred on E₁, what the real region would expect in the same state."""
     for scale in (1.0, 0.25):
         model = simulate(small_cfg(region="achterhoek", scale=scale, years=4))
         edu, p = model.education, model.education.programmes
@@ -75,11 +77,15 @@ def test_judged_intake_is_the_intake_at_scale_one_and_shrunk_below(small_cfg):
         n_units = p.unit.max() + 1
         x = np.stack([np.bincount(p.unit, weights=edu.intake[t], minlength=n_units) for t in years]) / scale
         e = np.stack([np.bincount(p.unit, weights=edu.expected_intake[t], minlength=n_units) for t in years]) / scale
+        e1 = np.stack([np.bincount(p.unit, weights=edu.expected_intake_real[t], minlength=n_units)
+                       for t in years]) / scale
         if scale == 1.0:
-            assert np.allclose(j, x)
+            assert np.allclose(j, x) and np.allclose(e1, e)
         else:
             assert not np.allclose(j, x)
-            assert np.allclose(j, np.maximum(e + np.sqrt(scale) * (x - e), 0))
+            assert np.allclose(j, np.maximum(e1 + np.sqrt(scale) * (x - e), 0))
+            # fewer choosers are turned away by chance in a whole-person region: E₁ ≥ E
+            assert (e1 >= e - 1e-9).all() and e1.sum() > e.sum()
         # the expectation is an expectation of the intake: totals agree within a few per cent
         assert abs(e.sum() / x.sum() - 1) < 0.05
 

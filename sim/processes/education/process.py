@@ -10,7 +10,7 @@ from sim.codes import N_SECTORS, SECTORS, Route, Status
 from sim.config import ConfigError
 from sim.geography import travel_matrix
 from sim.processes.education import choice, finance, placement, progression, provision
-from sim.processes.education.allocation import allocate, available
+from sim.processes.education.allocation import ExpectedIntake, allocate, available
 from sim.processes.education.inflow import RingInflow, aptitude_shares
 from sim.processes.education.programmes import build_programmes, set_outside_targets
 from sim.processes.education.teachers import TeacherPool
@@ -68,8 +68,8 @@ class Education:
         self.intake = r.declare("education", "intake", sp, "persons", doc="new students in September")
         self.expected_intake = r.declare(
             "education", "expected_intake", sp, "persons", dtype=float,
-            doc="the intake's expectation given each round's choosers: doorstroom, school leavers and adults, "
-                "at most the places (the April review judges the intake shrunk towards it)")
+            doc="the intake's expectation given each round's choosers (doorstroom, school leavers, ring, adults), "
+                "each admitted within the places left (the April review judges the intake's deviation from it)")
         self.enrolled = r.declare("education", "enrolled", sp, "persons", doc="students right after the intake")
         self.graduates = r.declare("education", "graduates", sp, "persons", doc="graduates in the July ending it")
         self.dropouts = r.declare("education", "dropouts", sp, "persons", doc="dropouts in the July ending it")
@@ -113,6 +113,8 @@ class Education:
         n_years = model.n_years + 1
         self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
         self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates
+        # the intake's expectation for the real region in the same state (ExpectedIntake.real)
+        self.expected_intake_real = np.zeros((n_years, p.n))
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
@@ -183,10 +185,11 @@ class Education:
         ok = choice.choice_set(tt, available, self.model.cfg.model.travel.choice_set_minutes)
         return group.ravel(), keys, v, ok
 
-    def choose(self, persons: np.ndarray, available: np.ndarray, expected: np.ndarray | None = None) -> np.ndarray:
+    def choose(self, persons: np.ndarray, available: np.ndarray, expected: ExpectedIntake | None = None,
+               left: np.ndarray | None = None) -> np.ndarray:
         """Nested-logit programme choice of ``persons`` (mbo entrants) among ``available``
         programmes within their choice sets (−1: none); the expected number of choosers of each
-        programme is added to ``expected``, if given.
+        programme, admitted within the places ``left``, is added to ``expected``, if given.
 
         Utilities depend on a person only through home and aptitude, so the probabilities are
         computed once per (home, aptitude) group and each person draws from the group's row."""
@@ -195,7 +198,7 @@ class Education:
         group, keys, v, ok = self.leaver_groups(persons, available)
         prob = choice.probabilities(v, ok, self.sector_onehot, self.sector_utility(), self.cfg.choice.nest_scale)
         if expected is not None:
-            expected += np.bincount(group, minlength=keys.size) @ prob
+            expected.add(np.bincount(group, minlength=keys.size) @ prob, left)
         return choice.sample(self.rng_choice, prob, group)
 
     def decide_participation(self, leavers: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -287,9 +290,12 @@ class Education:
         pop.study_year[other] = 0
         pop.months_in_state[other] = 0
         cand = leavers[to_mbo]
-        expected = self.expected_continuing[y].copy()  # and the choices of each round, below
+        # the intake's expectation: doorstroom (admitted first, within the places), then the
+        # choices of each round, the ring and the adults, each within the places left
+        expected = ExpectedIntake(p.n, model.cfg.scale)
+        expected.add(self.expected_continuing[y], self.places())
         prog = allocate(self.rng_choice, cand.size, places, bbl_places, p.route, p.sector,
-                        lambda pending, available: self.choose(cand[pending], available, expected))
+                        lambda pending, available, left: self.choose(cand[pending], available, expected, left))
         placed = prog >= 0
         if placed.any():
             self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
@@ -306,14 +312,15 @@ class Education:
         left = np.maximum(self.places() - taken, 0)
         shares = aptitude_shares(pop.aptitude[leavers])
         ring_open = available(left, bbl_places, p.route, p.sector)
-        expected += self.ring.expected_entrants(ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age),
-                                                shares, cfg.inflow_constant)
+        expected.add(self.ring.expected_entrants(ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age),
+                                                 shares, cfg.inflow_constant), left)
         ring = self.ring.september(y, model.year, left, ring_open, shares)
         taken += ring
         adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected, jobs)
         model.labour.head, model.labour.head_stale = jobs, False  # the count after the intake
         self.intake[y] = np.bincount(prog[placed], minlength=p.n) + ring + adults + self.continuing[y]
-        self.expected_intake[y] = np.minimum(expected, self.places())
+        self.expected_intake[y] = np.minimum(expected.model, self.places())
+        self.expected_intake_real[y] = np.minimum(expected.real, self.places())
         self.open_at_intake[y] = p.open
         self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
@@ -374,7 +381,8 @@ class Education:
         total = w.sum(1, keepdims=True)
         return group.ravel(), keys, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
-    def _adult_bbl_entry(self, places: np.ndarray, expected: np.ndarray, jobs: np.ndarray | None = None) -> np.ndarray:
+    def _adult_bbl_entry(self, places: np.ndarray, expected: ExpectedIntake, jobs: np.ndarray | None = None
+                         ) -> np.ndarray:
         """Employed adults start a BBL programme in their own sector (the job is the BBL place),
         at a level above their qualification, within the programmes' remaining ``places``. Among
         the fitting programmes within reach they choose in proportion to base-year intake × a
@@ -387,9 +395,9 @@ class Education:
         cand, rate = self.adult_bbl_candidates(jobs)
         start = cand[self.rng_choice.random(cand.size) < rate]
 
-        def choose(pending: np.ndarray, available: np.ndarray) -> np.ndarray:
+        def choose(pending: np.ndarray, available: np.ndarray, left: np.ndarray) -> np.ndarray:
             group, _, prob = self.adult_bbl_groups(start[pending], available)
-            expected[:] += np.bincount(group, minlength=prob.shape[0]) @ prob
+            expected.add(np.bincount(group, minlength=prob.shape[0]) @ prob, left)
             return choice.sample(self.rng_choice, prob, group)
 
         no_limit = np.full(N_SECTORS, np.iinfo(np.int64).max // 2)  # their job is their BBL place

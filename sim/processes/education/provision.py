@@ -154,7 +154,8 @@ def judged_intake(edu: Education, years: range) -> np.ndarray:
     n_units = progs.unit.max() + 1
     x = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units) for t in years])
     e = np.stack([np.bincount(progs.unit, weights=edu.expected_intake[t], minlength=n_units) for t in years])
-    return np.maximum(e + np.sqrt(s) * (x - e), 0.0) / s
+    real = np.stack([np.bincount(progs.unit, weights=edu.expected_intake_real[t], minlength=n_units) for t in years])
+    return np.maximum(real + np.sqrt(s) * (x - e), 0.0) / s
 
 
 def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
