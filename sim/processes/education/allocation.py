@@ -16,27 +16,22 @@ Chooser = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
 def admitted_mean(lam: np.ndarray, places: np.ndarray) -> np.ndarray:
     """E[min(N, c)] for N ~ Poisson(λ) choosers and c places (c ≥ 0, not necessarily whole).
 
-    Exact for λ < 30 (the probabilities by recursion, P(N = j) = P(N = j − 1)·λ/j, summed up to
-    j = 100); above, by the normal approximation with continuity correction, whose error there is
-    below 0.05 persons. In numpy only: a run does not load scipy (tests/test_imports.py)."""
+    Exact for λ < 30 (the Poisson probabilities summed below c); above, by the normal approximation
+    with continuity correction, whose error there is below 0.05 persons; λ itself where the places
+    are far above the choosers. In numpy only: a run does not load scipy (tests/test_imports.py)."""
     lam, c = np.broadcast_arrays(np.asarray(lam, dtype=float), np.maximum(np.asarray(places, dtype=float), 0.0))
     shape = lam.shape
     lam, c = lam.ravel(), c.ravel()
-    out = np.minimum(lam, c)  # where nothing is in doubt (λ = 0 or c = 0); the rest below
-    small = (lam > 0) & (c > 0) & (lam < _EXACT_BELOW)
+    # where nothing is in doubt: λ = 0, c = 0, or places far above the choosers (P(N ≥ c) < 1e-12)
+    out = np.where(c >= lam + 10 * np.sqrt(lam) + 10, lam, np.minimum(lam, c))
+    small = (lam > 0) & (c > 0) & (lam < _EXACT_BELOW) & (c < lam + 10 * np.sqrt(lam) + 10)
     if small.any():
         ls, cs = lam[small], c[small]
-        p = np.exp(-ls)
-        below = np.zeros_like(ls)  # E[N; N < c] and P(N < c), j = 0, 1, … below c (and 100)
-        prob_below = np.zeros_like(ls)
-        for j in range(int(min(_EXACT_TERMS, np.ceil(cs.max())))):  # only j < c adds
-            if j > 0:
-                p = p * ls / j
-            under = j < cs
-            below += np.where(under, j * p, 0.0)
-            prob_below += np.where(under, p, 0.0)
-        out[small] = below + cs * (1.0 - prob_below)
-    large = (lam >= _EXACT_BELOW) & (c > 0)
+        j = np.arange(int(np.ceil(cs.max())))  # only j < c adds (c < 30 + 10·√30 + 10 < 100)
+        p = np.exp(-ls[:, None] + j[None, :] * np.log(ls)[:, None] - _LOG_FACTORIAL[j][None, :])
+        p = np.where(j[None, :] < cs[:, None], p, 0.0)
+        out[small] = p @ j + cs * (1.0 - p.sum(1))  # E[N; N < c] + c·P(N ≥ c)
+    large = (lam >= _EXACT_BELOW) & (c > 0) & (c < lam + 10 * np.sqrt(lam) + 10)
     if large.any():
         ll, cl = lam[large], c[large]
         sd = np.sqrt(ll)
@@ -49,7 +44,7 @@ def admitted_mean(lam: np.ndarray, places: np.ndarray) -> np.ndarray:
 
 
 _EXACT_BELOW = 30.0
-_EXACT_TERMS = 100  # P(N ≥ 100) < 1e-20 for λ < 30
+_LOG_FACTORIAL = np.concatenate([[0.0], np.cumsum(np.log(np.arange(1, 100)))])  # log j!, j < 100
 
 
 def _normal_pdf(z: np.ndarray) -> np.ndarray:
