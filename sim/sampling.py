@@ -81,6 +81,7 @@ def systematic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     or the ceiling of its value, with expectation equal to it, and the total the floor or the
     ceiling of the total (cumulative rounding from one uniform offset: systematic sampling).
     Rounding each cell, or each column, to the nearest whole number would drop every cell below
-    one half: the small ones vanish at a reduced ``scale``."""
+    one half: the small ones vanish at a reduced ``scale``. (:func:`sim.cohorts.cumulative_round`
+    is the deterministic rule, for tables whose every cell is large.)"""
     cum = np.floor(np.cumsum(x.ravel()) + rng.random())
     return np.diff(cum, prepend=0).reshape(x.shape).astype(np.int64)

@@ -23,15 +23,17 @@ def admitted_mean(lam: np.ndarray, places: np.ndarray) -> np.ndarray:
     shape = lam.shape
     lam, c = lam.ravel(), c.ravel()
     # where nothing is in doubt: λ = 0, c = 0, or places far above the choosers (P(N ≥ c) < 1e-12)
-    out = np.where(c >= lam + 10 * np.sqrt(lam) + 10, lam, np.minimum(lam, c))
-    small = (lam > 0) & (c > 0) & (lam < _EXACT_BELOW) & (c < lam + 10 * np.sqrt(lam) + 10)
+    far = c >= lam + 10 * np.sqrt(lam) + 10
+    out = np.where(far, lam, np.minimum(lam, c))
+    doubt = (lam > 0) & (c > 0) & ~far
+    small = doubt & (lam < _EXACT_BELOW)
     if small.any():
         ls, cs = lam[small], c[small]
         j = np.arange(int(np.ceil(cs.max())))  # only j < c adds (c < 30 + 10·√30 + 10 < 100)
         p = np.exp(-ls[:, None] + j[None, :] * np.log(ls)[:, None] - _LOG_FACTORIAL[j][None, :])
         p = np.where(j[None, :] < cs[:, None], p, 0.0)
         out[small] = p @ j + cs * (1.0 - p.sum(1))  # E[N; N < c] + c·P(N ≥ c)
-    large = (lam >= _EXACT_BELOW) & (c > 0) & (c < lam + 10 * np.sqrt(lam) + 10)
+    large = doubt & (lam >= _EXACT_BELOW)
     if large.any():
         ll, cl = lam[large], c[large]
         sd = np.sqrt(ll)

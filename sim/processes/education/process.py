@@ -281,7 +281,8 @@ class Education:
         y = model.year_index
         # ages are on 1 January: those who turn vo_leave_age this calendar year leave now
         leavers = np.flatnonzero((pop.status == Status.SCHOOL) & (pop.age >= cfg.vo_leave_age - 1))
-        places = np.maximum(self.places() - self.continuing[y], 0)
+        capacity = self.places()  # this school year's places (fixed during the intake)
+        places = np.maximum(capacity - self.continuing[y], 0)
         jobs = model.labour.jobs_now()
         bbl_places = model.labour.bbl_places(jobs)
         to_mbo, split = self.decide_participation(leavers, available(places, bbl_places, p.route, p.sector))
@@ -293,7 +294,7 @@ class Education:
         # the intake's expectation: doorstroom (admitted first, within the places), then the
         # choices of each round, the ring and the adults, each within the places left
         expected = ExpectedIntake(p.n, model.cfg.scale)
-        expected.add(self.expected_continuing[y], self.places())
+        expected.add(self.expected_continuing[y], capacity)
         prog = allocate(self.rng_choice, cand.size, places, bbl_places, p.route, p.sector,
                         lambda pending, available, left: self.choose(cand[pending], available, expected, left))
         placed = prog >= 0
@@ -309,18 +310,18 @@ class Education:
         pop.months_in_state[no_place] = 0
         taken = np.bincount(prog[placed], minlength=p.n) + self.continuing[y]
         # students from the ring around the region, within the places left
-        left = np.maximum(self.places() - taken, 0)
+        left = np.maximum(capacity - taken, 0)
         shares = aptitude_shares(pop.aptitude[leavers])
         ring_open = available(left, bbl_places, p.route, p.sector)
         expected.add(self.ring.expected_entrants(ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age),
                                                  shares, cfg.inflow_constant), left)
         ring = self.ring.september(y, model.year, left, ring_open, shares)
         taken += ring
-        adults = self._adult_bbl_entry(np.maximum(self.places() - taken, 0), expected, jobs)
+        adults = self._adult_bbl_entry(np.maximum(capacity - taken, 0), expected, jobs)
         model.labour.head, model.labour.head_stale = jobs, False  # the count after the intake
         self.intake[y] = np.bincount(prog[placed], minlength=p.n) + ring + adults + self.continuing[y]
-        self.expected_intake[y] = np.minimum(expected.model, self.places())
-        self.expected_intake_real[y] = np.minimum(expected.real, self.places())
+        self.expected_intake[y] = np.minimum(expected.model, capacity)
+        self.expected_intake_real[y] = np.minimum(expected.real, capacity)
         self.open_at_intake[y] = p.open
         self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
