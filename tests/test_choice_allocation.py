@@ -7,7 +7,7 @@ import pytest
 
 from sim.codes import Route
 from sim.config import ChoiceConfig
-from sim.processes.education.allocation import allocate
+from sim.processes.education.allocation import Admissions, allocate, available
 from sim.processes.education.choice import choice_set, choose, programme_utility, prospects
 
 N = 40_000
@@ -87,11 +87,11 @@ def test_allocation_within_places_and_bbl_places():
     places = np.array([30, 100, 1000])
     bbl_places = np.array([20, 0])
 
-    def everyone_wants_the_first_available(pending, available, left):
+    def everyone_wants_the_first_available(pending, available):
         first = np.argmax(available) if available.any() else -1
-        return np.full(pending.size, first)
+        return np.full(pending.size, first), np.zeros(3)
 
-    result = allocate(rng, 500, places, bbl_places, route, sector, everyone_wants_the_first_available)
+    result = allocate(rng, 500, Admissions(places, 1.0), bbl_places, route, sector, everyone_wants_the_first_available)
     counts = np.bincount(result[result >= 0], minlength=3)
     assert counts[0] == 30  # BOL places bind
     assert counts[1] == 20  # BBL places of the sector bind before the programme's places
@@ -103,11 +103,11 @@ def test_allocation_stops_when_nothing_is_available():
     rng = np.random.default_rng(5)
     calls = []
 
-    def chooser(pending, available, left):
+    def chooser(pending, available):
         calls.append(available.copy())
-        return np.where(available.any(), np.argmax(available), -1) * np.ones(pending.size, dtype=np.int64)
+        return np.where(available.any(), np.argmax(available), -1) * np.ones(pending.size, dtype=np.int64), np.zeros(2)
 
-    result = allocate(rng, 10, np.array([3, 0]), np.zeros(1, dtype=np.int64),
+    result = allocate(rng, 10, Admissions(np.array([3, 0]), 1.0), np.zeros(1, dtype=np.int64),
                       np.array([Route.BOL, Route.BOL]), np.array([0, 0]), chooser)
     assert (result == 0).sum() == 3 and (result == -1).sum() == 7
     assert len(calls) == 2 and not calls[-1].any()  # second round: nothing left, everyone stops
@@ -145,17 +145,82 @@ def test_admitted_mean_is_the_mean_of_poisson_choosers_within_the_places(lam, pl
     assert admitted_mean(np.array([lam]), np.array([places]))[0] == pytest.approx(sim_mean, abs=tolerance)
 
 
-def test_expected_intake_counts_the_rejected_only_in_what_they_can_still_get():
-    """Two rounds: a full programme's expectation stops at its places; at scale 1 the real-region
-    counterpart is the model's own, below scale 1 it admits more (less chance overflow)."""
-    from sim.processes.education.allocation import ExpectedIntake, admitted_mean
+def test_admissions_count_the_rejected_only_in_what_they_can_still_get():
+    """Two rounds at scale 1: a full programme's expectation stops at its places, and the places
+    left fall by the admitted."""
+    from sim.processes.education.allocation import admitted_mean
 
-    e = ExpectedIntake(2, 1.0)
-    e.add(np.array([5.0, 1.0]), np.array([2, 10]))
-    e.add(np.array([0.0, 3.0]), np.array([0, 9]))
-    np.testing.assert_allclose(e.model, [admitted_mean(5.0, 2), 1.0 + admitted_mean(3.0, 9)])
-    np.testing.assert_allclose(e.real, e.model)
-    assert e.model[0] < 2
-    small = ExpectedIntake(2, 0.25)
-    small.add(np.array([5.0, 1.0]), np.array([2, 10]))
-    assert (small.real >= small.model).all() and small.real[0] > small.model[0]
+    a = Admissions(np.array([2, 10]), 1.0)
+    np.testing.assert_array_equal(a.admit(np.array([5.0, 1.0])), [2, 10])
+    a.admitted(np.array([2, 1]))
+    np.testing.assert_array_equal(a.left, [0, 9])
+    np.testing.assert_array_equal(a.admit(np.array([0.0, 3.0])), [0, 9])
+    np.testing.assert_allclose(a.total, [admitted_mean(5.0, 2), admitted_mean(1.0, 10) + admitted_mean(3.0, 9)])
+    assert a.total[0] < 2
+
+
+@pytest.mark.parametrize("lam_real, left", [(13.0, 1), (0.3, 1), (2.0, 2), (8.0, 10), (25.0, 12), (0.0, 3),
+                                            (60.0, 200), (4.0, 0.6)])
+@pytest.mark.parametrize("scale", [0.25, 0.1])
+def test_matched_places_admit_what_the_real_region_would(lam_real, left, scale):
+    """At a reduced scale the model's choosers come in lumps of 1/s persons. Its places for the
+    round, K = k or k + 1, admit min(N, K) of N ~ Poisson(s·λ) with the real region's expectation
+    s·E[min(N', left)], N' ~ Poisson(λ): checked by simulation. Scaling the places instead (K =
+    ⌈s·left⌉, the old rule) admits 4 times a tiny programme's one place when many choose it (13
+    choosers, 1 place: 0.25 model persons = 1 real against ⌈0.25⌉ = 1 model person = 4 real), and
+    rounding them at random starves one with few choosers."""
+    from sim.processes.education.allocation import admitted_mean, matched_places
+
+    rng = np.random.default_rng(11)
+    lam = np.full(20_000, scale * lam_real)
+    places, expected = matched_places(rng, lam, np.full(lam.size, float(left)), scale)
+    n = rng.poisson(lam)
+    real = scale * admitted_mean(lam_real, left)
+    assert expected[0] == pytest.approx(real)
+    admitted = np.minimum(n, places).mean()
+    assert admitted == pytest.approx(real, abs=4 * np.sqrt(real / lam.size) + 1e-3)
+    if lam_real == 13.0:  # the old rule: a whole model place
+        assert np.minimum(n, np.ceil(scale * left)).mean() > 3 * real
+
+
+def test_matched_places_are_the_places_at_scale_one_without_a_draw():
+    from sim.processes.education.allocation import admitted_mean, matched_places
+
+    rng = np.random.default_rng(12)
+    state = rng.bit_generator.state
+    places, expected = matched_places(rng, np.array([0.0, 3.0, 50.0]), np.array([4.0, 2.0, 30.0]), 1.0)
+    np.testing.assert_array_equal(places, [4, 2, 30])
+    np.testing.assert_allclose(expected, admitted_mean(np.array([0.0, 3.0, 50.0]), np.array([4, 2, 30])))
+    assert rng.bit_generator.state == state  # no draw at scale 1: the draws of whole-person runs stay
+    doubled, _ = matched_places(rng, np.array([6.0]), np.array([2.0]), 2.0)  # a synthetic region of 2 copies
+    assert doubled[0] == 4
+
+
+def test_admissions_judge_what_a_round_used_of_the_places():
+    """The places left fall by the admitted as judged, T + √s (A − T): at a reduced scale a round
+    that admits a lump of 1/s persons into a programme with a few places does not empty it more
+    than a real round would on average, and one that admits none still uses its expectation."""
+    a = Admissions(np.array([10.0, 10.0]), 0.25, np.random.default_rng(13))
+    a.admit(np.array([1.0, 1.0]))  # 4 real choosers each
+    t = a.total.copy()
+    a.admitted(np.array([2, 0]))
+    judged = t + 0.5 * (np.array([2, 0]) - t)
+    np.testing.assert_allclose(a.left, 10 - judged / 0.25)
+    assert a.left[0] < 10 - 4 and a.left[1] < 10  # a lump of 2 model persons used more than 4 real places
+    # and a programme with less than half a place left is full
+    assert list(available(np.array([0.4, 0.5]), np.zeros(1), np.array([Route.BOL, Route.BOL]), np.zeros(2, int))) \
+        == [False, True]
+
+
+def test_the_first_round_expectation_is_before_the_participation_draw():
+    from sim.processes.education.allocation import first_round
+
+    seen = []
+
+    def chooser(pending, available):
+        seen.append(pending.size)
+        return np.zeros(pending.size, dtype=np.int64), np.full(1, float(pending.size))
+
+    wrapped = first_round(chooser, np.array([7.5]))
+    assert wrapped(np.arange(3), np.ones(1, bool))[1][0] == 7.5  # the expectation before the draw
+    assert wrapped(np.arange(2), np.ones(1, bool))[1][0] == 2.0  # later rounds: the chooser's own

@@ -10,7 +10,8 @@ import numpy as np
 from sim.codes import Route
 from sim.sampling import first_within_capacity
 
-Chooser = Callable[[np.ndarray, np.ndarray, np.ndarray], np.ndarray]
+# choose(persons pending, programmes available) -> (choice per person, expected choosers per programme)
+Chooser = Callable[[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]
 
 
 def admitted_mean(lam: np.ndarray, places: np.ndarray) -> np.ndarray:
@@ -62,63 +63,148 @@ def _normal_cdf(z: np.ndarray) -> np.ndarray:
     return 0.5 * (1.0 + np.where(z >= 0, erf, -erf))
 
 
-class ExpectedIntake:
-    """The intake's expectation, added up over the allocation's rounds and sources: each round's
-    expected choosers λ of a programme are admitted within the places left, E[min(N, left)] for
-    N ~ Poisson(λ) (``model``, model scale), and the same for the real region, s·E[min(N', left/s)]
-    with N' ~ Poisson(λ/s) (``real``, in model units): what a whole-person region would expect in
-    that state. Rejected choosers who choose again count again only in what they can still get."""
+def matched_places(rng: np.random.Generator, lam: np.ndarray, left: np.ndarray, scale: float
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """The model's places for one round of admissions, and the round's expected admissions.
 
-    def __init__(self, n: int, scale: float) -> None:
+    ``lam``: the round's expected choosers per programme (model scale), ``left``: the places the
+    programmes have left (real persons). The real region admits E[min(N', left)] of its
+    N' ~ Poisson(λ/s) choosers; the model, whose choosers come in lumps of 1/s real persons,
+    admits min(N, K) of its N ~ Poisson(λ). K is k or k + 1 (at random, one draw per programme
+    in doubt) such that E[min(N, K)] = s·E[min(N', left)]: the model admits in expectation what
+    the real region would. (Where choosers are few against the places, K may exceed s·left: the
+    model's lumpier choosers need room to be admitted as often. A numerus fixus, which must not
+    be exceeded, is kept by :class:`Admissions`.) Scaling the places (K ≈ s·left, rounded up so that no programme
+    loses its last place) gave a small programme with many choosers 1/s real places instead of
+    one, and rounding them at random starved one with few choosers (ODD §7.15). At scale ≥ 1
+    (whole persons, or a synthetic region of copies) K = s·left and no draw is made. Returns K
+    (whole model places) and the expected admissions (model scale)."""
+    lam = np.asarray(lam, dtype=float)
+    left = np.maximum(np.asarray(left, dtype=float), 0.0)
+    if scale >= 1:
+        k = np.floor(scale * left + 1e-9).astype(np.int64)
+        return k, admitted_mean(lam, k)
+    target = scale * admitted_mean(lam / scale, left)
+    places = np.floor(scale * left).astype(np.int64)
+    act = np.flatnonzero((lam > 0) & (left > 0))
+    if act.size == 0:
+        return places, target
+    la, ta = lam[act], target[act]
+    top = np.ceil(la + 10 * np.sqrt(la) + 10).astype(np.int64)  # the choosers never reach it (P < 1e-12)
+    # bisection for the largest k < top with g(k) ≤ target, g(k) = E[min(N, k)] rising with k:
+    # g(k) ≤ k, so k ≥ ⌊target⌋; where the places are plenty, k = top − 1 at once
+    lo, hi = np.minimum(np.floor(ta).astype(np.int64), top - 1), top.copy()
+    plenty = admitted_mean(la, top - 1) <= ta
+    lo[plenty] = top[plenty] - 1
+    while True:
+        open_ = np.flatnonzero(hi - lo > 1)
+        if open_.size == 0:
+            break
+        mid = (lo[open_] + hi[open_]) // 2
+        below = admitted_mean(la[open_], mid) <= ta[open_]
+        lo[open_[below]], hi[open_[~below]] = mid[below], mid[~below]
+    k = lo
+    g, g1 = admitted_mean(la, k), admitted_mean(la, k + 1)
+    p = np.clip(np.divide(ta - g, g1 - g, out=np.zeros(act.size), where=g1 > g), 0.0, 1.0)
+    places[act] = k + (rng.random(act.size) < p)
+    target[act] = g + p * (g1 - g)  # = the real region's (up to rounding)
+    return places, target
+
+
+class Admissions:
+    """One September's admissions over its sources and rounds (doorstroom, the school leavers'
+    rounds, the ring, the adults): the places each programme has left (real persons) and the
+    intake's expectation (``total``, model scale).
+
+    Each round gets its places from :func:`matched_places` and adds its expected admissions T;
+    the places left then fall by the admitted as the review judges them, T + √s·(A − T) for A
+    admitted (model scale; ÷ s in real persons): at scale 1 by A itself, at a reduced scale with
+    the scatter of a real region's, so that whether a programme is still open to the next
+    round or source does not hang on lumps of 1/s persons (ODD §7.15)."""
+
+    def __init__(self, places: np.ndarray, scale: float, rng: np.random.Generator | None = None,
+                 most: np.ndarray | None = None) -> None:
         self.scale = scale
-        self.model = np.zeros(n)
-        self.real = np.zeros(n)
+        self.rng = rng
+        self.left = np.asarray(places, dtype=float).copy()
+        # what the model may still admit at most (a numerus fixus, model scale), less the admitted
+        self.most = np.full(self.left.size, np.iinfo(np.int64).max // 2) if most is None else most.copy()
+        self.total = np.zeros(self.left.size)
+        self._expected = np.zeros(self.left.size)
 
-    def add(self, lam: np.ndarray, left: np.ndarray) -> None:
-        s = self.scale
-        model = admitted_mean(lam, left)
-        self.model += model
-        self.real += model if s >= 1 else s * admitted_mean(lam / s, np.asarray(left) / s)
+    def admit(self, lam: np.ndarray) -> np.ndarray:
+        """The model's places for a round with ``lam`` expected choosers per programme."""
+        places, self._expected = matched_places(self.rng, lam, self.left, self.scale)
+        self.total += self._expected
+        return np.minimum(places, self.most)
+
+    def earlier(self, expected: np.ndarray, counts: np.ndarray) -> None:
+        """A source admitted before, within the same places (the doorstroom, in July): its
+        expected and its admitted per programme (model scale)."""
+        self.total += expected
+        self._expected = np.asarray(expected, dtype=float)
+        self.admitted(counts)
+
+    def admitted(self, counts: np.ndarray) -> None:
+        """The round's admitted per programme (model scale): the places left fall by them, judged."""
+        s, e = self.scale, self._expected
+        judged = counts if s == 1 else e + np.sqrt(s) * (counts - e)
+        self.left = np.maximum(self.left - judged / s, 0.0)
+        self.most = np.maximum(self.most - counts, 0)
+        self._expected = np.zeros(self.left.size)
 
 
 def available(places: np.ndarray, bbl_places: np.ndarray, programme_route: np.ndarray,
               programme_sector: np.ndarray) -> np.ndarray:
     """Programmes that can take a new student: a place left and, for BBL, a BBL place in the sector."""
-    return (places > 0) & ~((programme_route == Route.BBL) & (bbl_places[programme_sector] <= 0))
+    return (places >= 0.5) & ~((programme_route == Route.BBL) & (bbl_places[programme_sector] <= 0))
 
 
-def allocate(rng: np.random.Generator, n_persons: int, places: np.ndarray, bbl_places: np.ndarray,
-             programme_route: np.ndarray, programme_sector: np.ndarray, choose: Chooser,
-             rounds: int = 6) -> np.ndarray:
+def first_round(choose: Chooser, expected: np.ndarray) -> Chooser:
+    """``choose`` with the first round's expected choosers replaced by ``expected``: those before
+    the draw of who takes part (mbo participation, an adult starting BBL), so that the intake's
+    expectation does not condition on that draw and the judged intake shrinks its scatter too."""
+    first = [expected]
+
+    def wrapped(pending: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        choice, lam = choose(pending, available)
+        return choice, (first.pop() if first else lam)
+
+    return wrapped
+
+
+def allocate(rng: np.random.Generator, n_persons: int, admissions: Admissions, bbl_places: np.ndarray,
+             programme_route: np.ndarray, programme_sector: np.ndarray, choose: Chooser, rounds: int = 6
+             ) -> np.ndarray:
     """Programme per person (−1: no place), in up to ``rounds`` rounds.
 
-    ``places``: new students each programme can still take; ``bbl_places``: BBL places per
-    sector (a BBL student needs one); ``choose(persons, available, left)`` returns each person's
-    choice among the available programmes (−1 if none); ``left``: the places each programme has
-    left at the round's start (for the chooser's expectation, :class:`ExpectedIntake`). In each
-    round the choosers are admitted in random order, first come within each programme's places
-    and, for BBL, within the sector's BBL places; the rejected choose again. Those with nothing
-    available stop.
+    ``admissions``: the places the programmes have left (:class:`Admissions`); ``bbl_places``: BBL
+    places per sector (model scale; a BBL student needs one); ``choose(persons, available)``
+    returns each person's choice among the available programmes (−1 if none) and the expected
+    choosers of each programme. In each round the programmes get their places for the round
+    (:meth:`Admissions.admit`), the choosers are admitted in random order, first come within each
+    programme's places and, for BBL, within the sector's BBL places; the rejected choose again.
+    Those with nothing available stop.
     """
-    n_prog = places.size
+    n_prog = admissions.left.size
     result = np.full(n_persons, -1, dtype=np.int64)
-    remaining_cap = places.astype(np.int64).copy()
     bbl_left = bbl_places.astype(np.int64).copy()
     is_bbl = programme_route == Route.BBL
     pending = np.arange(n_persons)
     for _ in range(rounds):
         if pending.size == 0:
             break
-        avail = available(remaining_cap, bbl_left, programme_route, programme_sector)
-        choice = choose(pending, avail, remaining_cap)
+        avail = available(admissions.left, bbl_left, programme_route, programme_sector)
+        choice, lam = choose(pending, avail)
+        places = admissions.admit(lam)
         got = np.flatnonzero(choice >= 0)
         ch = choice[got]
-        admit = first_within_capacity(rng, ch, remaining_cap)
+        admit = first_within_capacity(rng, ch, places)
         bbl = np.flatnonzero(admit & is_bbl[ch])
         admit[bbl[~first_within_capacity(rng, programme_sector[ch[bbl]], bbl_left)]] = False
         admitted = got[admit]
         result[pending[admitted]] = choice[admitted]
-        remaining_cap -= np.bincount(choice[admitted], minlength=n_prog)
+        admissions.admitted(np.bincount(choice[admitted], minlength=n_prog))
         bbl_left -= np.bincount(programme_sector[choice[admitted]][is_bbl[choice[admitted]]], minlength=bbl_left.size)
         rejected = np.ones(pending.size, dtype=bool)
         rejected[admitted] = False

@@ -32,11 +32,10 @@ def programme_funding(edu: Education, enrolled: np.ndarray) -> np.ndarray:
     return enrolled / edu.model.cfg.scale * edu.cfg.funding_per_student_eur * p.price_factor * route_weight
 
 
-def programme_costs(edu: Education, enrolled: np.ndarray) -> np.ndarray:
-    """Yearly cost of each programme (EUR): its share of its opleiding's fixed cost while open or
-    teaching out, plus a cost per student."""
+def programme_costs(edu: Education, enrolled: np.ndarray, running: np.ndarray) -> np.ndarray:
+    """Yearly cost of each programme (EUR): its share of its opleiding's fixed cost while
+    ``running`` (open or teaching out), plus a cost per student."""
     cfg, p, hooks = edu.cfg, edu.programmes, edu.model.hooks.education
-    running = (p.open | (enrolled > 0)) & p.in_region  # outside sites: the region's students only, no fixed cost
     routes_running = np.bincount(p.unit, weights=running, minlength=p.unit.max() + 1)[p.unit]
     fixed_share = np.divide(running, routes_running, out=np.zeros(p.n), where=routes_running > 0)
     scale = edu.model.cfg.scale
@@ -45,27 +44,44 @@ def programme_costs(edu: Education, enrolled: np.ndarray) -> np.ndarray:
 
 
 def account(edu: Education, y: int) -> None:
-    """The school year's funding, costs and result per institution; the result goes to the reserve."""
-    p, cfg = edu.programmes, edu.cfg
+    """The school year's funding, costs and result per institution; the result goes to the reserve.
+
+    The accounts are kept on the students as judged (:class:`~.provision.JudgedEnrolment`): the
+    drawn ones at scale 1; at a reduced scale the same in expectation, with a real region's
+    scatter, so that neither the April review of a small opleiding nor an institution's reserve
+    (the sum of its yearly results) scatters more because a model person stands for 1/s real ones."""
+    p, cfg, scale = edu.programmes, edu.cfg, edu.model.cfg.scale
     enrolled = edu.enrolled[y]
+    judged = edu.judged.enrolled(enrolled)
     n_inst = len(edu.institution_names)
-    funding = programme_funding(edu, enrolled)
-    edu.programme_cost_eur[y] = programme_costs(edu, enrolled)
+    running = (p.open | (enrolled > 0)) & p.in_region  # outside sites: the region's students only, no fixed cost
+    funding = programme_funding(edu, judged)
+    edu.programme_cost_eur[y] = programme_costs(edu, judged, running)
     edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]
     icfg = edu.model.cfg.model.institutions
-    edu.funding_eur[y] = np.bincount(p.institution, weights=funding, minlength=n_inst)
-    students = np.bincount(p.institution, weights=enrolled / edu.model.cfg.scale, minlength=n_inst)
+    overhead = cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor
+
+    def per_institution(x: np.ndarray) -> np.ndarray:
+        return np.bincount(p.institution, weights=x, minlength=n_inst)
+
+    edu.funding_eur[y] = per_institution(funding)
+    students = per_institution(judged / scale)
     revenue = edu.model.training.institution_revenue_eur[y]
-    cost = (np.bincount(p.institution, weights=edu.programme_cost_eur[y], minlength=n_inst)
-            + cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor)
-    if edu.other_cost_per_student is None:  # the base year: balance each institution's result
-        target = icfg.base_result_share * edu.funding_eur[y]
-        # never below 0: an institution whose programmes do not pay in the base year starts in deficit
-        edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + revenue - cost - target, students,
-                                                          out=np.zeros(n_inst), where=students > 0), 0.0)
+    cost = per_institution(edu.programme_cost_eur[y]) + overhead
+    if edu.other_cost_per_student is None:
+        # the base year: each institution's result on the data's students is base_result_share of
+        # its funding (never below 0: an institution whose programmes do not pay starts in
+        # deficit), and its reserve a share of those costs; on the data, not on the first
+        # September's draw, whose chance would stay in its costs and reserve for good
+        base = p.base_enrolment
+        base_funding = per_institution(programme_funding(edu, base))
+        base_students = per_institution(base / scale)
+        base_cost = per_institution(programme_costs(edu, base, p.open & p.in_region)) + overhead
+        surplus = base_funding * (1 - icfg.base_result_share) + revenue - base_cost
+        edu.other_cost_per_student = np.maximum(np.divide(surplus, base_students, out=np.zeros(n_inst),
+                                                          where=base_students > 0), 0.0)
+        edu.reserve_eur = icfg.reserve_initial_share * (base_cost + edu.other_cost_per_student * base_students)
     edu.cost_eur[y] = cost + edu.other_cost_per_student * students
-    if edu.reserve_eur is None:
-        edu.reserve_eur = icfg.reserve_initial_share * edu.cost_eur[y].copy()
     edu.reserve_eur += edu.funding_eur[y] + revenue - edu.cost_eur[y]
     edu.reserve_at_intake[y] = edu.reserve_eur
 

@@ -54,6 +54,7 @@ def place_base_year_students(edu: Education) -> None:
     # old on 1 January; BBL students bbl_extra_years older)
     surv = p.survival(cfg)  # (P, study years)
     ring = edu.ring.initial_stock(surv)  # the students from the ring around the region (not residents)
+    edu.judged.base_year(edu.ring.stock, ring)  # drawn around that expectation
     resident = 1.0 - np.divide(ring.sum(1), p.base_intake * surv.sum(1), out=np.zeros(p.n),
                                where=p.base_intake > 0)
     by_year = np.zeros((p.n, ages.size, years.max()))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,7 +11,7 @@ from sim.codes import N_SECTORS, SECTORS, Route, Status
 from sim.config import ConfigError
 from sim.geography import travel_matrix
 from sim.processes.education import choice, finance, placement, progression, provision
-from sim.processes.education.allocation import ExpectedIntake, allocate, available
+from sim.processes.education.allocation import Admissions, allocate, available, first_round
 from sim.processes.education.inflow import RingInflow, aptitude_shares
 from sim.processes.education.programmes import build_programmes, set_outside_targets
 from sim.processes.education.teachers import TeacherPool
@@ -61,6 +62,7 @@ class Education:
         self.rng_progress = model.streams["education.progression"]
         # one uniform per school year and programme to round capacities to whole places (places())
         self.place_rounding = model.streams["education.places"].random((model.n_years + 1, p.n))
+        self.rng_admission = model.streams["education.admission"]  # places a round (below scale 1 only)
         # per-school-year measures (model scale), filled in place
         sp, si = ("school_year", "programme"), ("school_year", "institution")
         self.open_at_intake = r.declare("education", "open", sp, "bool", dtype=bool,
@@ -112,15 +114,14 @@ class Education:
         # state
         n_years = model.n_years + 1
         self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
-        self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates
-        # the intake's expectation for the real region in the same state (ExpectedIntake.real)
-        self.expected_intake_real = np.zeros((n_years, p.n))
+        self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates, within the places
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
         self.other_cost_per_student: np.ndarray | None = None  # per institution, set in the base year
         self.teachers = TeacherPool(self)
         self.ring = RingInflow(self)  # students from the municipalities around the region
+        self.judged = provision.JudgedEnrolment(self)  # the students as the review's money test sees them
         self.intakes_recorded = 0  # school years with a simulated intake so far
 
     def fitted(self, key: str) -> np.ndarray:
@@ -146,18 +147,28 @@ class Education:
         return self.programmes.capacity * h.capacity_factor + h.extra_capacity
 
     def places(self) -> np.ndarray:
-        """New students each programme can take this school year: its teaching capacity, at most
-        a numerus fixus, none when closed. The capacity (model scale) is rounded up to whole
-        places, so that no programme loses its last place to rounding at a reduced ``scale``; the
-        share of those places that the teachers can teach and a numerus fixus are rounded at
-        random (up with probability equal to the fraction; one draw per programme and school
-        year), so that they act on small programmes in expectation as on large ones."""
-        p = self.programmes
+        """New students each programme can take this school year, in real persons (whole places
+        of the real region at every ``scale``; each round of the intake gives the model its share,
+        :func:`~sim.processes.education.allocation.matched_places`): its teaching capacity
+        rounded up to whole places, at most a numerus fixus, none when closed. The share of those
+        places that the teachers can teach and a numerus fixus are rounded at random (up with
+        probability equal to the fraction; one draw per programme and school year), so that they
+        act on small programmes in expectation as on large ones."""
+        p, scale = self.programmes, self.model.cfg.scale
         ratio = np.where(p.in_region, self.teachers.ratio[p.sector], 1.0)  # outside sites have their own teachers
-        taught = np.ceil(self.intake_cap) * ratio
-        cap = np.minimum(taught, self.model.hooks.education.fixus_cap)
+        taught = np.ceil(self.intake_cap / scale) * ratio
+        cap = np.minimum(taught, self.model.hooks.education.fixus_cap / scale)
         cap = np.floor(cap + self.place_rounding[self.model.year_index])
         return np.where(self.programmes.open, cap, 0).astype(np.int64)
+
+    def most_admitted(self, places: np.ndarray) -> np.ndarray:
+        """New students each programme may take at most (model scale): under a numerus fixus its
+        ``places`` (real) rounded up to whole model persons, a cap even where the intake's places
+        for a round (:func:`~sim.processes.education.allocation.matched_places`) would allow more;
+        otherwise no limit."""
+        capped = np.isfinite(self.model.hooks.education.fixus_cap)
+        return np.where(capped, np.ceil(self.model.cfg.scale * places - 1e-9), np.iinfo(np.int64).max // 2
+                        ).astype(np.int64)
 
     def sector_utility(self) -> np.ndarray:
         """The sector nest's own terms: constant, image, employership, job prospects."""
@@ -185,35 +196,35 @@ class Education:
         ok = choice.choice_set(tt, available, self.model.cfg.model.travel.choice_set_minutes)
         return group.ravel(), keys, v, ok
 
-    def choose(self, persons: np.ndarray, available: np.ndarray, expected: ExpectedIntake | None = None,
-               left: np.ndarray | None = None) -> np.ndarray:
+    def choose(self, persons: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Nested-logit programme choice of ``persons`` (mbo entrants) among ``available``
-        programmes within their choice sets (−1: none); the expected number of choosers of each
-        programme, admitted within the places ``left``, is added to ``expected``, if given.
+        programmes within their choice sets (−1: none), and the expected number of choosers of
+        each programme.
 
         Utilities depend on a person only through home and aptitude, so the probabilities are
         computed once per (home, aptitude) group and each person draws from the group's row."""
         if persons.size == 0:
-            return np.empty(0, dtype=np.int64)
+            return np.empty(0, dtype=np.int64), np.zeros(self.programmes.n)
         group, keys, v, ok = self.leaver_groups(persons, available)
         prob = choice.probabilities(v, ok, self.sector_onehot, self.sector_utility(), self.cfg.choice.nest_scale)
-        if expected is not None:
-            expected.add(np.bincount(group, minlength=keys.size) @ prob, left)
-        return choice.sample(self.rng_choice, prob, group)
+        return choice.sample(self.rng_choice, prob, group), np.bincount(group, minlength=keys.size) @ prob
 
-    def decide_participation(self, leavers: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def decide_participation(self, leavers: np.ndarray, available: np.ndarray
+                             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Which school leavers choose mbo (the top level of the nested logit, :func:`choice.participation`),
         computed once per (home, aptitude) group with the programmes ``available`` at the start of
-        the intake. Returns a boolean per leaver, and per leaver the expected sector split
+        the intake. Returns a boolean per leaver; per leaver the expected sector split
         P(sector | mbo) (leavers × sectors; for a leaver with an empty choice set the split over all
         available programmes, or over the base-year intake if none is available), which the
-        ``choice_outcomes`` table uses for those who do not enrol."""
+        ``choice_outcomes`` table uses for those who do not enrol; and the expected first choices
+        per programme before the draw, Σ P(mbo)·P(programme | mbo) over the leavers."""
         ch = self.cfg.choice
         group, _, v, ok = self.leaver_groups(leavers, available)
         su = self.sector_utility()
         prob, iv = choice.nested(v, ok, self.sector_onehot, su, ch.nest_scale)
         p_mbo = choice.participation_from_iv(iv, self.cfg.participation_constant, ch.participation_scale)
         to_mbo = self.rng_choice.random(leavers.size) < p_mbo[group]
+        first_choices = (np.bincount(group, minlength=p_mbo.size) * p_mbo) @ prob
         split = prob @ self.sector_onehot
         empty = ~ok.any(1)
         if empty.any():
@@ -224,7 +235,7 @@ class Education:
         if none.any():
             base = np.bincount(self.programmes.sector, weights=self.programmes.base_intake, minlength=N_SECTORS)
             split[none] = base / max(base.sum(), 1e-300)
-        return to_mbo, split[group]
+        return to_mbo, split[group], first_choices
 
     def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
         pop, p = self.model.pop, self.programmes
@@ -246,8 +257,12 @@ class Education:
         students = np.flatnonzero(((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
                                   & (pop.programme == source))
         reach = self.travel_hp[pop.municipality[students], target] <= self.model.cfg.model.travel.max_travel_minutes
+        before = self.judged.cohorts() if self.judged.active else None
         pop.programme[students[reach]] = target
-        return int(reach.sum()) + self.ring.move(source, target)
+        moved = int(reach.sum()) + self.ring.move(source, target)
+        if before is not None:
+            self.judged.move(source, target, before, self.judged.cohorts())
+        return moved
 
     def initialise_students(self) -> None:
         placement.place_base_year_students(self)
@@ -281,22 +296,23 @@ class Education:
         y = model.year_index
         # ages are on 1 January: those who turn vo_leave_age this calendar year leave now
         leavers = np.flatnonzero((pop.status == Status.SCHOOL) & (pop.age >= cfg.vo_leave_age - 1))
-        capacity = self.places()  # this school year's places (fixed during the intake)
-        places = np.maximum(capacity - self.continuing[y], 0)
+        scale = model.cfg.scale
+        capacity = self.places()  # this school year's places, real persons (fixed during the intake)
+        # the intake's places and expectation: doorstroom (admitted first, in July, within the
+        # places), then each round of the school leavers, the ring and the adults
+        admissions = Admissions(capacity, scale, self.rng_admission, self.most_admitted(capacity))
+        admissions.earlier(self.expected_continuing[y], self.continuing[y])
         jobs = model.labour.jobs_now()
         bbl_places = model.labour.bbl_places(jobs)
-        to_mbo, split = self.decide_participation(leavers, available(places, bbl_places, p.route, p.sector))
+        to_mbo, split, first_choices = self.decide_participation(
+            leavers, available(admissions.left, bbl_places, p.route, p.sector))
         other = leavers[~to_mbo]
         pop.status[other] = Status.OTHER_EDUCATION
         pop.study_year[other] = 0
         pop.months_in_state[other] = 0
         cand = leavers[to_mbo]
-        # the intake's expectation: doorstroom (admitted first, within the places), then the
-        # choices of each round, the ring and the adults, each within the places left
-        expected = ExpectedIntake(p.n, model.cfg.scale)
-        expected.add(self.expected_continuing[y], capacity)
-        prog = allocate(self.rng_choice, cand.size, places, bbl_places, p.route, p.sector,
-                        lambda pending, available, left: self.choose(cand[pending], available, expected, left))
+        prog = allocate(self.rng_choice, cand.size, admissions, bbl_places, p.route, p.sector,
+                        first_round(lambda pending, available: self.choose(cand[pending], available), first_choices))
         placed = prog >= 0
         if placed.any():
             self.intake_travel_minutes[y] = self.travel_hp[pop.municipality[cand[placed]], prog[placed]].mean()
@@ -308,23 +324,21 @@ class Education:
         no_place = cand[~placed]  # no programme with a place: early school leavers, job seekers
         pop.status[no_place] = Status.UNEMPLOYED
         pop.months_in_state[no_place] = 0
-        taken = np.bincount(prog[placed], minlength=p.n) + self.continuing[y]
         # students from the ring around the region, within the places left
-        left = np.maximum(capacity - taken, 0)
         shares = aptitude_shares(pop.aptitude[leavers])
-        ring_open = available(left, bbl_places, p.route, p.sector)
-        expected.add(self.ring.expected_entrants(ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age),
-                                                 shares, cfg.inflow_constant), left)
-        ring = self.ring.september(y, model.year, left, ring_open, shares)
-        taken += ring
-        adults = self._adult_bbl_entry(np.maximum(capacity - taken, 0), expected, jobs)
+        ring_open = available(admissions.left, bbl_places, p.route, p.sector)
+        ring_places = admissions.admit(self.ring.expected_entrants(
+            ring_open, self.ring.school_leavers(model.year, cfg.vo_leave_age), shares, cfg.inflow_constant))
+        ring = self.ring.september(y, model.year, ring_places, ring_open, shares)
+        admissions.admitted(ring)
+        adults = self._adult_bbl_entry(admissions, jobs)
         model.labour.head, model.labour.head_stale = jobs, False  # the count after the intake
         self.intake[y] = np.bincount(prog[placed], minlength=p.n) + ring + adults + self.continuing[y]
-        self.expected_intake[y] = np.minimum(expected.model, capacity)
-        self.expected_intake_real[y] = np.minimum(expected.real, capacity)
+        self.expected_intake[y] = np.minimum(admissions.total, scale * capacity)
         self.open_at_intake[y] = p.open
         self.teacher_ratio[y] = self.teachers.ratio
         self.enrolled[y] = self.enrolment()
+        self.judged.september(self.intake[y], self.expected_intake[y])
         self.intakes_recorded += 1
         provision.record_coverage(self, y)
         finance.account(self, y)
@@ -364,46 +378,68 @@ class Education:
     def adult_bbl_groups(self, persons: np.ndarray, available: np.ndarray | None = None
                          ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Adults grouped by home, sector and the lowest level that raises their qualification
-        (at least 2): returns the group of each person, and per group its row of programme
-        probabilities (groups × programmes; all zero where nothing fits) among the open BBL
-        programmes (and only the ``available`` ones, if given)."""
-        pop, p = self.model.pop, self.programmes
+        (at least 2): returns the group of each person, the groups' keys and per group its row of
+        programme probabilities (:meth:`adult_bbl_rows`)."""
+        keys, group = np.unique(self.adult_bbl_key(persons), return_inverse=True)
+        return group.ravel(), keys, self.adult_bbl_rows(keys, available)
+
+    def adult_bbl_key(self, persons: np.ndarray) -> np.ndarray:
+        """(home × 16 + sector) × 5 + the lowest level that raises the qualification (≥ 2)."""
+        pop = self.model.pop
         level = np.clip(pop.qual_level[persons] + 1, 2, 4).astype(np.int64)
-        key = (pop.municipality[persons].astype(np.int64) * 16 + pop.sector[persons]) * 5 + level
-        keys, group = np.unique(key, return_inverse=True)
+        return (pop.municipality[persons].astype(np.int64) * 16 + pop.sector[persons]) * 5 + level
+
+    def adult_bbl_rows(self, keys: np.ndarray, available: np.ndarray | None = None) -> np.ndarray:
+        """Per key (:meth:`adult_bbl_key`), the programme probabilities (keys × programmes; all
+        zero where nothing fits) among the open BBL programmes (and only the ``available`` ones,
+        if given)."""
+        p = self.programmes
         m, s, lv = keys // 80, (keys // 5) % 16, keys % 5
         offered = p.open & (p.route == Route.BBL) & (True if available is None else available)
         ok = offered[None, :] & (p.sector[None, :] == s[:, None]) \
             & (p.level[None, :] >= lv[:, None])
-        tt = self.travel_adult_hp[m]
-        near = ok & (tt <= self.model.cfg.model.travel.max_travel_minutes)
+        near = ok & self.adult_near[m]
         ok = np.where(near.any(1, keepdims=True), near, ok)  # within reach if any, else anywhere
-        w = np.where(ok, self.adult_weight[None, :] * np.exp(self.cfg.choice.travel_per_10_minutes * tt / 10.0), 0.0)
+        w = np.where(ok, self.adult_travel_weight[m], 0.0)
         total = w.sum(1, keepdims=True)
-        return group.ravel(), keys, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+        return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
-    def _adult_bbl_entry(self, places: np.ndarray, expected: ExpectedIntake, jobs: np.ndarray | None = None
-                         ) -> np.ndarray:
+    @functools.cached_property
+    def adult_travel_weight(self) -> np.ndarray:
+        """Home × programme: base intake × fitted constant × the travel-time weight (static)."""
+        tt = self.travel_adult_hp
+        return self.adult_weight[None, :] * np.exp(self.cfg.choice.travel_per_10_minutes * tt / 10.0)
+
+    @functools.cached_property
+    def adult_near(self) -> np.ndarray:
+        """Home × programme: within ``max_travel_minutes`` (static)."""
+        return self.travel_adult_hp <= self.model.cfg.model.travel.max_travel_minutes
+
+    def _adult_bbl_entry(self, admissions: Admissions, jobs: np.ndarray | None = None) -> np.ndarray:
         """Employed adults start a BBL programme in their own sector (the job is the BBL place),
-        at a level above their qualification, within the programmes' remaining ``places``. Among
+        at a level above their qualification, within the places the programmes have left. Among
         the fitting programmes within reach they choose in proportion to base-year intake × a
         fitted constant × the travel-time weight of school choice; those who find a programme
         full choose again among the ones with places left (as school leavers do), so that how
         many start does not hang on chance overflow of small programmes. Their expected choices
-        in each round are added to ``expected``. ``jobs``: the current jobs per (sector, work
+        in each round are added to ``admissions``. ``jobs``: the current jobs per (sector, work
         municipality), if the caller has them; the adults keep theirs, so the count stays."""
         pop = self.model.pop
         cand, rate = self.adult_bbl_candidates(jobs)
-        start = cand[self.rng_choice.random(cand.size) < rate]
+        draw = self.rng_choice.random(cand.size) < rate
+        start = cand[draw]
+        # the first round's expected choices before the draw of who starts
+        key = self.adult_bbl_key(cand)
+        keys = np.flatnonzero(np.bincount(key))  # the groups, without sorting the candidates
+        first_choices = np.bincount(key, weights=rate)[keys] @ self.adult_bbl_rows(keys, admissions.left >= 0.5)
 
-        def choose(pending: np.ndarray, available: np.ndarray, left: np.ndarray) -> np.ndarray:
+        def choose(pending: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             group, _, prob = self.adult_bbl_groups(start[pending], available)
-            expected.add(np.bincount(group, minlength=prob.shape[0]) @ prob, left)
-            return choice.sample(self.rng_choice, prob, group)
+            return choice.sample(self.rng_choice, prob, group), np.bincount(group, minlength=prob.shape[0]) @ prob
 
         no_limit = np.full(N_SECTORS, np.iinfo(np.int64).max // 2)  # their job is their BBL place
-        prog = allocate(self.rng_choice, start.size, places, no_limit, self.programmes.route,
-                        self.programmes.sector, choose)
+        prog = allocate(self.rng_choice, start.size, admissions, no_limit, self.programmes.route,
+                        self.programmes.sector, first_round(choose, first_choices))
         start, prog = start[prog >= 0], prog[prog >= 0]
         work = pop.work_municipality[start].copy()
         self.enrol(start, prog)
@@ -411,7 +447,10 @@ class Education:
         return np.bincount(prog, minlength=self.programmes.n)
 
     def end_of_school_year(self) -> None:
+        before = self.judged.cohorts() if self.judged.active else None
         progression.end_of_school_year(self)
+        if before is not None:
+            self.judged.july(before, self.judged.cohorts())
         self.teachers.july()
 
     def review(self) -> None:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.codes import HIGHER_EDUCATION_LEVEL, N_SECTORS, Status
+from sim.processes.education.allocation import matched_places
 from sim.processes.education.provision import nearest_open_programme
 from sim.sampling import first_within_capacity
 
@@ -80,9 +81,14 @@ def end_of_school_year(edu: Education) -> None:
     target[may] = nearest_open_programme(edu, rest[may], p.sector[pop.programme[rest[may]]], glevel[may] + 1,
                                          exact_level=True)
     known = target >= 0
-    edu.expected_continuing[model.year_index] = np.bincount(target[known], weights=rate[known], minlength=p.n)
+    # they come first, within the places (the model's share of the real places, matched_places)
+    capacity = edu.places()
+    places, edu.expected_continuing[model.year_index] = matched_places(
+        edu.rng_admission, np.bincount(target[known], weights=rate[known], minlength=p.n), capacity,
+        model.cfg.scale)
+    places = np.minimum(places, edu.most_admitted(capacity))
     cont, nxt = rest[go_on & known], target[go_on & known]
-    admit = first_within_capacity(rng, nxt, edu.places())  # they come first, within the places
+    admit = first_within_capacity(rng, nxt, places)
     cont, nxt = cont[admit], nxt[admit]
     seekers = np.setdiff1d(rest, cont, assume_unique=True)
     pop.status[seekers] = Status.UNEMPLOYED

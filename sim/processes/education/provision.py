@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.codes import N_SECTORS, Route
+from sim.codes import N_SECTORS, Route, Status
 
 if TYPE_CHECKING:
     from sim.processes.education.process import Education
@@ -149,13 +149,81 @@ def judged_intake(edu: Education, years: range) -> np.ndarray:
     person stands for 1/s real ones, so the model's intakes scatter around E with 1/s times the
     variance of real intakes, and a rule on small counts ("below the minimum in each of k years")
     would close more or fewer opleidingen near the threshold by chance alone; the shrinkage gives
-    the judged intake the scatter of a real one at every scale."""
+    the judged intake the scatter of a real one at every scale. (E is what the real region would
+    admit in expectation: each round's places are matched to it, ``allocation.matched_places``.)"""
     progs, s = edu.programmes, edu.model.cfg.scale
     n_units = progs.unit.max() + 1
     x = np.stack([np.bincount(progs.unit, weights=edu.intake[t], minlength=n_units) for t in years])
     e = np.stack([np.bincount(progs.unit, weights=edu.expected_intake[t], minlength=n_units) for t in years])
-    real = np.stack([np.bincount(progs.unit, weights=edu.expected_intake_real[t], minlength=n_units) for t in years])
-    return np.maximum(real + np.sqrt(s) * (x - e), 0.0) / s
+    return np.maximum(e + np.sqrt(s) * (x - e), 0.0) / s
+
+
+class JudgedEnrolment:
+    """The students of each programme as the review's money test judges them (model scale): the
+    drawn enrolment plus, per cohort (study year), its deviation from expectation scaled from
+    1 to √s, as :func:`judged_intake` does for the intake. A cohort's deviation D starts in
+    September at (√s − 1)(X − E) of its intake, and each July, when a share q = 1 − dropout rate
+    stays, becomes q·D + (√s − 1)(stayers − q·count); it leaves with the cohort (graduation).
+    At scale 1 D stays 0 and nothing is computed. Without it the contribution (funding − cost)
+    of a small opleiding scattered with 1/s times the variance of a real one, and at a reduced
+    scale opleidingen that pay for themselves were, by chance, judged loss-makers and closed
+    (ODD §7.15)."""
+
+    def __init__(self, edu: Education) -> None:
+        self.edu = edu
+        self.shrink = float(np.sqrt(edu.model.cfg.scale)) - 1.0
+        p = edu.programmes
+        self.width = int(p.duration.max())
+        self.deviation = np.zeros((p.n, self.width))  # programme × study year
+
+    @property
+    def active(self) -> bool:
+        return self.shrink != 0.0
+
+    def cohorts(self) -> np.ndarray:
+        """Students per programme and study year (residents and ring), model scale."""
+        edu = self.edu
+        pop, n = edu.model.pop, edu.programmes.n
+        students = np.flatnonzero((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
+        key = pop.programme[students].astype(np.int64) * self.width + pop.study_year[students]
+        return np.bincount(key, minlength=n * self.width).reshape(n, self.width) + edu.ring.stock
+
+    def base_year(self, drawn: np.ndarray, expected: np.ndarray) -> None:
+        """Base-year students drawn around an expectation (the ring's, programme × study year)."""
+        if self.active:
+            width = expected.shape[1]
+            self.deviation[:, :width] = self.shrink * (drawn[:, :width] - expected)
+
+    def september(self, intake: np.ndarray, expected: np.ndarray) -> None:
+        """The new cohorts' deviations (study year 0)."""
+        if self.active:
+            self.deviation[:, 0] = self.shrink * (intake - expected)
+
+    def july(self, before: np.ndarray, after: np.ndarray) -> None:
+        """A study year up: ``before`` and ``after`` are :meth:`cohorts` around July's progression."""
+        if not self.active:
+            return
+        p, cfg = self.edu.programmes, self.edu.cfg
+        q = (1.0 - np.asarray(cfg.dropout_rate, dtype=float)[p.level - 1])[:, None]
+        moved = np.zeros_like(self.deviation)
+        moved[:, 1:] = q * self.deviation[:, :-1] + self.shrink * (after[:, 1:] - q * before[:, :-1])
+        moved[np.arange(self.width)[None, :] >= p.duration[:, None]] = 0.0  # graduated
+        self.deviation = moved
+
+    def move(self, source: int, target: int, before: np.ndarray, after: np.ndarray) -> None:
+        """A merger moved students of ``source`` to ``target`` (:meth:`cohorts` before and after):
+        each study year's deviation moves with its share of the students."""
+        if not self.active:
+            return
+        share = np.divide(before[source] - after[source], before[source], out=np.zeros(self.width),
+                          where=before[source] > 0)
+        width = int(self.edu.programmes.duration[target])
+        self.deviation[target, :width] += (share * self.deviation[source])[:width]
+        self.deviation[source] *= 1.0 - share
+
+    def enrolled(self, enrolled: np.ndarray) -> np.ndarray:
+        """The judged students per programme (model scale, ≥ 0) for the drawn ``enrolled``."""
+        return np.maximum(enrolled + self.deviation.sum(1), 0.0) if self.active else enrolled
 
 
 def weak_opleidingen(edu: Education) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
