@@ -160,7 +160,7 @@ def test_admissions_count_the_rejected_only_in_what_they_can_still_get():
 
 
 @pytest.mark.parametrize("lam_real, left", [(13.0, 1), (0.3, 1), (2.0, 2), (8.0, 10), (25.0, 12), (0.0, 3),
-                                            (60.0, 200), (4.0, 0.6)])
+                                            (60.0, 200), (4.0, 0.6), (400.0, 390), (600.0, 150)])
 @pytest.mark.parametrize("scale", [0.25, 0.1])
 def test_matched_places_admit_what_the_real_region_would(lam_real, left, scale):
     """At a reduced scale the model's choosers come in lumps of 1/s persons. Its places for the
@@ -168,7 +168,8 @@ def test_matched_places_admit_what_the_real_region_would(lam_real, left, scale):
     s·E[min(N', left)], N' ~ Poisson(λ): checked by simulation. Scaling the places instead (K =
     ⌈s·left⌉, the old rule) admits 4 times a tiny programme's one place when many choose it (13
     choosers, 1 place: 0.25 model persons = 1 real against ⌈0.25⌉ = 1 model person = 4 real), and
-    rounding them at random starves one with few choosers."""
+    rounding them at random starves one with few choosers. (K is found from the whole curve of
+    E[min(N, k)] where s·λ < 30, by bisection above: λ 400 and 600.)"""
     from sim.processes.education.allocation import admitted_mean, matched_places
 
     rng = np.random.default_rng(11)
@@ -224,3 +225,31 @@ def test_the_first_round_expectation_is_before_the_participation_draw():
     wrapped = first_round(chooser, np.array([7.5]))
     assert wrapped(np.arange(3), np.ones(1, bool))[1][0] == 7.5  # the expectation before the draw
     assert wrapped(np.arange(2), np.ones(1, bool))[1][0] == 2.0  # later rounds: the chooser's own
+
+
+def test_adult_bbl_rows_follow_the_rule(small_cfg):
+    """Each adult group's row: the open, available BBL programmes of its sector at a level ≥ its
+    own, within ``max_travel_minutes`` if any is (else anywhere), in proportion to base intake ×
+    fitted constant × travel weight; all zero where none fits. Checked against the rule written
+    out on the whole keys × programmes matrix (the code pairs only each key's sector)."""
+    from sim.io.loaders import load_region
+    from sim.model import RegionModel
+
+    cfg = small_cfg(region="zuid_limburg", scale=0.2, years=1)
+    model = RegionModel(cfg, load_region("zuid_limburg", cfg.data_dir))
+    edu, p = model.education, model.education.programmes
+    cand, rate = edu.adult_bbl_candidates()
+    keys = np.unique(edu.adult_bbl_key(cand))
+    m, s, lv = keys // 80, (keys // 5) % 16, keys % 5
+    available = (np.random.default_rng(3).random(p.n) < 0.7) & (p.sector != s[0])  # one sector full
+    rows = edu.adult_bbl_rows(keys, available)
+    ok = ((p.open & (p.route == Route.BBL) & available)[None, :] & (p.sector[None, :] == s[:, None])
+          & (p.level[None, :] >= lv[:, None]))
+    tt = edu.travel_adult_hp[m]
+    near = ok & (tt <= cfg.model.travel.max_travel_minutes)
+    ok = np.where(near.any(1, keepdims=True), near, ok)
+    w = np.where(ok, edu.adult_weight[None, :] * np.exp(edu.cfg.choice.travel_per_10_minutes * tt / 10), 0.0)
+    total = w.sum(1, keepdims=True)
+    np.testing.assert_allclose(rows, np.divide(w, total, out=np.zeros_like(w), where=total > 0), atol=1e-12)
+    assert 0 < (rows.sum(1) > 0).sum() < keys.size  # some groups have a programme, some none
+    np.testing.assert_allclose(rows.sum(1)[rows.sum(1) > 0], 1.0)

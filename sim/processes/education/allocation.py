@@ -91,11 +91,18 @@ def matched_places(rng: np.random.Generator, lam: np.ndarray, left: np.ndarray, 
         return places, target
     la, ta = lam[act], target[act]
     top = np.ceil(la + 10 * np.sqrt(la) + 10).astype(np.int64)  # the choosers never reach it (P < 1e-12)
-    # bisection for the largest k < top with g(k) ≤ target, g(k) = E[min(N, k)] rising with k:
-    # g(k) ≤ k, so k ≥ ⌊target⌋; where the places are plenty, k = top − 1 at once
+    # the largest k < top with g(k) ≤ target, g(k) = E[min(N, k)] rising with k. For few choosers
+    # (the exact range of admitted_mean, top < 100) from the whole curve at once,
+    # g(k) = Σ_{i<k} P(N > i); for many by bisection: g(k) ≤ k, so k ≥ ⌊target⌋
     lo, hi = np.minimum(np.floor(ta).astype(np.int64), top - 1), top.copy()
-    plenty = admitted_mean(la, top - 1) <= ta
-    lo[plenty] = top[plenty] - 1
+    few = np.flatnonzero(la < _EXACT_BELOW)
+    if few.size:
+        lf, i = la[few, None], np.arange(int(top[few].max()))
+        pmf = np.exp(-lf + i * np.log(lf) - _LOG_FACTORIAL[i])
+        curve = np.cumsum(np.maximum(1.0 - np.cumsum(pmf, axis=1), 0.0), axis=1)  # g(1), g(2), ...
+        below = (curve[:, :-1] <= ta[few, None]) & (i[None, 1:] < top[few, None])
+        lo[few] = below.sum(1)  # g(0) = 0 ≤ target; then the rising curve
+        hi[few] = lo[few] + 1
     while True:
         open_ = np.flatnonzero(hi - lo > 1)
         if open_.size == 0:

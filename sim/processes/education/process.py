@@ -393,16 +393,33 @@ class Education:
         """Per key (:meth:`adult_bbl_key`), the programme probabilities (keys × programmes; all
         zero where nothing fits) among the open BBL programmes (and only the ``available`` ones,
         if given)."""
+        group, prog, share = self.adult_bbl_pairs(keys, available)
+        prob = np.zeros((keys.size, self.programmes.n))
+        prob[group, prog] = share
+        return prob
+
+    def adult_bbl_pairs(self, keys: np.ndarray, available: np.ndarray | None = None
+                        ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The (key, programme) pairs an adult may choose, with the probability: the open BBL
+        programmes of the key's sector at a level ≥ the key's, within ``max_travel_minutes`` if
+        any is (else anywhere), in proportion to base intake × fitted constant × travel weight.
+        Only the programmes of each key's sector are paired (not keys × programmes)."""
         p = self.programmes
         m, s, lv = keys // 80, (keys // 5) % 16, keys % 5
-        offered = p.open & (p.route == Route.BBL) & (True if available is None else available)
-        ok = offered[None, :] & (p.sector[None, :] == s[:, None]) \
-            & (p.level[None, :] >= lv[:, None])
-        near = ok & self.adult_near[m]
-        ok = np.where(near.any(1, keepdims=True), near, ok)  # within reach if any, else anywhere
-        w = np.where(ok, self.adult_travel_weight[m], 0.0)
-        total = w.sum(1, keepdims=True)
-        return np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+        offered = np.flatnonzero(p.open & (p.route == Route.BBL) & (True if available is None else available))
+        by_sector = offered[np.argsort(p.sector[offered], kind="stable")]
+        count = np.bincount(p.sector[by_sector], minlength=N_SECTORS)
+        first = np.cumsum(count) - count
+        n = count[s]
+        group = np.repeat(np.arange(keys.size), n)
+        prog = by_sector[np.repeat(first[s], n) + np.arange(n.sum()) - np.repeat(np.cumsum(n) - n, n)]
+        ok = p.level[prog] >= lv[group]
+        near = ok & self.adult_near[m[group], prog]
+        any_near = np.bincount(group, weights=near, minlength=keys.size) > 0
+        ok = np.where(any_near[group], near, ok)  # within reach if any, else anywhere
+        w = np.where(ok, self.adult_travel_weight[m[group], prog], 0.0)
+        total = np.bincount(group, weights=w, minlength=keys.size)[group]
+        return group, prog, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
     @functools.cached_property
     def adult_travel_weight(self) -> np.ndarray:
@@ -431,7 +448,9 @@ class Education:
         # the first round's expected choices before the draw of who starts
         key = self.adult_bbl_key(cand)
         keys = np.flatnonzero(np.bincount(key))  # the groups, without sorting the candidates
-        first_choices = np.bincount(key, weights=rate)[keys] @ self.adult_bbl_rows(keys, admissions.left >= 0.5)
+        group, prog, share = self.adult_bbl_pairs(keys, admissions.left >= 0.5)
+        first_choices = np.bincount(prog, weights=np.bincount(key, weights=rate)[keys][group] * share,
+                                    minlength=self.programmes.n)
 
         def choose(pending: np.ndarray, available: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
             group, _, prob = self.adult_bbl_groups(start[pending], available)
