@@ -71,15 +71,16 @@ def samples_file_of(task_overrides: Sequence[str], default: str | None) -> str |
 
 
 def complete_with_recipe(folder: Path, wanted: str) -> bool:
-    """True if ``folder`` is a complete, undamaged run whose manifest carries recipe ``wanted``."""
-    from sim.io.writer import damage
+    """True if ``folder`` is a complete, undamaged run whose manifest carries recipe ``wanted``,
+    made by this code from unchanged data (:func:`sim.io.writer.same_model`)."""
+    from sim.io.writer import damage, same_model
 
     try:
         manifest = json.loads((folder / "manifest.json").read_text())
     except (OSError, ValueError):
         return False
     return (isinstance(manifest, dict) and manifest.get("status") == "complete"
-            and manifest.get("recipe") == wanted and damage(folder) is None)
+            and manifest.get("recipe") == wanted and same_model(manifest) and damage(folder) is None)
 
 
 def without_replicate(overrides: Sequence[str]) -> tuple[str, ...]:

@@ -39,9 +39,13 @@ def test_samples_file_and_replicates():
     assert without_replicate(["policy=pps", "replicate=3", "+seed=4"]) == ("policy=pps",)
 
 
-def _run_folder(path, recipe_value: str, status: str = "complete"):
+def _run_folder(path, recipe_value: str, status: str = "complete", **manifest):
+    from sim.io.writer import model_digest
+
     path.mkdir()
-    (path / "manifest.json").write_text(json.dumps({"status": status, "recipe": recipe_value}))
+    manifest = {"status": status, "recipe": recipe_value, "model_sha256": model_digest(), "data_sha256": {},
+                **manifest}
+    (path / "manifest.json").write_text(json.dumps(manifest))
     (path / "summary.json").write_text("{}")
     for name in TABLES:
         pd.DataFrame({"x": [1]}).to_parquet(path / f"{name}.parquet")
@@ -57,3 +61,40 @@ def test_a_folder_counts_only_complete_undamaged_and_with_the_same_recipe(tmp_pa
     (damaged / f"{TABLES[0]}.parquet").write_bytes(b"PAR1 cut short")
     assert not complete_with_recipe(damaged, "r1")
     assert not complete_with_recipe(tmp_path / "missing", "r1")
+
+
+def test_a_run_of_other_code_or_data_is_not_reused(tmp_path):
+    """A finished run made by another version of the model (another ``model_sha256``, or none: an
+    older mbo-sim) or from a data file that has since changed is redone on resume, even with the
+    same recipe and configuration: after an update, rerunning a sweep must not report old results."""
+    from sim.io.loaders import sha256
+
+    assert complete_with_recipe(_run_folder(tmp_path / "same", "r1"), "r1")
+    assert not complete_with_recipe(_run_folder(tmp_path / "other", "r1", model_sha256="0" * 64), "r1")
+    older = _run_folder(tmp_path / "older", "r1")
+    manifest = json.loads((older / "manifest.json").read_text())
+    del manifest["model_sha256"]
+    (older / "manifest.json").write_text(json.dumps(manifest))
+    assert not complete_with_recipe(older, "r1")
+    data = tmp_path / "shares.csv"
+    data.write_text("a,b\n1,2\n")
+    with_data = _run_folder(tmp_path / "with_data", "r1", data_sha256={str(data): sha256(data)})
+    assert complete_with_recipe(with_data, "r1")
+    data.write_text("a,b\n1,30\n")  # the data changed after the run
+    assert not complete_with_recipe(with_data, "r1")
+    data.unlink()
+    assert not complete_with_recipe(with_data, "r1")
+
+
+def test_resume_redoes_a_run_of_other_code(small_cfg, tmp_path, monkeypatch):
+    """``is_complete`` (the CLI's resume, config against config) reuses a run made by this code and
+    not one made by other code."""
+    import sim.io.writer as writer
+    from sim.runner import run
+
+    cfg = small_cfg(region="zeeland", scale=0.02, years=1)
+    out = run(cfg, tmp_path / "run")
+    assert json.loads((out / "manifest.json").read_text())["model_sha256"] == writer.model_digest()
+    assert writer.is_complete(out, cfg)
+    monkeypatch.setattr(writer, "model_digest", lambda: "f" * 64)  # the code was updated since
+    assert not writer.is_complete(out, cfg)

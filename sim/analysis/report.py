@@ -71,18 +71,15 @@ def experiment_question(name: str) -> str:
 INPUTS = "inputs.json"  # in report/: the fingerprint of what the report was built from
 
 
-def inputs_fingerprint(exp_dir: Path, sector: str | None, data_dir: str | Path | None) -> str | None:
+def inputs_fingerprint(exp_dir: Path, sector: str | None, data_dir: str | Path | None) -> str:
     """A hash of what the report is built from: every run's manifest (a rerun run has a new one),
-    the arguments and the code's commit; None when the code is not a clean git checkout (edits
-    the commit does not show could change the report)."""
+    the arguments and the code (:func:`~sim.io.writer.model_digest`, which covers the report's
+    own code and the packaged data it reads: inside git or not, with edits or without)."""
     import hashlib
 
-    from sim.io.writer import git_commit
+    from sim.io.writer import model_digest
 
-    commit = git_commit()
-    if commit is None or commit.endswith("+dirty"):
-        return None
-    h = hashlib.sha256(json.dumps([commit, sector, str(data_dir)]).encode())
+    h = hashlib.sha256(json.dumps([model_digest(), sector, str(data_dir)]).encode())
     for manifest in sorted((Path(exp_dir) / "runs").glob("*/manifest.json")):
         h.update(manifest.parent.name.encode() + b"\0" + manifest.read_bytes())
     return h.hexdigest()
@@ -97,7 +94,7 @@ def up_to_date(exp_dir: str | Path, sector: str | None = None, data_dir: str | P
     except (OSError, ValueError, AttributeError):
         return False
     now = inputs_fingerprint(exp_dir, sector, data_dir)
-    return now is not None and then == now and (exp_dir / "summary.parquet").is_file()
+    return then == now and (exp_dir / "summary.parquet").is_file()
 
 
 def build(exp_dir: str | Path, sector: str | None = None, data_dir: str | Path | None = None) -> Path:

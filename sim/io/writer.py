@@ -8,7 +8,9 @@ an mbo-sim folder is never replaced.
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import platform
 import subprocess
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.io.loaders import resolve_data_dir
+from sim.io.loaders import resolve_data_dir, sha256
 from sim.io.safe import atomic_file, atomic_folder
 
 PACKAGES = ("mbo-sim", "mesa", "numpy", "scipy", "pandas", "pyarrow", "matplotlib", "hydra-core",
@@ -45,6 +47,43 @@ def _package_versions() -> dict[str, str | None]:
 
 def package_versions() -> dict[str, str | None]:
     return dict(_package_versions())
+
+
+@cache  # the code a process runs does not change while it runs
+def model_digest() -> str:
+    """sha256 over every file of the ``sim`` package (code, packaged data and configs; their
+    relative paths and bytes): the model a run was made with. A run made by other code is not
+    reused on resume, even with the same configuration (:func:`same_model`)."""
+    root = Path(__file__).resolve().parents[1]
+    h = hashlib.sha256()
+    for path in sorted(root.rglob("*")):
+        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+            h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+@cache
+def _file_sha256(path: str, size: int, mtime_ns: int) -> str:
+    return sha256(Path(path))
+
+
+def same_model(manifest: dict) -> bool:
+    """True if the run of ``manifest`` was made by this code (``model_sha256``) from data files
+    that are unchanged (``data_sha256``, each file hashed again; once per process while its size
+    and time stamp stay). A manifest of an older mbo-sim without ``model_sha256`` is not."""
+    if manifest.get("model_sha256") != model_digest():
+        return False
+    files = manifest.get("data_sha256")
+    if not isinstance(files, dict):
+        return False
+    for name, digest in files.items():
+        try:
+            st = os.stat(name)
+        except OSError:
+            return False
+        if _file_sha256(str(name), st.st_size, st.st_mtime_ns) != digest:
+            return False
+    return True
 
 
 def git_commit() -> str | None:
@@ -108,8 +147,9 @@ def damage(out_dir: Path) -> str | None:
 
 def is_complete(out_dir: Path, cfg) -> bool:
     """True if ``out_dir`` holds a complete run of exactly this configuration (resume): the
-    manifest parses and matches, and every table file is a readable parquet (:func:`damage`).
-    A damaged folder is not complete, so the run is redone and the folder replaced."""
+    manifest parses and matches, the run was made by this code from unchanged data
+    (:func:`same_model`), and every table file is a readable parquet (:func:`damage`). A damaged
+    or outdated folder is not complete, so the run is redone and the folder replaced."""
     path = Path(out_dir) / "manifest.json"
     if not path.is_file():
         return False
@@ -128,7 +168,7 @@ def is_complete(out_dir: Path, cfg) -> bool:
         return False
     now = json.loads(json.dumps(asdict(cfg), default=_json_default))
     same = manifest.get("status") == "complete" and identity(now) == identity(then)
-    return same and damage(out_dir) is None
+    return same and same_model(manifest) and damage(out_dir) is None
 
 
 def stamp_recipe(out_dir: Path, recipe: str) -> None:
@@ -170,6 +210,7 @@ def base_manifest(cfg, checksums: dict[str, str]) -> dict[str, Any]:
         "packages": package_versions(),
         "python": platform.python_version(),
         "git_commit": git_commit(),
+        "model_sha256": model_digest(),
         "data_dir": str(resolve_data_dir(cfg.data_dir).resolve()),  # the folder actually read
         "data_sha256": checksums,
     }
