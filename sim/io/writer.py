@@ -51,13 +51,16 @@ def package_versions() -> dict[str, str | None]:
 
 @cache  # the code a process runs does not change while it runs
 def model_digest() -> str:
-    """sha256 over every file of the ``sim`` package (code, packaged data and configs; their
-    relative paths and bytes): the model a run was made with. A run made by other code is not
-    reused on resume, even with the same configuration (:func:`same_model`)."""
+    """sha256 over the files of the ``sim`` package (code and packaged data; their relative paths
+    and bytes): the model a run was made with. A run made by other code is not reused on resume,
+    even with the same configuration (:func:`same_model`). The config files (``sim/configs``) are
+    left out: what they say is in the run's resolved configuration, which resume compares."""
     root = Path(__file__).resolve().parents[1]
+    configs = root / "configs"
     h = hashlib.sha256()
     for path in sorted(root.rglob("*")):
-        if path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc":
+        if (path.is_file() and "__pycache__" not in path.parts and path.suffix != ".pyc"
+                and not path.is_relative_to(configs)):
             h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return h.hexdigest()
 
