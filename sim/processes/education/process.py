@@ -257,12 +257,9 @@ class Education:
         students = np.flatnonzero(((pop.status == Status.MBO_BOL) | (pop.status == Status.MBO_BBL))
                                   & (pop.programme == source))
         reach = self.travel_hp[pop.municipality[students], target] <= self.model.cfg.model.travel.max_travel_minutes
-        before = self.judged.cohorts() if self.judged.active else None
-        pop.programme[students[reach]] = target
-        moved = int(reach.sum()) + self.ring.move(source, target)
-        if before is not None:
-            self.judged.move(source, target, before, self.judged.cohorts())
-        return moved
+        with self.judged.around(functools.partial(self.judged.move, source, target)):
+            pop.programme[students[reach]] = target
+            return int(reach.sum()) + self.ring.move(source, target)
 
     def initialise_students(self) -> None:
         placement.place_base_year_students(self)
@@ -466,10 +463,8 @@ class Education:
         return np.bincount(prog, minlength=self.programmes.n)
 
     def end_of_school_year(self) -> None:
-        before = self.judged.cohorts() if self.judged.active else None
-        progression.end_of_school_year(self)
-        if before is not None:
-            self.judged.july(before, self.judged.cohorts())
+        with self.judged.around(self.judged.july):
+            progression.end_of_school_year(self)
         self.teachers.july()
 
     def review(self) -> None:

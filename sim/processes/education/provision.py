@@ -12,6 +12,8 @@ enrolled finish (teach-out).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -188,6 +190,15 @@ class JudgedEnrolment:
         key = pop.programme[students].astype(np.int64) * self.width + pop.study_year[students]
         return np.bincount(key, minlength=n * self.width).reshape(n, self.width) + edu.ring.stock
 
+    @contextmanager
+    def around(self, update: Callable[[np.ndarray, np.ndarray], None]) -> Iterator[None]:
+        """Run the enclosed step (July's progression, a merger) and then ``update(before, after)``
+        with the :meth:`cohorts` around it; nothing is counted at scale 1."""
+        before = self.cohorts() if self.active else None
+        yield
+        if before is not None:
+            update(before, self.cohorts())
+
     def base_year(self, drawn: np.ndarray, expected: np.ndarray) -> None:
         """Base-year students drawn around an expectation (the ring's, programme × study year)."""
         if self.active:
@@ -201,8 +212,6 @@ class JudgedEnrolment:
 
     def july(self, before: np.ndarray, after: np.ndarray) -> None:
         """A study year up: ``before`` and ``after`` are :meth:`cohorts` around July's progression."""
-        if not self.active:
-            return
         p, cfg = self.edu.programmes, self.edu.cfg
         q = (1.0 - np.asarray(cfg.dropout_rate, dtype=float)[p.level - 1])[:, None]
         moved = np.zeros_like(self.deviation)
@@ -213,8 +222,6 @@ class JudgedEnrolment:
     def move(self, source: int, target: int, before: np.ndarray, after: np.ndarray) -> None:
         """A merger moved students of ``source`` to ``target`` (:meth:`cohorts` before and after):
         each study year's deviation moves with its share of the students."""
-        if not self.active:
-            return
         share = np.divide(before[source] - after[source], before[source], out=np.zeros(self.width),
                           where=before[source] > 0)
         width = int(self.edu.programmes.duration[target])
