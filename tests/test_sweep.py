@@ -39,6 +39,19 @@ def test_samples_file_and_replicates():
     assert without_replicate(["policy=pps", "replicate=3", "+seed=4"]) == ("policy=pps",)
 
 
+def test_the_rows_of_a_design_are_composed_once_for_all():
+    """The sweeper checks that jobs compose once per key of ``composes_like``: a sensitivity design's
+    rows and replicates share one; another arm, or a sample that is not a row number, does not."""
+    from hydra_plugins.mbo_sim_sweeper.sweeper import composes_like
+
+    first = composes_like(["policy=none", "sample=0", "replicate=1", "region=zeeland"])
+    assert first == composes_like(["policy=none", "sample=2047", "replicate=0", "region=zeeland"])
+    assert first == ("policy=none", "region=zeeland")
+    assert composes_like(["policy=minimal_coverage", "sample=0", "region=zeeland"]) != first
+    assert composes_like(["policy=none", "sample=-1", "region=zeeland"]) == ("policy=none", "sample=-1",
+                                                                              "region=zeeland")
+
+
 def _run_folder(path, recipe_value: str, status: str = "complete", **manifest):
     from sim.io.writer import model_digest
 
