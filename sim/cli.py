@@ -88,23 +88,16 @@ def fail(message: str, code: int) -> None:
 
 
 def _report_sweep_progress(runs_dir: Path) -> None:
-    """In a sweep, say how many of its jobs are complete (jobs may run in other processes): the
-    run folders whose manifest is by this code (a run of an older model is still to be redone)."""
+    """In a sweep, say how many of its jobs are complete (jobs may run in other processes):
+    :func:`sim.sweep.jobs_done`."""
     from hydra.core.hydra_config import HydraConfig
 
-    from sim.io.writer import model_digest
+    from sim.sweep import jobs_done
 
     if not _in_sweep():
         return
     hc = HydraConfig.get()
-
-    def by_this_code(manifest: Path) -> bool:
-        try:
-            return model_digest() in manifest.read_text()
-        except OSError:
-            return False
-
-    done = sum(map(by_this_code, runs_dir.glob("*/manifest.json")))
+    done = jobs_done(runs_dir, Path(hc.sweep.dir))
     total = _sweep_total(Path(hc.sweep.dir) / "multirun.yaml")
     if total is None:
         print(f"sweep: {done} jobs complete", flush=True)

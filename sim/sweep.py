@@ -24,6 +24,8 @@ _HYDRA_NOT_RECIPE = ("hydra/launcher", "hydra.launcher", "hydra.sweep.dir", "hyd
                      "hydra/hydra_logging", "hydra.job_logging", "hydra.hydra_logging")
 # overrides that name a replicate of the same configuration (composable if one of them is)
 REPLICATE_KEYS = ("replicate", "seed")
+# in a sweep's folder (``hydra.sweep.dir``): the sweeper's list of its jobs' run folders
+PROGRESS_FILE = "progress.json"
 
 
 @cache
@@ -86,3 +88,33 @@ def complete_with_recipe(folder: Path, wanted: str) -> bool:
 def without_replicate(overrides: Sequence[str]) -> tuple[str, ...]:
     """A job's overrides without those that only name its replicate."""
     return tuple(o for o in overrides if _key(o) not in REPLICATE_KEYS)
+
+
+def _by_this_code(manifest: Path) -> bool:
+    """A run folder's manifest is by this code (``model_sha256``): a run of an older model is still
+    to be redone."""
+    from sim.io.writer import model_digest
+
+    try:
+        return model_digest() in manifest.read_text()
+    except OSError:
+        return False
+
+
+def write_sweep_jobs(sweep_dir: Path, names: Sequence[str]) -> None:
+    """The sweeper's note for the jobs' progress line: the run folder names of this sweep's jobs."""
+    (Path(sweep_dir) / PROGRESS_FILE).write_text(json.dumps({"jobs": list(names)}))
+
+
+def jobs_done(runs_dir: Path, sweep_dir: Path) -> int:
+    """How many of a sweep's jobs are complete, by this code: with the sweeper's note, only this
+    sweep's run folders count, not other runs in the same folder (a sensitivity design's noise
+    runs beside its design, the replicates of an earlier run with more); without it (Hydra's basic
+    sweeper), every run folder by this code."""
+    runs_dir = Path(runs_dir)
+    try:
+        names = json.loads((Path(sweep_dir) / PROGRESS_FILE).read_text())["jobs"]
+        manifests = [runs_dir / str(name) / "manifest.json" for name in names]
+    except (OSError, ValueError, KeyError, TypeError):
+        manifests = list(runs_dir.glob("*/manifest.json"))
+    return sum(map(_by_this_code, manifests))

@@ -251,6 +251,21 @@ def test_progress_line_counts_the_jobs_of_this_sweep(pps_sweep):
     assert max(int(done) for done, _ in lines) == 4
 
 
+def test_progress_line_leaves_out_runs_of_another_sweep(pps_sweep, tmp_path):
+    """Runs by this code in the same folder that are not this sweep's jobs (here: the replicates 1
+    of an earlier sweep with more replicates; in a sensitivity design, its noise runs) are not
+    counted: of the two jobs one is complete already, one runs, and the lines say 1/2 and 2/2
+    (before: 3/2 and 4/2, every run folder by this code)."""
+    work = _workdir(tmp_path / "w")
+    runs = work / "results" / "pps" / "runs"
+    shutil.copytree(pps_sweep["exp"] / "runs", runs)
+    shutil.rmtree(runs / "policy=pps,region=zeeland,replicate=0,scale=0.02,years=2")
+    out = _check(_mbo_sim([*TINY, "reps=1", "hydra/launcher=basic", NO_REPORT], work)).stdout
+    assert len(re.findall(r"^complete, skipped: ", out, flags=re.M)) == 1, out
+    lines = re.findall(r"^sweep: .* (\d+)/(\d+) jobs complete$", out, flags=re.M)
+    assert lines == [("1", "2"), ("2", "2")], out
+
+
 # --- 3. kill -9 in the middle of a sweep, then resume --------------------------------------------
 def _complete(runs: Path) -> set[str]:
     """The sweep's complete job folders: with a manifest, and not a temporary folder (``.name.tmp-*``,

@@ -10,7 +10,8 @@ The named experiments use it (``sim/configs/experiment/_common.yaml``). Per batc
    configuration, and the rows of a sensitivity design, compose alike: :func:`composes_like`),
    where the basic sweeper composes every job (a 4,096-run Sobol' design: 7 minutes before the
    first run);
-3. launches the remaining jobs with the configured launcher (joblib, SLURM, basic).
+3. launches the remaining jobs with the configured launcher (joblib, SLURM, basic), leaving
+   a note for their progress line: the folders of this sweep's jobs (:func:`sim.sweep.jobs_done`).
 """
 
 
@@ -26,7 +27,13 @@ from hydra.core.config_store import ConfigStore
 from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
-from sim.sweep import complete_with_recipe, recipe, samples_file_of, without_replicate
+from sim.sweep import (
+    complete_with_recipe,
+    recipe,
+    samples_file_of,
+    without_replicate,
+    write_sweep_jobs,
+)
 
 RUN_NAME_FROM_OVERRIDES = "${hydra:job.override_dirname}"
 
@@ -63,9 +70,14 @@ class MboSweeper(BasicSweeper):
         sweep_dir.mkdir(parents=True, exist_ok=True)
         OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
         returns, job_idx, skipped, t0 = [], 0, 0, time.perf_counter()
-        done = self._done_check()
+        folder_of = self._folder_of()
+        done = self._done_check(folder_of)
+        names: list[str] = []
         while not self.is_done():
             batch = self.get_job_batch()
+            if folder_of is not None:  # for the jobs' progress line: this sweep's folders so far
+                names += [folder_of(job).name for job in batch]
+                write_sweep_jobs(sweep_dir, names)
             todo = [job for job in batch if not done(job)]
             skipped += len(batch) - len(todo)
             representatives = {composes_like(job): job for job in todo}
@@ -81,23 +93,30 @@ class MboSweeper(BasicSweeper):
                   f"{job_idx} run", flush=True)
         return returns
 
-    def _done_check(self) -> Callable[[list[str]], bool]:
-        """``done(job)``: the job's folder is complete with this job's recipe (then it says so, as the
-        job would). A job's folder is known from its overrides only when the runs are named by them
-        (``run_name=${hydra:job.override_dirname}``, the experiments); otherwise no job is done here."""
+    def _folder_of(self) -> Callable[[list[str]], Path] | None:
+        """A job's run folder from its overrides, where the runs are named by them
+        (``run_name=${hydra:job.override_dirname}``, the experiments); None otherwise."""
         cfg = self.config
         if OmegaConf.to_container(cfg, resolve=False).get("run_name") != RUN_NAME_FROM_OVERRIDES:
-            return lambda job: False
+            return None
         naming = cfg.hydra.job.config.override_dirname
         exclude, item_sep, kv_sep = list(naming.exclude_keys), naming.item_sep, naming.kv_sep
         runs = Path(str(cfg.output_dir))
+        parser = OverridesParser.create()
+        return lambda job: runs / get_overrides_dirname(parser.parse_overrides(list(job)), exclude, item_sep, kv_sep)
+
+    def _done_check(self, folder_of: Callable[[list[str]], Path] | None) -> Callable[[list[str]], bool]:
+        """``done(job)``: the job's folder is complete with this job's recipe (then it says so, as the
+        job would). Without ``folder_of`` (runs not named by their overrides) no job is done here."""
+        if folder_of is None:
+            return lambda job: False
+        cfg = self.config
         hydra_overrides = list(cfg.hydra.overrides.hydra)
         sources = OmegaConf.to_container(cfg.hydra.runtime.config_sources)
         samples_file = cfg.get("samples_file")
-        parser = OverridesParser.create()
 
         def done(job: list[str]) -> bool:
-            folder = runs / get_overrides_dirname(parser.parse_overrides(list(job)), exclude, item_sep, kv_sep)
+            folder = folder_of(job)
             wanted = recipe(job, hydra_overrides, sources, samples_file_of(job, samples_file))
             if not complete_with_recipe(folder, wanted):
                 return False
