@@ -4,6 +4,7 @@ run end to end through the Hydra launcher (resumable, refused when the design di
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -185,6 +186,9 @@ SMALL = ["--region", "zeeland", "--scale", "0.02", "--years", "4", "--trajectori
 def test_a_small_morris_design_runs_resumes_and_refuses_another_design(tmp_path):
     r = _cli("morris", *SMALL, cwd=tmp_path)
     assert r.returncode == 0, r.stderr[-2000:]
+    # one analysis, when the design's sweep ends (none after the noise sweep, which said "not yet")
+    analyses = re.findall(r"^analysis: .*$", r.stdout, flags=re.M)
+    assert analyses == [f"analysis: {Path('out/m/analysis/report.md')}"], r.stdout
     exp = tmp_path / "out" / "m"
     runs = [p for p in (exp / "runs").iterdir() if not p.name.startswith(".")]
     assert len(runs) == (2 * 3 + 1) * 2  # 2 trajectories × (2 + 1) samples + 1 noise replicate, 2 arms

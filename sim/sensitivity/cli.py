@@ -121,9 +121,9 @@ def run(args: argparse.Namespace) -> int:
     # the replication noise first (sample 0's extra replicates; with --reps >= 2 every sample has them),
     # then the design; the analysis is written when the design's sweep ends
     sweeps = []
-    if args.reps == 1 and args.noise_reps >= 2:
-        sweeps.append(("noise", sweep_command(args, design, "0", f"range(1,{args.noise_reps})"),
-                       (args.noise_reps - 1) * arms))
+    if args.reps == 1 and args.noise_reps >= 2:  # (no analysis at its end: the design is still to run)
+        sweeps.append(("noise", [*sweep_command(args, design, "0", f"range(1,{args.noise_reps})"),
+                                 "~hydra.callbacks.report"], (args.noise_reps - 1) * arms))
     sweeps.append(("design", sweep_command(args, design, f"range(0,{n})", f"range(0,{args.reps})"),
                    n * args.reps * arms))
     for what, cmd, runs in sweeps:
