@@ -8,8 +8,8 @@ The named experiments use it (``sim/configs/experiment/_common.yaml``). Per batc
    (:mod:`sim.sweep`), printing ``complete, skipped: <folder>`` as the job itself would;
 2. checks that the remaining jobs compose, once per configuration (replicates of the same
    configuration, and the rows of a sensitivity design, compose alike: :func:`composes_like`),
-   where the basic sweeper composes every job (a 4,096-run Sobol' design: 7 minutes before the
-   first run);
+   where the basic sweeper composes every job (a 4,096-run Sobol' design: about 10 minutes
+   before the first run);
 3. launches the remaining jobs with the configured launcher (joblib, SLURM, basic), leaving
    a note for their progress line: the folders of this sweep's jobs (:func:`sim.sweep.jobs_done`).
 """
@@ -28,6 +28,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from sim.sweep import (
+    PROGRESS_FILE,
     complete_with_recipe,
     recipe,
     samples_file_of,
@@ -73,6 +74,8 @@ class MboSweeper(BasicSweeper):
         folder_of = self._folder_of()
         done = self._done_check(folder_of)
         names: list[str] = []
+        if folder_of is None:  # no list of this sweep's folders: not another sweep's either
+            (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
         while not self.is_done():
             batch = self.get_job_batch()
             if folder_of is not None:  # for the jobs' progress line: this sweep's folders so far
