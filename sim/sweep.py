@@ -25,7 +25,8 @@ _HYDRA_NOT_RECIPE = ("hydra/launcher", "hydra.launcher", "hydra.sweep.dir", "hyd
 # overrides that name a replicate of the same configuration (composable if one of them is)
 REPLICATE_KEYS = ("replicate", "seed")
 # in a sweep's folder (``hydra.sweep.dir``): the sweeper's list of its jobs' run folders
-PROGRESS_FILE = "progress.json"
+SWEEP_JOBS_FILE = "mbo_sim_sweep_jobs.json"
+_SWEEP_JOBS_TAG = "mbo-sim sweeper"
 
 
 @cache
@@ -101,9 +102,25 @@ def _by_this_code(manifest: Path) -> bool:
         return False
 
 
-def write_sweep_jobs(sweep_dir: Path, names: Sequence[str]) -> None:
-    """The sweeper's note for the jobs' progress line: the run folder names of this sweep's jobs."""
-    (Path(sweep_dir) / PROGRESS_FILE).write_text(json.dumps({"jobs": list(names)}))
+def _sweep_jobs(sweep_dir: Path) -> list[str] | None:
+    """The sweeper's list of its jobs' run folder names, if ``sweep_dir`` holds one (None otherwise)."""
+    try:
+        note = json.loads((Path(sweep_dir) / SWEEP_JOBS_FILE).read_text())
+        if note["generator"] == _SWEEP_JOBS_TAG:
+            return [str(name) for name in note["jobs"]]
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return None
+
+
+def write_sweep_jobs(sweep_dir: Path, names: Sequence[str] | None) -> None:
+    """The sweeper's note for the jobs' progress line: the run folder names of this sweep's jobs;
+    ``None`` (the sweeper cannot list them) removes an earlier sweep's note, and only such a note."""
+    path = Path(sweep_dir) / SWEEP_JOBS_FILE
+    if names is not None:
+        path.write_text(json.dumps({"generator": _SWEEP_JOBS_TAG, "jobs": list(names)}))
+    elif _sweep_jobs(sweep_dir) is not None:
+        path.unlink(missing_ok=True)
 
 
 def jobs_done(runs_dir: Path, sweep_dir: Path) -> int:
@@ -112,9 +129,7 @@ def jobs_done(runs_dir: Path, sweep_dir: Path) -> int:
     runs beside its design, the replicates of an earlier run with more); without it (Hydra's basic
     sweeper), every run folder by this code."""
     runs_dir = Path(runs_dir)
-    try:
-        names = json.loads((Path(sweep_dir) / PROGRESS_FILE).read_text())["jobs"]
-        manifests = [runs_dir / str(name) / "manifest.json" for name in names]
-    except (OSError, ValueError, KeyError, TypeError):
-        manifests = list(runs_dir.glob("*/manifest.json"))
+    names = _sweep_jobs(sweep_dir)
+    manifests = (runs_dir.glob("*/manifest.json") if names is None
+                 else [runs_dir / name / "manifest.json" for name in names])
     return sum(map(_by_this_code, manifests))

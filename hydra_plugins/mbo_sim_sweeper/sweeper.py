@@ -28,7 +28,6 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from omegaconf import OmegaConf
 
 from sim.sweep import (
-    PROGRESS_FILE,
     complete_with_recipe,
     recipe,
     samples_file_of,
@@ -75,7 +74,7 @@ class MboSweeper(BasicSweeper):
         done = self._done_check(folder_of)
         names: list[str] = []
         if folder_of is None:  # no list of this sweep's folders: not another sweep's either
-            (sweep_dir / PROGRESS_FILE).unlink(missing_ok=True)
+            write_sweep_jobs(sweep_dir, None)
         while not self.is_done():
             batch = self.get_job_batch()
             if folder_of is not None:  # for the jobs' progress line: this sweep's folders so far
