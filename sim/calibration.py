@@ -186,9 +186,19 @@ def tightness_target(region: str) -> float:
     return TIGHTNESS_TARGET * (float(np.mean(ratios)) if ratios else 1.0)
 
 
+def choice_education(choice: ChoiceFit) -> dict:
+    """The fields of ``model.education`` that a choice fit sets (for :func:`base_year`): its constants
+    only. The region's constants file, from an earlier fit, is left out: it may name programmes the
+    data no longer have, and would fill in any the fit leaves out."""
+    return {"constants_file": None, "participation_constant": choice.participation_constant,
+            "inflow_constant": choice.inflow_constant, "programme_constants": choice.programme_constants,
+            "adult_constants": choice.adult_constants, "sector_constant": dict.fromkeys(SECTORS, 0.0)}
+
+
 def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxiter: int = 80
-        ) -> tuple[dict[str, float], float]:
-    """Fit the parameters of ``region``; returns the values (config keys) and the final loss.
+        ) -> tuple[dict[str, float], float, ChoiceFit]:
+    """Fit the parameters of ``region``; returns the values (config keys), the final loss and the
+    last choice fit.
 
     Two rounds of: the choice fit (programme constants of school leavers and adults, and the
     participation constant, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
@@ -197,11 +207,7 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     choice = None
 
     def fitted() -> dict:
-        return {} if choice is None else {"participation_constant": choice.participation_constant,
-                                          "inflow_constant": choice.inflow_constant,
-                                          "programme_constants":
-                                          choice.programme_constants, "adult_constants": choice.adult_constants,
-                                          "sector_constant": dict.fromkeys(SECTORS, 0.0)}
+        return {} if choice is None else choice_education(choice)
 
     def loss(x: np.ndarray, factor: np.ndarray) -> float:
         x = np.clip(x, [b[0] for b in BOUNDS], [b[1] for b in BOUNDS])
@@ -232,7 +238,7 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     values.update({f"model.education.sector_constant.{s}": 0.0 for s in SECTORS})
     values.update({f"model.education.programme_constants.{k}": v for k, v in choice.programme_constants.items()})
     values.update({f"model.education.adult_constants.{k}": v for k, v in choice.adult_constants.items()})
-    return values, float(best.fun)
+    return values, float(best.fun), choice
 
 
 def _overrides(x: np.ndarray, factor: np.ndarray | None = None) -> list[str]:
@@ -577,13 +583,13 @@ def main(argv: list[str] | None = None) -> int:
         tables = []
         for region in args.regions:
             if args.fit:
-                values, loss = fit(region, scale=args.scale)
-                print(f"{region}: fitted {values} (loss {loss:.2e}) -> {write_fitted(region, values, loss)}")
+                values, loss, choice = fit(region, scale=args.scale)
+                labour = {k: round(v, 6) for k, v in values.items() if k in FITTED}
+                print(f"{region}: fitted {labour} (loss {loss:.2e}); choice: {choice.summary()} "
+                      f"-> {write_fitted(region, values, loss)}")
             elif args.fit_choice:
                 choice = refit_choice(region, write=True)
-                print(f"{region}: participation {choice.participation:.4f}, "
-                      f"c_mbo {choice.participation_constant:+.4f}, "
-                      f"largest |ln(target/expected)| {choice.gap:.1e} (written)")
+                print(f"{region}: {choice.summary()} (written)")
             tables.append(table(region, args.scale, tuple(range(1, args.seeds + 1))))
         df = pd.concat(tables, ignore_index=True)
         write_table(df, out)

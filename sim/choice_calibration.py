@@ -116,6 +116,15 @@ class ChoiceFit:
     gap: float  # the largest remaining |ln(target / expected)| of the school leavers (programmes within the bound)
     unfitted: int  # programmes whose constant reached DELTA_BOUND (hardly any school leaver can reach them)
 
+    def summary(self) -> str:
+        """One line for the calibration's output: the participation it reached, and what it could not."""
+        line = (f"participation {self.expected_participation:.3f} (target {self.participation:.3f}), "
+                f"c_mbo {self.participation_constant:+.4f}, largest |ln(target/expected)| {self.gap:.1e}")
+        if self.unfitted:
+            line += (f"; {self.unfitted} programme constants at the bound ±{DELTA_BOUND:g}: their school leavers' "
+                     f"targets are out of reach within the choice sets (ODD, Known simplifications)")
+        return line
+
 
 def fit_programme_constants(region: str, overrides: list[str], seeds: tuple[int, ...] = (1, 2),
                             iterations: int = 2000, tol: float = 1e-4) -> ChoiceFit:

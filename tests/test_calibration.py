@@ -128,6 +128,31 @@ def test_the_shipped_constants_are_the_ones_the_model_uses():
         assert len(got["programme_constants"]) > 500 and len(got["adult_constants"]) > 250
 
 
+def test_a_fit_runs_the_model_with_its_own_constants_not_the_shipped_ones():
+    """The Nelder–Mead stage runs the base year with the choice fit's constants only. With the
+    shipped constants file merged in, a fit after the data changed failed on programme ids the data
+    no longer have (and a constant the fit left out came from the old file)."""
+    from sim.choice_calibration import ChoiceFit
+    from sim.processes.education import choice
+
+    fit = ChoiceFit({}, {}, 0.25, 0.5, 0.7, 0.7, 0.0, 0)  # no programme or adult constants at all
+    res = calibration.base_year("zeeland", ["years=1", f"data_dir={DATA_DIR}"], 0.02, 1,
+                                calibration.choice_education(fit))
+    edu = res["model"].education
+    base = choice.intake_constants(edu.programmes.base_intake, edu.cfg.choice.nest_scale)
+    assert np.array_equal(edu.asc, base)  # with the shipped file, the fitted δ's of ~880 programmes
+    assert edu.cfg.participation_constant == 0.25 and edu.cfg.inflow_constant == 0.5
+
+
+def test_the_choice_fit_says_when_targets_are_out_of_reach():
+    from sim.choice_calibration import ChoiceFit
+
+    reached = ChoiceFit({}, {}, 0.0, 0.0, 0.72, 0.72, 9e-5, 0).summary()
+    short = ChoiceFit({}, {}, 0.0, 0.0, 0.90, 0.84, 9e-5, 272).summary()
+    assert "0.720 (target 0.720)" in reached and "bound" not in reached
+    assert "0.840 (target 0.900)" in short and "272 programme constants at the bound" in short
+
+
 # --- the regional vacancy profile, fitted to UWV's classes ---------------------------------------------
 def test_class_bands_are_the_uwv_intervals():
     assert calibration.class_band("tight") == (1.5, 4.0)
