@@ -6,11 +6,12 @@
 Procedure. The base year is the first simulated year (January–December of start_year, with the
 September intake). Per region, two rounds of:
 
-1. the choice fit (:mod:`sim.choice_calibration`): the participation constant c_mbo (the choice
-   to enrol in mbo at all) and one constant per programme for school leavers (and per BBL
-   programme for adults) so that the expected September intake of every programme equals its
-   base-year intake — its base-year students ÷ the study years an intake survives (stock–flow
-   consistent). Sector constants are then redundant and set to 0;
+1. the choice fit (:mod:`sim.choice_calibration`): one constant per programme for school leavers
+   (and per BBL programme for adults) so that the expected September intake of every programme
+   equals its base-year intake — its base-year students ÷ the study years an intake survives
+   (stock–flow consistent); their level carries the participation (the choice to enrol in mbo at
+   all), so the participation constant c_mbo stays 0. Sector constants are then redundant and set
+   to 0;
 2. Nelder–Mead (scipy.optimize) on three parameters with those constants, on the sum of squared
    gaps of three targets, with common random numbers (seeds 1–2):
 
