@@ -201,8 +201,8 @@ def fit(region: str, scale: float = 1.0, seeds: tuple[int, ...] = (1, 2), maxite
     """Fit the parameters of ``region``; returns the values (config keys), the final loss and the
     last choice fit.
 
-    Two rounds of: the choice fit (programme constants of school leavers and adults, and the
-    participation constant, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
+    Two rounds of: the choice fit (programme constants of school leavers and adults, whose level
+    carries the participation, :mod:`sim.choice_calibration`), then Nelder–Mead on the labour-market parameters
     and the adult BBL rate with those constants."""
     tgt = targets(region)
     choice = None
