@@ -58,3 +58,16 @@ def test_cli_refuses_bad_targets_before_running_and_writes_nothing(tmp_path, cap
     err = capsys.readouterr().err
     assert err.startswith("error:") and "value 'lots' is not a number" in err
     assert not (tmp_path / "out").exists()
+
+
+def test_intake_to_enrolment_counts_new_students_without_doorstroom():
+    """The sources count as intake the students new to the institution (Graafschap College's
+    "instroom"); the model's intake also holds doorstroom from a lower level, which those sources
+    count with the continuing students. Before, the ratio counted it (0.43 against the source's 0.32)."""
+    from sim.analysis.validation import _level_value
+
+    edu = pd.DataFrame({"school_year": [2021, 2021, 2022], "institution": ["A", "A", "A"], "location": ["X"] * 3,
+                        "sector": ["care"] * 3, "level": [2, 3, 3], "intake": [30.0, 20.0, 99.0],
+                        "doorstroom": [0.0, 10.0, 0.0], "enrolled": [80.0, 70.0, 99.0], "open": [True] * 3})
+    t = pd.Series({"measure": "intake_to_enrolment", "institution": "A", "location": "", "sector": ""})
+    assert _level_value(edu, t, 2021, set()) == pytest.approx((30 + 20 - 10) / 150)

@@ -151,7 +151,8 @@ def run_one(spec: RunSpec) -> dict:
                    f"years={spec.years}", f"scale={spec.scale}", "progress=false", "write_plots=false"])
     frames, _ = tables_and_summary(simulate(cfg))
     edu = frames["education"]
-    edu = edu[["school_year", "institution", "sector", "level", "location", "open", "intake", "enrolled"]].copy()
+    edu = edu[["school_year", "institution", "sector", "level", "location", "open", "intake", "doorstroom",
+               "enrolled"]].copy()
     ev = frames["events"]
     closed = ev[ev["event"] == "closed"][["date", "institution", "sector", "level", "location"]].copy()
     return {"spec": spec, "education": edu, "closed": closed, "seconds": time.perf_counter() - t0}
@@ -214,8 +215,9 @@ def _level_value(edu: pd.DataFrame, t: pd.Series, year: int, sites: set[str]) ->
         return float(e["enrolled"].sum())
     if m == "intake_total":
         return float(e["intake"].sum())
-    if m == "intake_to_enrolment":
-        return float(e["intake"].sum() / e["enrolled"].sum()) if e["enrolled"].sum() else math.nan
+    if m == "intake_to_enrolment":  # new students, as the sources count them: without doorstroom within mbo
+        new = e["intake"].sum() - e["doorstroom"].sum()
+        return float(new / e["enrolled"].sum()) if e["enrolled"].sum() else math.nan
     col = "intake" if m == "intake_share_sector" else "enrolled"
     total = e[col].sum()
     return float(e.loc[_sector_mask(e, t["sector"]), col].sum() / total) if total else math.nan
@@ -335,8 +337,9 @@ def likely_reason(t: pd.Series, model: float, published: float, drift: float = m
                      "sustain (issue 11)")
         return text
     if m == "intake_to_enrolment":
-        return ("base-year intake is derived as enrolment / programme length (an assumption); the ratio mirrors "
-                "the assumed durations, dropout and doorstroom, not a measured intake")
+        return ("base-year intake is derived as enrolment / programme length (an assumption); the ratio (new "
+                "students, without doorstroom, over enrolment) mirrors the assumed durations and dropout, not a "
+                "measured intake")
     return ("sector splits in data/institutions.csv beyond the sourced clusters are assumptions (an ROC profile "
             "modelled on Graafschap College); the source's fields map only approximately onto the model's sectors")
 

@@ -113,7 +113,9 @@ class Education:
         self.events = r.declare_records("education", "events", ("month", "programme", "event", "reason"))
         # state
         n_years = model.n_years + 1
-        self.continuing = np.zeros((n_years, p.n), dtype=np.int64)  # doorstroom to the next level
+        self.continuing = r.declare("education", "doorstroom", ("school_year", "programme"), "persons",
+                                    doc="students continuing from a lower level of the same field (decided in "
+                                        "July, part of the September intake)")  # doorstroom to the next level
         self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates, within the places
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
