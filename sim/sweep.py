@@ -91,6 +91,15 @@ def without_replicate(overrides: Sequence[str]) -> tuple[str, ...]:
     return tuple(o for o in overrides if _key(o) not in REPLICATE_KEYS)
 
 
+def composes_like(job: Sequence[str]) -> tuple[str, ...]:
+    """Jobs with the same key compose alike, so one of them is checked for all: they differ only in
+    their replicate or in their row of a sensitivity design (``sample=<n>``: the row's values are
+    set, and checked, when the run validates its config, :func:`sim.samples.apply_sample`). A
+    ``sample`` that is not a whole number stays in the key and is composed on its own."""
+    return tuple(o for o in without_replicate(job)
+                 if not (_key(o) == "sample" and o.partition("=")[2].isdigit()))
+
+
 def _by_this_code(manifest: Path) -> bool:
     """A run folder's manifest is by this code (``model_sha256``): a run of an older model is still
     to be redone."""

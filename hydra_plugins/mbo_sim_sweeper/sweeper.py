@@ -7,7 +7,7 @@ The named experiments use it (``sim/configs/experiment/_common.yaml``). Per batc
 1. skips each job whose run folder is already complete with the same recipe
    (:mod:`sim.sweep`), printing ``complete, skipped: <folder>`` as the job itself would;
 2. checks that the remaining jobs compose, once per configuration (replicates of the same
-   configuration, and the rows of a sensitivity design, compose alike: :func:`composes_like`),
+   configuration, and the rows of a sensitivity design, compose alike: :func:`sim.sweep.composes_like`),
    where the basic sweeper composes every job (a 4,096-run Sobol' design: about 10 minutes
    before the first run);
 3. launches the remaining jobs with the configured launcher (joblib, SLURM, basic), leaving
@@ -29,25 +29,13 @@ from omegaconf import OmegaConf
 
 from sim.sweep import (
     complete_with_recipe,
+    composes_like,
     recipe,
     samples_file_of,
-    without_replicate,
     write_sweep_jobs,
 )
 
 RUN_NAME_FROM_OVERRIDES = "${hydra:job.override_dirname}"
-
-
-def composes_like(job: list[str]) -> tuple[str, ...]:
-    """Jobs with the same key compose alike, so one of them is checked for all: they differ only in
-    their replicate or in their row of a sensitivity design (``sample=<n>``: the row's values are
-    set, and checked, when the run validates its config, :func:`sim.samples.apply_sample`). A
-    ``sample`` that is not a whole number stays in the key and is composed on its own."""
-    def row(override: str) -> bool:
-        key, _, value = override.partition("=")
-        return key.lstrip("+~") == "sample" and value.isdigit()
-
-    return tuple(o for o in without_replicate(job) if not row(o))
 
 
 @dataclass
