@@ -402,6 +402,7 @@ class MunicipalityConfig:
     ww_months: int = 12
     initial_ww_share: float = 0.5
     bijstand_share: float = 0.5
+    bijstand_other_exit_rate: float = 0.12
     reintegration_budget_per_client_eur: float = 1500.0
     training_price_eur: float = 2500.0
     mbo_procurement_share: float = 0.3
@@ -410,6 +411,7 @@ class MunicipalityConfig:
         check_positive("model.municipality.ww_months", self.ww_months)
         check_share("model.municipality.bijstand_share", self.bijstand_share)
         check_share("model.municipality.initial_ww_share", self.initial_ww_share)
+        check_share("model.municipality.bijstand_other_exit_rate", self.bijstand_other_exit_rate)
         check_share("model.municipality.mbo_procurement_share", self.mbo_procurement_share)
         check_positive("model.municipality.reintegration_budget_per_client_eur",
                         self.reintegration_budget_per_client_eur, allow_zero=True)

@@ -84,6 +84,7 @@ class RegionModel(mesa.Model):
 
         self.every_year(self.demography.january, JANUARY, first_year=1, priority=Priority.HIGH)
         self.every_year(self.labour_supply.january, JANUARY, first_year=1)
+        self.every_year(self.labour.bijstand_january, JANUARY, keeps_jobs=True)  # before the purchases
         self.every_year(self.training.january, JANUARY)
         # these three keep the labour market's count of jobs current themselves (see _event)
         self.every_year(self._institutions_review, APRIL, keeps_jobs=True)

@@ -85,3 +85,30 @@ def systematic_round(rng: np.random.Generator, x: np.ndarray) -> np.ndarray:
     is the deterministic rule, for tables whose every cell is large.)"""
     cum = np.floor(np.cumsum(x.ravel()) + rng.random())
     return np.diff(cum, prepend=0).reshape(x.shape).astype(np.int64)
+
+
+def uniform_subset_where(rng: np.random.Generator, n: int, k: int, ok, share: float,
+                         max_rounds: int = 64) -> np.ndarray:
+    """Up to ``k`` distinct indices in 0..n-1, drawn uniformly among those where ``ok(indices)``
+    (a boolean per index) holds, without a scan of all ``n``: uniform indices are drawn in rounds
+    and the first ``k`` distinct ones that pass are kept, in the order drawn — every subset of
+    the passing indices of size ``k`` is then equally likely. ``share``: a guess of the passing
+    share, which sets the first round's size; later rounds use the share seen so far (a wrong
+    guess costs rounds, not correctness). Fewer than ``k`` come back only when ``max_rounds``
+    rounds did not find them (almost none pass)."""
+    got = np.empty(0, dtype=np.intp)
+    if k <= 0 or n <= 0:
+        return got
+    share = min(max(share, 1e-3), 1.0)
+    drawn = passed = 0
+    for _ in range(max_rounds):
+        cand = rng.integers(0, n, size=int((k - got.size) / share * 1.25) + 16)
+        hit = cand[ok(cand)]
+        drawn, passed = drawn + cand.size, passed + hit.size
+        share = min(max(passed / drawn, 1e-3), 1.0)
+        got = np.concatenate([got, hit])
+        _, first = np.unique(got, return_index=True)
+        got = got[np.sort(first)]
+        if got.size >= k:
+            return got[:k]
+    return got

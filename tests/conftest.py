@@ -28,6 +28,14 @@ MUNICIPALITY_COUNTS = {r.name: r.municipalities for r in REGISTRY}
 
 SMALL = {"scale": 0.05, "years": 4}
 
+# A set-up in which the institutions' reserves run out within the horizon, so that opleidingen close
+# from decline and money: strong decline, and institutions that start with a deficit of 1 % of their
+# funding and two thirds of the default reserve (since the bijstand stock no longer drains, ODD §7.9,
+# the default closes next to nothing in 20 years). Zuid-Limburg at 0.25, 16 years: every one of
+# seeds 1-6 closes 24-30 opleidingen, the first after 6-10 years.
+CLOSING = ("demography=strong_decline", "model.institutions.reserve_initial_share=0.2",
+           "model.institutions.base_result_share=-0.01")
+
 # The April review as a bare viability rule: no institution carries a weak opleiding (no budget,
 # every opleiding loses money at this funding) and no coordination spares one. For tests of what
 # happens when opleidingen close; tests/test_institutions.py tests the rules themselves.

@@ -3,14 +3,16 @@ default (minimum group size judged on k intakes, money and reserves, teachers, c
 tests/test_policies.py tests each lever on a stress set-up with the bare viability rule; here
 each must still act in the right direction when closures come from decline and the accounts.
 
-One set-up: Zuid-Limburg at scale 0.25 from 2025 for 16 years (closures start once the reserves
-run down, after about seven years), seeds 1-3, every arm paired with `none` by seed.
+One set-up: Zuid-Limburg at scale 0.25 from 2025 for 16 years in which the institutions' reserves
+run out (``conftest.CLOSING``: strong decline, a deficit from the start, a thinner reserve; closures
+start after six to ten years), seeds 1-3, every arm paired with `none` by seed.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+from conftest import CLOSING
 
 from sim.runner import simulate
 
@@ -27,7 +29,7 @@ def arms(small_cfg):
         for seed in SEEDS:
             key = (policy, extra, seed)
             if key not in cache:
-                cache[key] = simulate(small_cfg(f"policy={policy}", *extra, **SETUP, seed=seed))
+                cache[key] = simulate(small_cfg(f"policy={policy}", *CLOSING, *extra, **SETUP, seed=seed))
             out.append(cache[key])
         return out
 

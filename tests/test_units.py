@@ -20,7 +20,14 @@ from sim.agents.population import FIELDS, Population
 from sim.codes import NO_SECTOR
 from sim.policies import POLICIES
 from sim.processes.education.placement import gravity as _gravity  # the one line to change when it moves
-from sim.sampling import bernoulli_subset, count_at_most, first_within_capacity, systematic_round, thinned_subset
+from sim.sampling import (
+    bernoulli_subset,
+    count_at_most,
+    first_within_capacity,
+    systematic_round,
+    thinned_subset,
+    uniform_subset_where,
+)
 from sim.streams import Streams
 
 SIM_DIR = Path(__file__).resolve().parents[1] / "sim"
@@ -84,6 +91,31 @@ def test_bernoulli_subset_inclusion_frequency_is_p():
         s = set(bernoulli_subset(rng, n, p).tolist())
         both += [{0, 1} <= s, {n - 2, n - 1} <= s]
     assert_binomial(both, draws, p * p, "bernoulli_subset pairs")
+
+
+# --- uniform_subset_where ----------------------------------------------------------------------------
+@pytest.mark.parametrize("share", [0.3, 0.01, 1.0])  # a right, a far too low and a far too high guess
+def test_uniform_subset_where_is_uniform_among_the_passing_indices(share):
+    rng = np.random.default_rng(5)
+    n, k, draws = 60, 4, 6000
+    passing = np.zeros(n, dtype=bool)
+    passing[::3] = True  # 20 of 60
+    counts = np.zeros(n, dtype=np.int64)
+    for _ in range(draws):
+        s = uniform_subset_where(rng, n, k, lambda i: passing[i], share)
+        assert s.size == k and np.unique(s).size == k, s
+        counts[s] += 1
+    assert counts[~passing].sum() == 0, "an index that does not pass was drawn"
+    assert_binomial(counts[passing], draws, k / passing.sum(), "uniform_subset_where")
+
+
+def test_uniform_subset_where_returns_what_there_is():
+    rng = np.random.default_rng(6)
+    passing = np.zeros(1000, dtype=bool)
+    passing[[3, 500]] = True
+    got = uniform_subset_where(rng, 1000, 5, lambda i: passing[i], 0.5, max_rounds=200)
+    assert sorted(got.tolist()) == [3, 500]  # only two pass: both, no repeats, then it stops
+    assert uniform_subset_where(rng, 1000, 0, lambda i: passing[i], 0.5).size == 0
 
 
 @pytest.mark.parametrize("p", [0.0, -0.5])

@@ -62,24 +62,30 @@ class Municipality(mesa.Agent):
         return on_assistance[pop.municipality[on_assistance] == self.index]
 
     def buy_training(self, mbo_share: float, on_assistance: np.ndarray | None = None
-                     ) -> tuple[float, float, float, np.ndarray]:
+                     ) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         """Each January: spend the re-integration budget on training trajectories for clients,
         from the mbo (as partner) for ``mbo_share``, else from the cheapest (private) provider.
 
-        Returns clients, budget (EUR), trajectories (real persons) and the revenue per mbo
-        institution (EUR) of the programmes that took the trajectories."""
+        Returns clients, budget (EUR), trajectories (real persons), the revenue per mbo
+        institution (EUR) of the programmes that took the trajectories, and its expectation
+        (EUR): the number of trajectories, who takes them, their sector and provider averaged out
+        (the accounts judge the revenue by it, ODD §7.17)."""
         model = self.model
         mcfg = model.cfg.model.municipality
         clients = self.clients(on_assistance)
         real_clients = clients.size / model.cfg.scale
         budget = real_clients * mcfg.reintegration_budget_per_client_eur
         trajectories = budget / mcfg.training_price_eur  # real persons
-        n = min(clients.size, int(model.streams["municipalities"].poisson(trajectories * model.cfg.scale)))
         rng = model.streams["municipalities"]
+        n = min(clients.size, int(rng.poisson(trajectories * model.cfg.scale)))
         chosen = rng.choice(clients, size=n, replace=False) if n else clients[:0]
         chosen = chosen[model.pop.llo_months_left[chosen] == 0]
+        # expected: min(λ, C) of the C clients (Poisson λ, capped), those not yet training starting
+        free = clients[model.pop.llo_months_left[clients] == 0]
+        share = min(trajectories * model.cfg.scale, clients.size) / max(clients.size, 1)
+        price = mcfg.training_price_eur / model.cfg.scale
+        expected = model.llo.expected_at_institutions(free, mbo_share) * share * price
         prog = model.llo.start(chosen, "municipality", model.month_index, mbo_share=mbo_share, rng=rng)
         edu = model.education
-        price = mcfg.training_price_eur / model.cfg.scale
         revenue = np.bincount(edu.programmes.institution[prog], minlength=len(edu.institution_names)) * price
-        return real_clients, budget, chosen.size / model.cfg.scale, revenue
+        return real_clients, budget, chosen.size / model.cfg.scale, revenue, expected

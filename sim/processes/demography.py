@@ -224,14 +224,17 @@ class Demography:
             own & has_sector, pop.sector[adults], rng.choice(N_SECTORS, size=adults.size, p=shares)
         )
         pop.qual_sector[adults[pop.qual_level[adults] == 0]] = -1
-        # benefits: the unemployed on WW or bijstand; bijstand among the inactive to the base share
+        # benefits: the unemployed on WW or bijstand; bijstand among the inactive of working age
+        # (18 to the pension age) to the base share (the monthly flows keep it there, §7.9)
         mcfg = model.cfg.model.municipality
         on_ww = rng.random(unemployed.size) < mcfg.initial_ww_share
         pop.benefit[unemployed] = np.where(on_ww, Benefit.UWV, Benefit.MUNICIPALITY)
         pop.benefit_months[unemployed] = rng.integers(0, mcfg.ww_months, size=unemployed.size)
-        target = rcfg.social_assistance_share * np.count_nonzero(pop.age[idx] >= 18)
+        pension = self.pcfg.pension_age
+        working_age = (pop.age[idx] >= 18) & (pop.age[idx] < pension)
+        target = rcfg.social_assistance_share * np.count_nonzero(working_age)
         need = int(max(0, round(target - np.count_nonzero(pop.benefit[idx] == Benefit.MUNICIPALITY))))
-        cand = inactive[pop.age[inactive] >= 18]
+        cand = inactive[(pop.age[inactive] >= 18) & (pop.age[inactive] < pension)]
         if cand.size:
             pop.benefit[rng.choice(cand, size=min(need, cand.size), replace=False)] = Benefit.MUNICIPALITY
 

@@ -76,6 +76,35 @@ class Llo:
         self.start(start, "individual", month)
         pop.tracked("llo_active", following, added=start)  # for the next step: the continuing and the new
 
+    def target_sector_probabilities(self, own: np.ndarray) -> np.ndarray:
+        """P(target sector) for persons qualified in sector ``own`` (-1: none): in proportion to
+        the hard-to-fill vacancies (+1), never one's own sector. Rows: persons; columns: sectors."""
+        htf = self.model.labour.hard_to_fill().astype(float) + 1.0
+        w = np.repeat(htf[None, :], own.size, axis=0)
+        w[np.arange(own.size)[own >= 0], own[own >= 0]] = 0.0
+        return w / w.sum(1, keepdims=True)
+
+    def expected_at_institutions(self, persons: np.ndarray, mbo_share: float) -> np.ndarray:
+        """The expected number of trajectories of ``persons`` (each starting one) that
+        :meth:`start` places at each mbo institution: the sector and mbo draws averaged out, the
+        nearest programme found for every sector. Persons of one home and one own sector share
+        the answer, so it costs a lookup per (home, sector) pair, not per person."""
+        edu, pop = self.model.education, self.model.pop
+        out = np.zeros(len(edu.institution_names))
+        if persons.size == 0:
+            return out
+        own = pop.qual_sector[persons].astype(np.int64)
+        key = pop.municipality[persons].astype(np.int64) * (N_SECTORS + 1) + own + 1
+        groups, first, count = np.unique(key, return_index=True, return_counts=True)
+        rep = persons[first]  # one person of each (home, own sector) group
+        prob = self.target_sector_probabilities(own[first])  # groups × sectors
+        prog = edu.nearest_open_programme(np.repeat(rep, N_SECTORS), np.tile(np.arange(N_SECTORS), rep.size),
+                                          adults=True).reshape(rep.size, N_SECTORS)
+        weight = count[:, None] * prob * mbo_share
+        placed = prog >= 0
+        return np.bincount(edu.programmes.institution[prog[placed]], weights=weight[placed],
+                           minlength=out.size).astype(float)
+
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,
               rng: np.random.Generator | None = None) -> np.ndarray:
         """Start trajectories for ``persons`` (recorded by source); returns the mbo programme
@@ -87,12 +116,7 @@ class Llo:
             return np.empty(0, dtype=np.int64)
         pop = self.model.pop
         rng = self.rng if rng is None else rng
-        htf = self.model.labour.hard_to_fill().astype(float) + 1.0
-        own = pop.qual_sector[persons]
-        w = np.repeat(htf[None, :], persons.size, axis=0)
-        w[np.arange(persons.size)[own >= 0], own[own >= 0]] = 0.0
-        cum = np.cumsum(w, axis=1)
-        cum /= cum[:, -1:]
+        cum = np.cumsum(self.target_sector_probabilities(pop.qual_sector[persons]), axis=1)
         target = np.minimum((rng.random(persons.size)[:, None] >= cum).sum(1), N_SECTORS - 1)
         pop.llo_sector[persons] = target
         pop.llo_months_left[persons] = self.cfg.duration_months

@@ -26,9 +26,12 @@ class TrainingPurchases:
         self.budget_eur = r.declare("municipalities", "budget_eur", ym, "eur", dtype=float)
         self.trajectories = r.declare("municipalities", "trajectories", ym, "persons", dtype=float, scaled=False)
         self.mbo_revenue_eur = r.declare("municipalities", "mbo_revenue_eur", ym, "eur", dtype=float)
-        self.institution_revenue_eur = r.declare("municipalities", "municipal_revenue_eur",
-                                                 ("school_year", "institution"), "eur", dtype=float,
-                                                 doc="training bought from each institution in January")
+        self.institution_revenue_eur = r.declare(
+            "municipalities", "municipal_revenue_eur", ("school_year", "institution"), "eur", dtype=float,
+            doc="training bought from each institution in January (at a reduced scale as the accounts "
+                "judge it: ODD §7.17)")
+        # its expectation, on which the base year balances the institutions' other costs (§7.17)
+        self.expected_revenue_eur = np.zeros_like(self.institution_revenue_eur)
 
     def mbo_share(self) -> float:
         """Share of trajectories bought from the mbo (a lever may change the procurement stance)."""
@@ -39,10 +42,17 @@ class TrainingPurchases:
         model = self.model
         y = model.year_index
         on_assistance = np.flatnonzero(model.pop.benefit == Benefit.MUNICIPALITY)
+        drawn = np.zeros_like(self.institution_revenue_eur[y])
         for m in model.agents_by_type[Municipality]:  # llo.start changes no benefit: one scan serves all
-            clients, budget, trajectories, revenue = m.buy_training(self.mbo_share(), on_assistance)
+            clients, budget, trajectories, revenue, expected = m.buy_training(self.mbo_share(), on_assistance)
             self.clients[y, m.index] = clients
             self.budget_eur[y, m.index] = budget
             self.trajectories[y, m.index] = trajectories
             self.mbo_revenue_eur[y, m.index] = float(revenue.sum())
-            self.institution_revenue_eur[y] += revenue
+            drawn += revenue
+            self.expected_revenue_eur[y] += expected
+        # the institutions' accounts judge the revenue as they judge the students
+        # (provision.JudgedEnrolment): its expectation plus the draw's deviation scaled by √s, so
+        # that at a reduced scale it scatters as a real region's does, not 1/√s times more
+        e, s = self.expected_revenue_eur[y], model.cfg.scale
+        self.institution_revenue_eur[y] = drawn if s == 1.0 else e + np.sqrt(s) * (drawn - e)

@@ -66,7 +66,7 @@ def account(edu: Education, y: int) -> None:
 
     edu.funding_eur[y] = per_institution(funding)
     students = per_institution(judged / scale)
-    revenue = edu.model.training.institution_revenue_eur[y]
+    revenue = edu.model.training.institution_revenue_eur[y]  # as judged (TrainingPurchases)
     cost = per_institution(edu.programme_cost_eur[y]) + overhead
     if edu.other_cost_per_student is None:
         # the base year: each institution's result is base_result_share of its funding (never
@@ -75,8 +75,11 @@ def account(edu: Education, y: int) -> None:
         # its costs and reserve no more than at scale 1. (On the data's base-year students
         # instead, the Achterhoek's institutions, whose model enrolment is 3 % below the data's,
         # started in deficit: ODD §7.17.)
+        # The municipalities' revenue counts by its expectation: one year's draw would stay in
+        # the costs, and its chance would add to the reserve every year.
         target = icfg.base_result_share * edu.funding_eur[y]
-        edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + revenue - cost - target, students,
+        expected = edu.model.training.expected_revenue_eur[y]
+        edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + expected - cost - target, students,
                                                           out=np.zeros(n_inst), where=students > 0), 0.0)
     edu.cost_eur[y] = cost + edu.other_cost_per_student * students
     if edu.reserve_eur is None:

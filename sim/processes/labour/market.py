@@ -25,7 +25,11 @@ import numpy as np
 from sim.codes import N_SECTORS, SECTORS, Benefit, Status
 from sim.cohorts import base_status_rates
 from sim.processes.economy import bbl_place_index
-from sim.sampling import bernoulli_subset, first_within_capacity
+from sim.sampling import bernoulli_subset, first_within_capacity, uniform_subset_where
+
+#: a first guess of the share of residents who could enter bijstand (working age, without work,
+#: study or benefit): it only sizes the first round of drawing them (uniform_subset_where)
+ELIGIBLE_GUESS = 0.15
 
 if TYPE_CHECKING:
     from sim.model import RegionModel
@@ -393,7 +397,8 @@ class LabourMarket:
     def _update_benefits(self, joined: np.ndarray) -> None:
         """WW lasts ww_months; then a share of those still without work move to bijstand.
         ``joined``: the month's newly unemployed, among whom are all who got WW this month (those
-        on WW are kept from month to month, as the unemployed are)."""
+        on WW are kept from month to month, as the unemployed are). The bijstand stock's other
+        flows come each January (:meth:`bijstand_january`)."""
         pop = self.model.pop
         mcfg = self.model.cfg.model.municipality
         on_ww = pop.tracked("on_ww", lambda i: pop.benefit[i] == Benefit.UWV, added=joined)
@@ -402,6 +407,39 @@ class LabourMarket:
         to_bijstand = self.rng_benefit.random(expired.size) < mcfg.bijstand_share
         pop.benefit[expired] = np.where(to_bijstand, Benefit.MUNICIPALITY, Benefit.NONE)
         pop.benefit_months[expired] = 0
+
+    def bijstand_january(self) -> None:
+        """The bijstand stock's flows besides WW's end and finding work (ODD §7.9), each January
+        before the municipalities buy training: clients who have reached the pension age leave
+        (AOW), the others leave for other reasons (a partner's income, another benefit, moving)
+        with probability ``bijstand_other_exit_rate``; then residents of working age without work,
+        study or benefit enter, as many as bring the stock to the region's base-year share of the
+        residents 18 to the pension age (``region.social_assistance_share``; the national stock
+        held at 408–447 thousand in 2013–2021 through slack and tight labour markets, so the share
+        is taken as structural). Without the entries the stock drained to a quarter in 20 years
+        (nobody entered but from WW), and with it the municipalities' training bought from the mbo."""
+        pop = self.model.pop
+        mcfg = self.model.cfg.model.municipality
+        pension = self.model.cfg.model.population.pension_age
+        clients = np.flatnonzero(pop.benefit == Benefit.MUNICIPALITY)
+        aged = pop.age[clients] >= pension
+        pop.benefit[clients[aged]] = Benefit.NONE
+        clients = clients[~aged]
+        leave = bernoulli_subset(self.rng_benefit, clients.size, mcfg.bijstand_other_exit_rate)
+        pop.benefit[clients[leave]] = Benefit.NONE
+        adults = np.count_nonzero((pop.age >= 18) & (pop.age < pension))
+        target = int(round(self.model.cfg.region.social_assistance_share * adults))
+        new = uniform_subset_where(
+            self.rng_benefit, pop.n, target - (clients.size - leave.size),
+            lambda i: (pop.age[i] >= 18) & (pop.age[i] < pension) & self._without_work_or_benefit(i),
+            ELIGIBLE_GUESS)
+        pop.benefit[new] = Benefit.MUNICIPALITY
+
+    def _without_work_or_benefit(self, i) -> np.ndarray:
+        """Unemployed or inactive (not in education, not working) and on no benefit."""
+        pop = self.model.pop
+        status = pop.status[i]
+        return ((status == Status.UNEMPLOYED) | (status == Status.INACTIVE)) & (pop.benefit[i] == Benefit.NONE)
 
     def record_exits(self, persons: np.ndarray) -> None:
         """Count the jobs in the region of ``persons`` who are about to leave the population
