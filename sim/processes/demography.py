@@ -225,7 +225,7 @@ class Demography:
         )
         pop.qual_sector[adults[pop.qual_level[adults] == 0]] = -1
         # benefits: the unemployed on WW or bijstand; bijstand among the inactive of working age
-        # (18 to the pension age) to the base share (the monthly flows keep it there, §7.9)
+        # (18 to the pension age) to the base share (each January's flows keep it there, §7.9)
         mcfg = model.cfg.model.municipality
         on_ww = rng.random(unemployed.size) < mcfg.initial_ww_share
         pop.benefit[unemployed] = np.where(on_ww, Benefit.UWV, Benefit.MUNICIPALITY)

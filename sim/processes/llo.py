@@ -90,20 +90,19 @@ class Llo:
         nearest programme found for every sector. Persons of one home and one own sector share
         the answer, so it costs a lookup per (home, sector) pair, not per person."""
         edu, pop = self.model.education, self.model.pop
-        out = np.zeros(len(edu.institution_names))
+        n_inst = len(edu.institution_names)
         if persons.size == 0:
-            return out
+            return np.zeros(n_inst)
         own = pop.qual_sector[persons].astype(np.int64)
         key = pop.municipality[persons].astype(np.int64) * (N_SECTORS + 1) + own + 1
-        groups, first, count = np.unique(key, return_index=True, return_counts=True)
+        _, first, count = np.unique(key, return_index=True, return_counts=True)
         rep = persons[first]  # one person of each (home, own sector) group
         prob = self.target_sector_probabilities(own[first])  # groups × sectors
         prog = edu.nearest_open_programme(np.repeat(rep, N_SECTORS), np.tile(np.arange(N_SECTORS), rep.size),
                                           adults=True).reshape(rep.size, N_SECTORS)
         weight = count[:, None] * prob * mbo_share
         placed = prog >= 0
-        return np.bincount(edu.programmes.institution[prog[placed]], weights=weight[placed],
-                           minlength=out.size).astype(float)
+        return np.bincount(edu.programmes.institution[prog[placed]], weights=weight[placed], minlength=n_inst)
 
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,
               rng: np.random.Generator | None = None) -> np.ndarray:
