@@ -61,15 +61,18 @@ class Municipality(mesa.Agent):
             on_assistance = np.flatnonzero(pop.benefit == Benefit.MUNICIPALITY)
         return on_assistance[pop.municipality[on_assistance] == self.index]
 
-    def buy_training(self, mbo_share: float, on_assistance: np.ndarray | None = None
-                     ) -> tuple[float, float, float, np.ndarray, np.ndarray]:
+    def buy_training(self, mbo_share: float, on_assistance: np.ndarray | None = None,
+                     expected_each: np.ndarray | None = None) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         """Each January: spend the re-integration budget on training trajectories for clients,
         from the mbo (as partner) for ``mbo_share``, else from the cheapest (private) provider.
 
         Returns clients, budget (EUR), trajectories (real persons), the revenue per mbo
         institution (EUR) of the programmes that took the trajectories, and its expectation
         (EUR): the number of trajectories, who takes them, their sector and provider averaged out
-        (the accounts judge the revenue by it, ODD §7.17)."""
+        (the accounts judge the revenue by it, ODD §7.17). ``expected_each``: the trajectories
+        each institution would expect if every client not yet training took one
+        (:meth:`Llo.expected_at_institutions`, this municipality's row), if the caller has them
+        (one call for all municipalities)."""
         model = self.model
         mcfg = model.cfg.model.municipality
         clients = self.clients(on_assistance)
@@ -81,10 +84,12 @@ class Municipality(mesa.Agent):
         chosen = rng.choice(clients, size=n, replace=False) if n else clients[:0]
         chosen = chosen[model.pop.llo_months_left[chosen] == 0]
         # expected: min(λ, C) of the C clients (Poisson λ, capped), those not yet training starting
-        free = clients[model.pop.llo_months_left[clients] == 0]
+        if expected_each is None:
+            free = clients[model.pop.llo_months_left[clients] == 0]
+            expected_each = model.llo.expected_at_institutions(free, mbo_share)[self.index]
         share = min(trajectories * model.cfg.scale, clients.size) / max(clients.size, 1)
         price = mcfg.training_price_eur / model.cfg.scale
-        expected = model.llo.expected_at_institutions(free, mbo_share) * share * price
+        expected = expected_each * share * price
         prog = model.llo.start(chosen, "municipality", model.month_index, mbo_share=mbo_share, rng=rng)
         edu = model.education
         revenue = np.bincount(edu.programmes.institution[prog], minlength=len(edu.institution_names)) * price

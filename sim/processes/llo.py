@@ -86,23 +86,27 @@ class Llo:
 
     def expected_at_institutions(self, persons: np.ndarray, mbo_share: float) -> np.ndarray:
         """The expected number of trajectories of ``persons`` (each starting one) that
-        :meth:`start` places at each mbo institution: the sector and mbo draws averaged out, the
-        nearest programme found for every sector. Persons of one home and one own sector share
-        the answer, so it costs a lookup per (home, sector) pair, not per person."""
+        :meth:`start` places at each mbo institution, per home municipality (homes ×
+        institutions): the sector and mbo draws averaged out, the nearest programme found for
+        every sector. Persons of one home and one own sector share the answer, so it costs a
+        lookup per (home, sector) pair, not per person; a home's row is what the call with its
+        persons alone would give, to the last bit (its groups are summed in the same order)."""
         edu, pop = self.model.education, self.model.pop
-        n_inst = len(edu.institution_names)
+        n_inst, n_m = len(edu.institution_names), self.model.n_municipalities
         if persons.size == 0:
-            return np.zeros(n_inst)
+            return np.zeros((n_m, n_inst))
         own = pop.qual_sector[persons].astype(np.int64)
         key = pop.municipality[persons].astype(np.int64) * (N_SECTORS + 1) + own + 1
-        _, first, count = np.unique(key, return_index=True, return_counts=True)
+        groups, first, count = np.unique(key, return_index=True, return_counts=True)
         rep = persons[first]  # one person of each (home, own sector) group
         prob = self.target_sector_probabilities(own[first])  # groups × sectors
         prog = edu.nearest_open_programme(np.repeat(rep, N_SECTORS), np.tile(np.arange(N_SECTORS), rep.size),
                                           adults=True).reshape(rep.size, N_SECTORS)
         weight = count[:, None] * prob * mbo_share
         placed = prog >= 0
-        return np.bincount(edu.programmes.institution[prog[placed]], weights=weight[placed], minlength=n_inst)
+        home = np.repeat(groups // (N_SECTORS + 1), N_SECTORS).reshape(placed.shape)
+        cell = home[placed] * n_inst + edu.programmes.institution[prog[placed]]
+        return np.bincount(cell, weights=weight[placed], minlength=n_m * n_inst).reshape(n_m, n_inst)
 
     def start(self, persons: np.ndarray, source: str, month: int, mbo_share: float | None = None,
               rng: np.random.Generator | None = None) -> np.ndarray:
