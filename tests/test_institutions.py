@@ -112,3 +112,24 @@ def test_teacher_shortage_cuts_places_where_the_sector_is_tight(small_cfg):
     intake_tight = np.bincount(sector, weights=tight.education.intake[:8].sum(0), minlength=11)
     intake_free = np.bincount(sector, weights=free.education.intake[:8].sum(0), minlength=11)
     assert intake_tight[short].sum() < intake_free[short].sum()
+
+
+@pytest.mark.parametrize("region", ["achterhoek", "zuid_limburg"])
+def test_outside_institutions_carry_no_overhead(small_cfg, region):
+    """An outside site's institution counts only this region's students, without fixed costs or
+    coordination overhead (its own region keeps those): in the base year its result is
+    ``base_result_share`` of its funding, like the region's own institutions'. (Until 29 November
+    2026 the whole overhead sat on the region's few students there: ROC Nijmegen started at −21 %
+    and fell to −150 %.)"""
+    model = simulate(small_cfg(region=region, scale=0.25, years=1, seed=1))
+    edu = model.education
+    outside = ~edu.institution_in_region
+    assert outside.any() and edu.institution_in_region.any()
+    share = model.cfg.model.institutions.base_result_share
+    funded = edu.funding_eur[0] > 0
+    result = edu.funding_eur[0] + model.training.institution_revenue_eur[0] - edu.cost_eur[0]
+    expected_revenue = model.training.expected_revenue_eur[0]
+    # the base year balances on the expected municipal revenue: result = share × funding + (drawn − expected)
+    gap = result - (share * edu.funding_eur[0] + model.training.institution_revenue_eur[0] - expected_revenue)
+    assert np.allclose(gap[funded], 0.0, atol=1.0), dict(zip(np.asarray(edu.institution_names)[funded], gap[funded]))
+    assert (outside & funded).any()

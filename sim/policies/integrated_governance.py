@@ -34,6 +34,6 @@ class IntegratedGovernance(Policy):
 
     def yearly(self) -> None:
         edu = self.model.education
-        n_inst = len(edu.institution_names)
+        n_inst = int(edu.institution_in_region.sum())  # the region's institutions (outside ones: no overhead here)
         self.record("overhead_saving_eur", edu.cfg.institution_overhead_eur * self.params.overhead_reduction * n_inst)
         self.record("cost_eur", 0.0)

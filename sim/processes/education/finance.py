@@ -4,13 +4,15 @@ overhead, the result and the reserve (EUR, real persons).
 Funding of a programme = its students × ``funding_per_student_eur`` × the qualification's price
 factor × the route weight (BBL counts ``bbl_funding_weight``). Costs = a fixed cost per open or
 teaching-out opleiding (shared by its routes) plus a cost per student; the institution adds its
-coordination overhead, and other costs per student (housing, support, management) set once, in
-the base year, so that its result is ``base_result_share`` of its funding (institutions about
-break even; never below 0: an institution whose programmes do not pay starts in deficit). Its
-result goes into its reserve, which starts at ``reserve_initial_share`` × its
-first year's costs and decides how long it can carry weak opleidingen (:mod:`.provision`). As
-students decline, funding and costs per student fall with them but the fixed cost of each open
-opleiding stays: small opleidingen turn the result negative.
+coordination overhead (institutions with a site in the region: an outside site's institution
+counts only this region's students, without fixed costs or overhead), and other costs per
+student (housing, support, management) set once, in the base year, so that its result is
+``base_result_share`` of its funding (institutions about break even; never below 0: an
+institution whose programmes do not pay starts in deficit). Its result goes into its reserve,
+which starts at ``reserve_initial_share`` × its first year's costs and decides how long it can
+carry weak opleidingen (:mod:`.provision`). As students decline, funding and costs per student
+fall with them but the fixed cost of each open opleiding stays: small opleidingen turn the
+result negative.
 """
 
 from __future__ import annotations
@@ -59,7 +61,10 @@ def account(edu: Education, y: int) -> None:
     edu.programme_cost_eur[y] = programme_costs(edu, judged, running)
     edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]
     icfg = edu.model.cfg.model.institutions
-    overhead = cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor
+    # the coordination overhead of an institution with a site in the region; the outside sites'
+    # institutions count only this region's students and, like their fixed costs, their overhead
+    # is their own region's
+    overhead = cfg.institution_overhead_eur * edu.model.hooks.education.overhead_factor * edu.institution_in_region
 
     def per_institution(x: np.ndarray) -> np.ndarray:
         return np.bincount(p.institution, weights=x, minlength=n_inst)

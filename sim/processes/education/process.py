@@ -421,6 +421,13 @@ class Education:
         return group, prog, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
 
     @functools.cached_property
+    def institution_in_region(self) -> np.ndarray:
+        """Per institution: has a site in the region (the others are the outside sites' institutions,
+        whose own regions keep their accounts; static)."""
+        p = self.programmes
+        return np.bincount(p.institution, weights=p.in_region, minlength=len(self.institution_names)) > 0
+
+    @functools.cached_property
     def adult_travel_weight(self) -> np.ndarray:
         """Home × programme: base intake × fitted constant × the travel-time weight (static)."""
         tt = self.travel_adult_hp
