@@ -131,5 +131,6 @@ def test_outside_institutions_carry_no_overhead(small_cfg, region):
     expected_revenue = model.training.expected_revenue_eur[0]
     # the base year balances on the expected municipal revenue: result = share × funding + (drawn − expected)
     gap = result - (share * edu.funding_eur[0] + model.training.institution_revenue_eur[0] - expected_revenue)
-    assert np.allclose(gap[funded], 0.0, atol=1.0), dict(zip(np.asarray(edu.institution_names)[funded], gap[funded]))
+    names = np.asarray(edu.institution_names)[funded]
+    assert np.allclose(gap[funded], 0.0, atol=1.0), dict(zip(names, gap[funded], strict=True))
     assert (outside & funded).any()
