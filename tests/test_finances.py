@@ -1,10 +1,14 @@
 """The institutions' assumed finances against the sector's annual accounts (sim.analysis.finances)."""
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
+from conftest import small_overrides
 
 from sim.analysis import finances
 from sim.hydra_config import compose
+from sim.runner import run
 from sim.sensitivity.registry import load_registry
 
 
@@ -81,4 +85,39 @@ def test_summary_table(inst, registry, capsys):
     assert s["model_percentile"].between(0.25, 0.75).all()
     finances.main([])
     out = capsys.readouterr().out
-    assert out.startswith("| input |") and "rentabiliteit" in out
+    assert "| input |" in out and "rentabiliteit" in out and "Yearly results" not in out
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory) -> Path:
+    exp = tmp_path_factory.mktemp("finances") / "exp"
+    for rep in range(2):
+        run(compose(small_overrides(region="achterhoek", scale=0.05, years=3, replicate=rep)), exp / "runs" / f"r{rep}")
+    return exp
+
+
+def test_model_results_of_the_regions_own_institutions(experiment, capsys):
+    """The experiment's yearly results: the region's own institutions only (the outside sites'
+    count only the region's students there), by period, recomputed by hand; the base year is
+    ``base_result_share`` of the funding up to the municipal revenue's draw."""
+    res = finances.model_results(experiment)
+    assert res["region"].iloc[0].startswith("sector") and res["institution_years"].iloc[0] == 322
+    own = {i for r, i in finances.in_region_institutions() if r == "achterhoek"}
+    assert own == {"Graafschap College", "Zone.college"}
+    parts = [pd.read_parquet(experiment / "runs" / f"r{rep}" / "institutions.parquet") for rep in range(2)]
+    inst = pd.concat(parts)
+    assert set(inst["institution"]) > own  # the outside sites' institutions are in the table, not in the results
+    inst = inst[inst["institution"].isin(own)]
+    share = inst["result_eur"] / (inst["funding_eur"] + inst["municipal_revenue_eur"])
+    row = res[res["region"] == "achterhoek"].iloc[0]
+    assert row["period"] == "2025-2030" and row["institution_years"] == len(share) == 2 * 2 * 3
+    assert row["p50"] == pytest.approx(share.median()) and row["loss_share"] == pytest.approx((share < 0).mean())
+    first = share[inst["school_year"] == inst["school_year"].min()]
+    # base_result_share of funding, plus the municipal revenue's draw around its expectation
+    # (exact identity: tests/test_institutions.py::test_outside_institutions_carry_no_overhead)
+    assert ((first > 0) & (first < 0.02)).all(), first
+    finances.main([str(experiment)])
+    md = (experiment / "finances" / "finances.md").read_text()
+    assert "## Yearly results" in md and "sector (DUO 2012-2016)" in md
+    assert (experiment / "finances" / "results.csv").exists()
+    assert "## Yearly results" in capsys.readouterr().out

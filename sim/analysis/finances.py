@@ -1,6 +1,6 @@
 """The institutions' assumed finances against the sector's annual accounts.
 
-    python -m sim.analysis.finances
+    python -m sim.analysis.finances [EXPERIMENT_DIR]
 
 The closures hang on three inputs no region-level source gives: the institutions' base-year result
 (``model.institutions.base_result_share``), their starting reserve and the floor they keep
@@ -13,11 +13,18 @@ part above the floor is spent on carrying weak opleidingen; a real institution's
 its solvency above the Inspectie's signalling value, times its balance sheet over its costs
 (both in ``data/institution_finance_figures.csv``). Prints a Markdown table; docs/ODD.md §7.17
 quotes it.
+
+With an experiment folder it also compares what the model makes of them: the yearly results of
+the region's own institutions (result ÷ income, income = funding + municipal revenue; the outside
+sites' institutions, which count only the region's students there, left out) by period, against
+the sector's yearly results. Writes ``finances.md`` and ``results.csv`` into the experiment's
+``finances/`` folder (written whole, never over a folder mbo-sim did not write).
 """
 
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -98,15 +105,68 @@ def summary(inst, registry: dict[str, tuple[float, float]]) -> pd.DataFrame:
     ])
 
 
+#: periods of the model's yearly results (school years, inclusive)
+PERIODS = ((2025, 2030), (2031, 2037), (2038, 2045))
+
+
+def in_region_institutions(path=PACKAGE_DATA_DIR / "institutions.csv") -> set[tuple[str, str]]:
+    """(region, institution) pairs with a site in the region (``institutions.csv``)."""
+    df = pd.read_csv(path, usecols=["region", "institution", "in_region"])
+    df = df[df["in_region"].astype(str).str.lower() == "true"]
+    return set(zip(df["region"], df["institution"], strict=True))
+
+
+def model_results(exp_dir: Path) -> pd.DataFrame:
+    """The region's own institutions' yearly results (result ÷ income) in an experiment, by
+    region, arm and period: 10th / 50th / 90th percentile over institution-years and replicates,
+    and the share of loss-making years; the sector's row (all periods: its 2012-2016 years) first."""
+    from sim.analysis.load import load_runs, read_table
+
+    runs = load_runs(exp_dir)
+    inst = read_table(exp_dir, runs, "institutions")
+    own = in_region_institutions()
+    keep = [(str(r), str(i)) in own for r, i in zip(inst["region"], inst["institution"], strict=True)]
+    inst = inst[np.asarray(keep) & (inst["funding_eur"] > 0)].copy()
+    inst["result_share"] = inst["result_eur"] / (inst["funding_eur"] + inst["municipal_revenue_eur"])
+    rent = bands("rentabiliteit")
+    rows = [{"region": "sector (DUO 2012-2016)", "arm": "", "period": "2012-2016", "institution_years": 322,
+             "p10": quantile(rent, 0.1), "p50": quantile(rent, 0.5), "p90": quantile(rent, 0.9),
+             "loss_share": percentile_of(rent, 0.0)}]
+    for (region, arm), g in inst.groupby(["region", "arm"], observed=True):
+        for lo, hi in PERIODS:
+            x = g.loc[g["school_year"].between(lo, hi), "result_share"]
+            if len(x):
+                rows.append({"region": str(region), "arm": str(arm), "period": f"{lo}-{hi}",
+                             "institution_years": len(x), "p10": x.quantile(0.1), "p50": x.median(),
+                             "p90": x.quantile(0.9), "loss_share": float((x < 0).mean())})
+    return pd.DataFrame(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     from sim.hydra_config import compose
+    from sim.io.safe import atomic_folder
     from sim.io.writer import markdown_table
     from sim.sensitivity.registry import load_registry
 
-    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
+    ap = argparse.ArgumentParser(prog="python -m sim.analysis.finances", description=__doc__.splitlines()[0])
+    ap.add_argument("experiment_dir", nargs="?", help="also compare the yearly results of this experiment's runs")
+    args = ap.parse_args(argv)
     params, _ = load_registry()
     registry = {p.key: (p.low, p.high) for p in params}
-    print(markdown_table(summary(compose().model.institutions, registry)))
+    md = ["# The institutions' finances against the sector's annual accounts", "", "## Inputs", "",
+          markdown_table(summary(compose().model.institutions, registry)), ""]
+    if args.experiment_dir:
+        exp_dir = Path(args.experiment_dir)
+        res = model_results(exp_dir)
+        md += ["## Yearly results (result ÷ income), the region's own institutions", "",
+               markdown_table(res.round(4)), ""]
+
+        def fill(tmp: Path) -> None:
+            res.to_csv(tmp / "results.csv", index=False)
+            (tmp / "finances.md").write_text("\n".join(md))
+
+        atomic_folder(exp_dir / "finances", fill)
+    print("\n".join(md))
 
 
 if __name__ == "__main__":
