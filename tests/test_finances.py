@@ -101,7 +101,7 @@ def test_model_results_of_the_regions_own_institutions(experiment, capsys):
     count only the region's students there), by period, recomputed by hand; the base year is
     ``base_result_share`` of the funding up to the municipal revenue's draw."""
     res = finances.model_results(experiment)
-    assert res["region"].iloc[0].startswith("sector") and res["institution_years"].iloc[0] == 322
+    assert res["region"].iloc[0] == "sector (DUO 2012-2016)" and res["institution_years"].iloc[0] == 322
     own = {i for r, i in finances.in_region_institutions() if r == "achterhoek"}
     assert own == {"Graafschap College", "Zone.college"}
     parts = [pd.read_parquet(experiment / "runs" / f"r{rep}" / "institutions.parquet") for rep in range(2)]

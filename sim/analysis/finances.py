@@ -52,17 +52,22 @@ def bands(indicator: str, path=FINANCES) -> pd.DataFrame:
     return out
 
 
-def quantile(b: pd.DataFrame, q: float) -> float:
-    """The ``q`` quantile of a banded distribution, linear within its band."""
+def _cdf(b: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """The band edges and the share of institutions below each (piecewise linear within a band)."""
     cum = np.concatenate([[0.0], b["institutions"].cumsum().to_numpy(float)]) / b["institutions"].sum()
     edges = np.concatenate([[b["lower"].iloc[0]], b["upper"].to_numpy(float)])
+    return edges, cum
+
+
+def quantile(b: pd.DataFrame, q: float) -> float:
+    """The ``q`` quantile of a banded distribution, linear within its band."""
+    edges, cum = _cdf(b)
     return float(np.interp(q, cum, edges))
 
 
 def percentile_of(b: pd.DataFrame, x: float) -> float:
     """The share of institutions below ``x`` (0–1), linear within its band."""
-    cum = np.concatenate([[0.0], b["institutions"].cumsum().to_numpy(float)]) / b["institutions"].sum()
-    edges = np.concatenate([[b["lower"].iloc[0]], b["upper"].to_numpy(float)])
+    edges, cum = _cdf(b)
     return float(np.interp(x, edges, cum))
 
 
@@ -129,7 +134,10 @@ def model_results(exp_dir: Path) -> pd.DataFrame:
     inst = inst[np.asarray(keep) & (inst["funding_eur"] > 0)].copy()
     inst["result_share"] = inst["result_eur"] / (inst["funding_eur"] + inst["municipal_revenue_eur"])
     rent = bands("rentabiliteit")
-    rows = [{"region": "sector (DUO 2012-2016)", "arm": "", "period": "2012-2016", "institution_years": 322,
+    years = pd.read_csv(FINANCES)["year"]
+    span = f"{years.min()}-{years.max()}"
+    rows = [{"region": f"sector (DUO {span})", "arm": "", "period": span,
+             "institution_years": int(rent["institutions"].sum()),
              "p10": quantile(rent, 0.1), "p50": quantile(rent, 0.5), "p90": quantile(rent, 0.9),
              "loss_share": percentile_of(rent, 0.0)}]
     for (region, arm), g in inst.groupby(["region", "arm"], observed=True):
