@@ -61,8 +61,8 @@ class Municipality(mesa.Agent):
             on_assistance = np.flatnonzero(pop.benefit == Benefit.MUNICIPALITY)
         return on_assistance[pop.municipality[on_assistance] == self.index]
 
-    def buy_training(self, mbo_share: float, on_assistance: np.ndarray | None = None,
-                     expected_each: np.ndarray | None = None) -> tuple[float, float, float, np.ndarray, np.ndarray]:
+    def buy_training(self, mbo_share: float, expected_each: np.ndarray, on_assistance: np.ndarray | None = None
+                     ) -> tuple[float, float, float, np.ndarray, np.ndarray]:
         """Each January: spend the re-integration budget on training trajectories for clients,
         from the mbo (as partner) for ``mbo_share``, else from the cheapest (private) provider.
 
@@ -71,8 +71,8 @@ class Municipality(mesa.Agent):
         (EUR): the number of trajectories, who takes them, their sector and provider averaged out
         (the accounts judge the revenue by it, ODD §7.17). ``expected_each``: the trajectories
         each institution would expect if every client not yet training took one
-        (:meth:`Llo.expected_at_institutions`, this municipality's row), if the caller has them
-        (one call for all municipalities)."""
+        (:meth:`Llo.expected_at_institutions`, this municipality's row; one call serves all
+        municipalities)."""
         model = self.model
         mcfg = model.cfg.model.municipality
         clients = self.clients(on_assistance)
@@ -84,9 +84,6 @@ class Municipality(mesa.Agent):
         chosen = rng.choice(clients, size=n, replace=False) if n else clients[:0]
         chosen = chosen[model.pop.llo_months_left[chosen] == 0]
         # expected: min(λ, C) of the C clients (Poisson λ, capped), those not yet training starting
-        if expected_each is None:
-            free = clients[model.pop.llo_months_left[clients] == 0]
-            expected_each = model.llo.expected_at_institutions(free, mbo_share)[self.index]
         share = min(trajectories * model.cfg.scale, clients.size) / max(clients.size, 1)
         price = mcfg.training_price_eur / model.cfg.scale
         expected = expected_each * share * price

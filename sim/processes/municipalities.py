@@ -44,12 +44,13 @@ class TrainingPurchases:
         on_assistance = np.flatnonzero(model.pop.benefit == Benefit.MUNICIPALITY)
         # the expectation for every municipality at once: one's purchases start trajectories only
         # for its own clients, so those not yet training are the same before each municipality buys
+        mbo_share = self.mbo_share()
         free = on_assistance[model.pop.llo_months_left[on_assistance] == 0]
-        expected_each = model.llo.expected_at_institutions(free, self.mbo_share())
+        expected_each = model.llo.expected_at_institutions(free, mbo_share)
         drawn = np.zeros_like(self.institution_revenue_eur[y])
         for m in model.agents_by_type[Municipality]:  # llo.start changes no benefit: one scan serves all
-            clients, budget, trajectories, revenue, expected = m.buy_training(self.mbo_share(), on_assistance,
-                                                                              expected_each[m.index])
+            clients, budget, trajectories, revenue, expected = m.buy_training(mbo_share, expected_each[m.index],
+                                                                              on_assistance)
             self.clients[y, m.index] = clients
             self.budget_eur[y, m.index] = budget
             self.trajectories[y, m.index] = trajectories
