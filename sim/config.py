@@ -19,6 +19,7 @@ from omegaconf import MISSING
 from sim.codes import SECTORS
 from sim.regions import REGIONS
 
+MAX_FUNDING_LAG_YEARS = 5  # model.institutions.funding_count_lag_years (DUO: 2)
 TRAVEL_MODES = ("public", "pt", "car", "straight_line")  # sim.geography
 
 
@@ -423,6 +424,7 @@ class InstitutionConfig:
     """How institutions decide in the April review: money (funding, reserve) and teachers."""
 
     bbl_funding_weight: float = 0.5  # a BBL student counts this much of a BOL student in funding
+    funding_count_lag_years: int = 2  # calendar year t is funded on the students of October t − this (0: none)
     base_result_share: float = 0.01  # the base-year result as a share of funding (other costs per student balance it)
     reserve_initial_share: float = 0.3  # initial reserve as a share of the institution's yearly cost
     reserve_floor_share: float = 0.1  # the reserve an institution keeps untouched (share of yearly cost)
@@ -441,6 +443,10 @@ class InstitutionConfig:
                               "must be in [-0.2, 0.2]")
         check_positive("model.institutions.students_per_teacher", self.students_per_teacher)
         check_positive("model.institutions.teacher_competition", self.teacher_competition, allow_zero=True)
+        lag = self.funding_count_lag_years
+        if isinstance(lag, bool) or not isinstance(lag, int) or not 0 <= lag <= MAX_FUNDING_LAG_YEARS:
+            raise ConfigError(f"model.institutions.funding_count_lag_years = {lag!r}: must be a whole number of "
+                              f"years in [0, {MAX_FUNDING_LAG_YEARS}] (2: DUO counts October t − 2 for year t)")
 
 
 @dataclass

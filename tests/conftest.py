@@ -29,12 +29,15 @@ MUNICIPALITY_COUNTS = {r.name: r.municipalities for r in REGISTRY}
 SMALL = {"scale": 0.05, "years": 4}
 
 # A set-up in which the institutions' reserves run out within the horizon, so that opleidingen close
-# from decline and money: strong decline, and institutions that start with a deficit of 1 % of their
-# funding and two thirds of the default reserve (since the bijstand stock no longer drains, ODD §7.9,
-# the default closes next to nothing in 20 years). Zuid-Limburg at 0.25, 16 years: every one of
-# seeds 1-6 closes 24-30 opleidingen, the first after 6-10 years.
+# from decline and money: strong decline, and institutions that start with a deficit of 2 % of their
+# funding (the sector's 12th percentile, ODD §7.17) and two thirds of the default reserve (since the
+# bijstand stock no longer drains, ODD §7.9, the default closes next to nothing in 20 years).
+# Zuid-Limburg at 0.25, 16 years: seeds 1-3 close 20-32 opleidingen, the first after 5 years; the
+# Achterhoek, 20 years: 19-20, the first after 12-14. (A 1 % deficit did that until the funding
+# followed DUO's count of two years before, 29 November 2026, which holds the result up under
+# decline.)
 CLOSING = ("demography=strong_decline", "model.institutions.reserve_initial_share=0.2",
-           "model.institutions.base_result_share=-0.01")
+           "model.institutions.base_result_share=-0.02")
 
 # The April review as a bare viability rule: no institution carries a weak opleiding (no budget,
 # every opleiding loses money at this funding) and no coordination spares one. For tests of what

@@ -475,6 +475,10 @@ API_CASES = [
     pytest.param(["region=utrecht"], "region", id="region-group-missing"),
     pytest.param(["economy.sector_growth.mining=0.01"], "mining", id="unknown-sector"),
     pytest.param(["reps=0"], "reps", id="reps-0"),
+    pytest.param(["model.institutions.funding_count_lag_years=-1"], "model.institutions.funding_count_lag_years",
+                 id="funding-lag-negative"),
+    pytest.param(["model.institutions.funding_count_lag_years=1.5"], "funding_count_lag_years",
+                 id="funding-lag-not-whole"),
 ]
 
 

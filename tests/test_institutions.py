@@ -134,3 +134,32 @@ def test_outside_institutions_carry_no_overhead(small_cfg, region):
     names = np.asarray(edu.institution_names)[funded]
     assert np.allclose(gap[funded], 0.0, atol=1.0), dict(zip(names, gap[funded], strict=True))
     assert (outside & funded).any()
+
+
+def test_funding_follows_the_students_duo_counted(small_cfg):
+    """DUO funds calendar year t on the enrolments of 1 October t − 2: a school year receives a
+    third of its funding on the students of two Septembers before and two thirds on those of the
+    September before (the base year's students standing in for the years before it). The base year
+    is therefore the same as without the lag; as students fall, the funding follows late and the
+    reserve ends higher than with funding on the school year's own students."""
+    kw = {"region": "zeeland", "scale": 0.25, "years": 8, "seed": 1, "demography": "strong_decline"}
+    lagged = simulate(small_cfg(**kw))
+    own = simulate(small_cfg(**kw, **{"model.institutions.funding_count_lag_years": 0}))
+    edu, p = lagged.education, lagged.education.programmes
+    f = edu.programme_funding_eur
+    for y in range(lagged.n_years):
+        weights = f[max(y - 2, 0)] / 3 + f[max(y - 1, 0)] * 2 / 3
+        expected = np.bincount(p.institution, weights=weights, minlength=len(edu.institution_names))
+        assert np.allclose(edu.funding_eur[y], expected), y
+    o = own.education
+    assert np.allclose(o.funding_eur[y], np.bincount(o.programmes.institution, weights=o.programme_funding_eur[y],
+                                                     minlength=len(o.institution_names)))
+    # the base year: the same accounts; the review judges each programme on its own students
+    assert np.array_equal(edu.funding_eur[0], o.funding_eur[0])
+    assert np.array_equal(edu.cost_eur[0], o.cost_eur[0])
+    assert np.array_equal(edu.programme_contribution_eur[0], o.programme_contribution_eur[0])
+    # decline: the region's institutions have fewer students at the end, and more reserve with the lag
+    own_sites = edu.institution_in_region
+    last = lagged.n_years - 1
+    assert f[last].sum() < f[0].sum()
+    assert edu.reserve_at_intake[last, own_sites].sum() > o.reserve_at_intake[last, own_sites].sum()

@@ -2,17 +2,21 @@
 overhead, the result and the reserve (EUR, real persons).
 
 Funding of a programme = its students × ``funding_per_student_eur`` × the qualification's price
-factor × the route weight (BBL counts ``bbl_funding_weight``). Costs = a fixed cost per open or
-teaching-out opleiding (shared by its routes) plus a cost per student; the institution adds its
+factor × the route weight (BBL counts ``bbl_funding_weight``). An institution receives it with
+DUO's lag: calendar year t is funded on the students of 1 October t − ``funding_count_lag_years``
+(2), so a school year, September to August, gets a third of its funding on the students of
+two Septembers before and two thirds on those of the September before (:func:`received_funding`);
+the April review still judges each programme on its own students now. Costs = a fixed cost per
+open or teaching-out opleiding (shared by its routes) plus a cost per student; the institution adds its
 coordination overhead (institutions with a site in the region: an outside site's institution
 counts only this region's students, without fixed costs or overhead), and other costs per
 student (housing, support, management) set once, in the base year, so that its result is
 ``base_result_share`` of its funding (institutions about break even; never below 0: an
 institution whose programmes do not pay starts in deficit). Its result goes into its reserve,
 which starts at ``reserve_initial_share`` × its first year's costs and decides how long it can
-carry weak opleidingen (:mod:`.provision`). As students decline, funding and costs per student
-fall with them but the fixed cost of each open opleiding stays: small opleidingen turn the
-result negative.
+carry weak opleidingen (:mod:`.provision`). As students decline, the costs per student fall with
+them and the funding follows a year or two later, but the fixed cost of each open opleiding
+stays: small opleidingen turn the result negative.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.calendar import MONTHS_PER_YEAR, SEPTEMBER
 from sim.codes import Route
 
 if TYPE_CHECKING:
@@ -32,6 +37,28 @@ def programme_funding(edu: Education, enrolled: np.ndarray) -> np.ndarray:
     p, icfg = edu.programmes, edu.model.cfg.model.institutions
     route_weight = np.where(p.route == Route.BBL, icfg.bbl_funding_weight, 1.0)
     return enrolled / edu.model.cfg.scale * edu.cfg.funding_per_student_eur * p.price_factor * route_weight
+
+
+# the share of a school year (September to August) in its first calendar year
+SCHOOL_YEAR_SHARE_IN_FIRST_CALENDAR_YEAR = (MONTHS_PER_YEAR - SEPTEMBER) / MONTHS_PER_YEAR
+
+
+def received_funding(edu: Education, y: int) -> np.ndarray:
+    """What each programme brings its institution in school year ``y`` (EUR): the funding of its
+    students of the Octobers that DUO counts for the two calendar years the school year spans.
+
+    With lag L (``funding_count_lag_years``), calendar year t is funded on the students of
+    October t − L; school year y (September y to August y + 1) spans four months of calendar year
+    y and eight of y + 1, so it receives ⅓ F[y − L] + ⅔ F[y + 1 − L], F being the funding on a
+    school year's students (``programme_funding_eur``). School years before the base year count
+    as the base year (the base-year students stand in for the two Octobers before it). L = 0
+    funds a school year on its own students."""
+    lag = edu.model.cfg.model.institutions.funding_count_lag_years
+    f = edu.programme_funding_eur
+    if lag == 0:
+        return f[y]
+    first = SCHOOL_YEAR_SHARE_IN_FIRST_CALENDAR_YEAR
+    return first * f[max(y - lag, 0)] + (1 - first) * f[max(y + 1 - lag, 0)]
 
 
 def programme_costs(edu: Education, enrolled: np.ndarray, running: np.ndarray) -> np.ndarray:
@@ -57,9 +84,9 @@ def account(edu: Education, y: int) -> None:
     judged = edu.judged.enrolled(enrolled)
     n_inst = len(edu.institution_names)
     running = (p.open | (enrolled > 0)) & p.in_region  # outside sites: the region's students only, no fixed cost
-    funding = programme_funding(edu, judged)
+    funding = edu.programme_funding_eur[y] = programme_funding(edu, judged)
     edu.programme_cost_eur[y] = programme_costs(edu, judged, running)
-    edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]
+    edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]  # what the review judges
     icfg = edu.model.cfg.model.institutions
     # the coordination overhead of an institution with a site in the region; the outside sites'
     # institutions count only this region's students and, like their fixed costs, their overhead
@@ -69,7 +96,7 @@ def account(edu: Education, y: int) -> None:
     def per_institution(x: np.ndarray) -> np.ndarray:
         return np.bincount(p.institution, weights=x, minlength=n_inst)
 
-    edu.funding_eur[y] = per_institution(funding)
+    edu.funding_eur[y] = per_institution(received_funding(edu, y))  # with DUO's lag
     students = per_institution(judged / scale)
     revenue = edu.model.training.institution_revenue_eur[y]  # as judged (TrainingPurchases)
     cost = per_institution(edu.programme_cost_eur[y]) + overhead

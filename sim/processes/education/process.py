@@ -117,6 +117,7 @@ class Education:
                                     doc="students continuing from a lower level of the same field (decided in "
                                         "July, part of the September intake)")  # doorstroom to the next level
         self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates, within the places
+        self.programme_funding_eur = np.zeros((n_years, p.n))  # on each school year's students (as judged)
         self.programme_cost_eur = np.zeros((n_years, p.n))
         self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
