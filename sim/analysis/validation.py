@@ -481,6 +481,9 @@ def plot_closures(targets: pd.DataFrame, runs: list[dict], out: Path) -> Path:
         ax.plot(years, a.mean(axis=0), color=f"C{i}", label=f"{REGION_LABELS[reg]} (model)")
         ax.fill_between(years, np.quantile(a, 0.05, axis=0), np.quantile(a, 0.95, axis=0), color=f"C{i}",
                         alpha=0.2, linewidth=0)
+    ax.xaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))  # whole years and counts
+    ax.yaxis.set_major_locator(matplotlib.ticker.MaxNLocator(integer=True))
+    ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1.0))  # a count: from 0, with a scale when none close
     pub = targets[(targets["measure"] == "closures") & targets["region"].isin(regions)]
     for _, t in pub.iterrows():
         ax.axvline(t["year"], color="k", ls=":", lw=1)
