@@ -30,7 +30,7 @@ SMALL = {"scale": 0.05, "years": 4}
 
 # A set-up in which the institutions' reserves run out within the horizon, so that opleidingen close
 # from decline and money: strong decline, and institutions that start with a deficit of 2 % of their
-# funding (the sector's 12th percentile, ODD §7.17) and two thirds of the default reserve (since the
+# funding (the sector's 11th percentile, ODD §7.17) and two thirds of the default reserve (since the
 # bijstand stock no longer drains, ODD §7.9, the default closes next to nothing in 20 years).
 # Zuid-Limburg at 0.25, 16 years: seeds 1-3 close 20-32 opleidingen, the first after 5 years; the
 # Achterhoek, 20 years: 19-20, the first after 12-14. (A 1 % deficit did that until the funding

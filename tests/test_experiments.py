@@ -197,6 +197,12 @@ def test_sweep_writes_runs_and_report(pps_sweep):
     assert len(list(report.glob("coverage_map_zeeland_*.png"))) == 1
     for csv in ("survival.csv", "closures_by_year.csv", "policy_effects.csv"):
         assert (report / csv).is_file()
+    # the institutions' yearly results beside the sector's accounts, per arm and period
+    fin = pd.read_csv(report / "finances.csv")
+    assert fin["region"].iloc[0].startswith("sector") and set(fin["region"].iloc[1:]) == {"zeeland"}
+    assert set(fin["arm"].iloc[1:]) == {"none", "pps"}
+    assert fin["loss_share"].between(0, 1).all() and (fin["p10"] <= fin["p90"]).all()
+    assert "## The institutions' yearly results against the sector's accounts" in (report / "report.md").read_text()
     assert "report:" in pps_sweep["first"].stdout
 
 

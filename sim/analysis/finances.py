@@ -121,15 +121,18 @@ def in_region_institutions(path=PACKAGE_DATA_DIR / "institutions.csv") -> set[tu
     return set(zip(df["region"], df["institution"], strict=True))
 
 
-def model_results(exp_dir: Path) -> pd.DataFrame:
+def model_results(exp_dir: Path, runs: pd.DataFrame | None = None, data_dir: Path | None = None) -> pd.DataFrame:
     """The region's own institutions' yearly results (result ÷ income) in an experiment, by
     region, arm and period: 10th / 50th / 90th percentile over institution-years and replicates,
-    and the share of loss-making years; the sector's row (all periods: its 2012-2016 years) first."""
+    and the share of loss-making years; the sector's row (all periods: its 2012-2016 years) first.
+    ``runs``: the experiment's runs if already loaded; ``data_dir``: where ``institutions.csv``
+    says which institutions have a site in the region (default the package's data)."""
     from sim.analysis.load import load_runs, read_table
 
-    runs = load_runs(exp_dir)
+    runs = load_runs(exp_dir) if runs is None else runs
     inst = read_table(exp_dir, runs, "institutions")
-    own = in_region_institutions()
+    own = in_region_institutions(PACKAGE_DATA_DIR / "institutions.csv" if data_dir is None
+                                 else Path(data_dir) / "institutions.csv")
     keep = [(str(r), str(i)) in own for r, i in zip(inst["region"], inst["institution"], strict=True)]
     inst = inst[np.asarray(keep) & (inst["funding_eur"] > 0)].copy()
     inst["result_share"] = inst["result_eur"] / (inst["funding_eur"] + inst["municipal_revenue_eur"])

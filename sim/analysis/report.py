@@ -43,6 +43,7 @@ from sim.analysis.figures import (
     plot_survival,
     plot_tightness_bands,
 )
+from sim.analysis.finances import model_results
 from sim.analysis.load import load_runs, read_table, reference_arm, shared_tables
 from sim.codes import SECTORS
 from sim.hydra_config import CONFIG_DIR
@@ -129,6 +130,7 @@ def _build(exp_dir: Path, out: Path, summary_path: Path, runs: pd.DataFrame, sec
     with_shortage, shortage = shortage_metrics(lab, runs)
     if not effects.empty:
         effects = pd.concat([effects, paired_effects(with_shortage, shortage)], ignore_index=True)
+    finances = model_results(exp_dir, runs, resolve_data_dir(data_dir))
     rule = has_rule_and_none(runs)
     kept = kept_per_euro(exp_dir, runs) if rule else None
     lost = access_lost(exp_dir, runs) if rule else None
@@ -142,6 +144,7 @@ def _build(exp_dir: Path, out: Path, summary_path: Path, runs: pd.DataFrame, sec
         closed.to_csv(tmp / "closures_by_year.csv", index=False)
         quals.to_csv(tmp / "survival_by_qualification.csv", index=False)
         effects.to_csv(tmp / "policy_effects.csv", index=False)
+        finances.to_csv(tmp / "finances.csv", index=False)
         if rule:
             kept.to_csv(tmp / "coverage_effects.csv", index=False)
             lost.to_csv(tmp / "access_lost.csv", index=False)
@@ -150,7 +153,7 @@ def _build(exp_dir: Path, out: Path, summary_path: Path, runs: pd.DataFrame, sec
         forest = plot_forest(effects, tmp)
         figures += [forest] if forest else []
         figures += plot_coverage_maps(access, ref, sector, resolve_data_dir(data_dir), tmp)
-        write_markdown(exp_dir, runs, closed, effects, figures, tmp, quals, kept, lost)
+        write_markdown(exp_dir, runs, closed, effects, figures, tmp, quals, kept, lost, finances)
         (tmp / INPUTS).write_text(json.dumps({"fingerprint": fingerprint}))
 
     atomic_folder(out, fill)
@@ -205,9 +208,11 @@ def _adopt_version_01_report(out: Path) -> None:
 
 def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effects: pd.DataFrame,
                    figures: list[Path], out: Path, quals: pd.DataFrame | None = None,
-                   coverage_kept: pd.DataFrame | None = None, lost_access: pd.DataFrame | None = None) -> Path:
+                   coverage_kept: pd.DataFrame | None = None, lost_access: pd.DataFrame | None = None,
+                   finances: pd.DataFrame | None = None) -> Path:
     """Write ``report.md``: the question, headline metrics per arm, likely closures, policy effects, the
-    minimal-coverage rule's kept students per euro and lost access (with both arms), figures."""
+    minimal-coverage rule's kept students per euro and lost access (with both arms), the institutions'
+    yearly results against the sector's accounts, figures."""
     name = exp_dir.name
     lines = [f"# Experiment `{name}`", ""]
     q = experiment_question(name)
@@ -242,6 +247,14 @@ def write_markdown(exp_dir: Path, runs: pd.DataFrame, closed: pd.DataFrame, effe
                   markdown_table(effects.round(3)), ""]
     if coverage_kept is not None and lost_access is not None:
         lines += coverage_lines(coverage_kept, lost_access, markdown_table)
+    if finances is not None and len(finances) > 1:
+        lines += ["## The institutions' yearly results against the sector's accounts", "",
+                  "The region's own institutions' result ÷ income (funding and municipal revenue) per school year, "
+                  "over institution-years and replications: 10th / 50th / 90th percentile and the share of years "
+                  "with a loss; the first row is the sector's (DUO annual accounts, all mbo institutions). The "
+                  "reserves these results build or spend decide how long weak opleidingen are carried "
+                  "(docs/ODD.md §7.15, §7.17; `finances.csv`).", "",
+                  markdown_table(finances.round(4)), ""]
     lines += ["## Figures", ""]
     lines += [f"![{p.stem}]({p.name})" for p in figures]
     path = out / "report.md"

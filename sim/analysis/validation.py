@@ -317,8 +317,8 @@ def likely_reason(t: pd.Series, model: float, published: float, drift: float = m
         return "the model has no value for this scope in the compared years"
     if m == "closures":
         return ("the model starts in 2021 from data/institutions.csv, which still lists this institution; "
-                "closures in the model come only from its viability rule, never from an institution's "
-                "finances or a take-over")
+                "in the model an opleiding closes only when the April review finds it weak and its institution "
+                "can no longer carry it (docs/ODD.md §7.15), never by a take-over or a whole institution's end")
     if m in CHANGE_MEASURES:
         if model > published:
             return ("the model declines more slowly than the forecast: its participation in mbo changes only with "

@@ -75,7 +75,9 @@ class Education:
         self.enrolled = r.declare("education", "enrolled", sp, "persons", doc="students right after the intake")
         self.graduates = r.declare("education", "graduates", sp, "persons", doc="graduates in the July ending it")
         self.dropouts = r.declare("education", "dropouts", sp, "persons", doc="dropouts in the July ending it")
-        self.funding_eur = r.declare("education", "funding_eur", si, "eur", dtype=float)
+        self.funding_eur = r.declare("education", "funding_eur", si, "eur", dtype=float,
+                                     doc="funding received in the school year, on DUO's count of the students of "
+                                         "two Septembers (⅓) and one September (⅔) before (finance.received_funding)")
         self.cost_eur = r.declare("education", "cost_eur", si, "eur", dtype=float)
         self.reserve_at_intake = r.declare("education", "reserve_eur", si, "eur", dtype=float,
                                            doc="the institution's reserve after the school year's result")
