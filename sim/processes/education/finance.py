@@ -84,9 +84,8 @@ def account(edu: Education, y: int) -> None:
     judged = edu.judged.enrolled(enrolled)
     n_inst = len(edu.institution_names)
     running = (p.open | (enrolled > 0)) & p.in_region  # outside sites: the region's students only, no fixed cost
-    funding = edu.programme_funding_eur[y] = programme_funding(edu, judged)
+    edu.programme_funding_eur[y] = programme_funding(edu, judged)  # the review judges funding − cost
     edu.programme_cost_eur[y] = programme_costs(edu, judged, running)
-    edu.programme_contribution_eur[y] = funding - edu.programme_cost_eur[y]  # what the review judges
     icfg = edu.model.cfg.model.institutions
     # the coordination overhead of an institution with a site in the region; the outside sites'
     # institutions count only this region's students and, like their fixed costs, their overhead

@@ -121,7 +121,6 @@ class Education:
         self.expected_continuing = np.zeros((n_years, p.n))  # its expectation given the graduates, within the places
         self.programme_funding_eur = np.zeros((n_years, p.n))  # on each school year's students (as judged)
         self.programme_cost_eur = np.zeros((n_years, p.n))
-        self.programme_contribution_eur = np.zeros((n_years, p.n))  # funding − cost
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
         self.other_cost_per_student: np.ndarray | None = None  # per institution, set in the base year
         self.teachers = TeacherPool(self)
@@ -422,6 +421,12 @@ class Education:
         w = np.where(ok, self.adult_travel_weight[m[group], prog], 0.0)
         total = np.bincount(group, weights=w, minlength=keys.size)[group]
         return group, prog, np.divide(w, total, out=np.zeros_like(w), where=total > 0)
+
+    @property
+    def programme_contribution_eur(self) -> np.ndarray:
+        """School year × programme: funding − cost on the school year's own students (EUR), what
+        the April review and the minimal-coverage rule judge (§7.15, 7.17)."""
+        return self.programme_funding_eur - self.programme_cost_eur
 
     @functools.cached_property
     def institution_in_region(self) -> np.ndarray:
