@@ -238,6 +238,7 @@ class EducationConfig:
     mbo_share: float = 0.5  # sourced national share of a cohort entering mbo: a reference, not a model input
     participation_constant: float = 0.0  # c_mbo of the choice to enrol (fitted per region)
     inflow_constant: float = 0.0  # κ: added for the ring's school leavers to the region's programmes (fitted)
+    havo_shift_per_year: float = 0.0085  # yearly relative fall of school leavers' P(mbo): vmbo → havo/vwo
     aptitude_level_shares: list[float] = field(default_factory=lambda: [0.05, 0.2, 0.3, 0.45])
     dropout_rate: list[float] = field(default_factory=lambda: [0.2, 0.12, 0.07, 0.05])
     to_higher_education_l4: float = 0.35
@@ -273,6 +274,7 @@ class EducationConfig:
             raise ConfigError(f"model.education.vo_leave_age = {self.vo_leave_age}: must be in [15, 18]")
         check_share("model.education.mbo_share", self.mbo_share)
         check_share("model.education.to_higher_education_l4", self.to_higher_education_l4)
+        check_share("model.education.havo_shift_per_year", self.havo_shift_per_year)
         if len(self.aptitude_level_shares) != 4 or abs(sum(self.aptitude_level_shares) - 1) > 1e-6:
             raise ConfigError("model.education.aptitude_level_shares: must be 4 shares summing to 1")
         if len(self.dropout_rate) != 4:

@@ -479,6 +479,8 @@ API_CASES = [
                  id="funding-lag-negative"),
     pytest.param(["model.institutions.funding_count_lag_years=1.5"], "funding_count_lag_years",
                  id="funding-lag-not-whole"),
+    pytest.param(["model.education.havo_shift_per_year=-0.01"], "model.education.havo_shift_per_year",
+                 id="havo-shift-negative"),
 ]
 
 

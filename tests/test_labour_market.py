@@ -293,7 +293,8 @@ def test_a_steady_state_keeps_unemployment_and_vu_level(small_cfg):
     was -3.9 … +0.9 % a year (two seeds outside the bound); at 1:1, seeds 1-12: -1.3 … +1.0 %."""
     # flat demand: no growth, no ageing-driven care demand, no employers organising work away
     flat = ({f"economy.sector_growth.{s}": 0.0 for s in SECTOR_INDEX} | {"economy.care_elasticity_75plus": 0.0}
-            | {f"model.labour.adaptation_rate.{s}": 0.0 for s in SECTOR_INDEX})
+            | {f"model.labour.adaptation_rate.{s}": 0.0 for s in SECTOR_INDEX}
+            | {"model.education.havo_shift_per_year": 0.0})  # and no trend in who chooses mbo
     years = 14
     model = simulate(small_cfg(region="achterhoek", scale=1.0, years=years, demography="steady_state", **flat))
     arr = model.results.arrays

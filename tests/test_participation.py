@@ -16,7 +16,7 @@ import pytest
 from conftest import DATA_DIR
 
 from sim.choice_calibration import fit_programme_constants
-from sim.codes import SECTORS, Route
+from sim.codes import SECTORS, Route, Status
 from sim.config import ChoiceConfig
 from sim.hydra_config import compose
 from sim.model import RegionModel
@@ -230,3 +230,32 @@ def test_base_year_participation_matches_the_fit(region):
         assert abs(p - fit.participation) < 0.005
     cfg = compose([f"region={region}"])
     assert cfg.model.education.participation_constant == pytest.approx(fit.participation_constant, abs=2e-3)
+
+
+# --- the shift from vmbo to havo/vwo ----------------------------------------------------------------------
+def test_the_havo_shift_moves_school_leavers_from_mbo_to_other_education():
+    """``havo_shift_per_year`` h: school leavers' P(mbo) is (1 − h)^t times the choice model's t
+    years after the start year (ODD §7.10). Paired runs (Zeeland 1:1, the same seed) with h = 0 and
+    an exaggerated h = 0.05: the base year is the same to the person (the factor is 1 and the draws
+    are the same); in the later years participation falls by about the factor (binomial noise: one
+    standard deviation of the ratio is about 1.3 %); those who do not enrol go to other education;
+    and fewer of the ring's school leavers come in."""
+    from sim.runner import simulate
+
+    def run(h):
+        return simulate(compose(["region=zeeland", "scale=1", "years=4", "seed=2", "progress=false",
+                                 "write_plots=false", f"data_dir={DATA_DIR}",
+                                 f"model.education.havo_shift_per_year={h}"]))
+
+    a, b = run(0.0), run(0.05)
+    ea, eb = a.education, b.education
+    assert eb.participation[0] == ea.participation[0]
+    assert (eb.intake[0] == ea.intake[0]).all()
+    for y in (1, 2, 3):
+        ratio = eb.participation[y] / ea.participation[y]
+        assert abs(ratio - 0.95**y) < 0.04, (y, ratio, 0.95**y)
+    assert eb.leavers_not_enrolled[3].sum() > ea.leavers_not_enrolled[3].sum()
+    other = int(Status.OTHER_EDUCATION)
+    assert np.count_nonzero(b.pop.status == other) > np.count_nonzero(a.pop.status == other)
+    ring_a, ring_b = ea.ring.entrants[1:].sum(), eb.ring.entrants[1:].sum()
+    assert ring_a > 20 and ring_b < ring_a, (ring_a, ring_b)

@@ -24,7 +24,8 @@ SEEDS = (1, 2, 3)
 # cycle and employers' shortage, labour migrants (who arrive with shortage and may start BBL), and
 # the weight of job prospects in the sector choice (tightness changes as the older cohorts retire)
 STEADY_BBL = ("model.labour.bbl_cycle_elasticity=0", "model.labour.bbl_supervision_elasticity=0",
-              "model.labour.labour_migrant_return_rate=0", "model.education.choice.prospects=0")
+              "model.labour.labour_migrant_return_rate=0", "model.education.choice.prospects=0",
+              "model.education.havo_shift_per_year=0")  # no trend in who chooses mbo
 
 
 def run(region: str, *overrides: str, seed: int = 1, years: int = 1, fitted=None):

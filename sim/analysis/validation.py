@@ -321,9 +321,10 @@ def likely_reason(t: pd.Series, model: float, published: float, drift: float = m
                 "can no longer carry it (docs/ODD.md §7.15), never by a take-over or a whole institution's end")
     if m in CHANGE_MEASURES:
         if model > published:
-            return ("the model declines more slowly than the forecast: its participation in mbo changes only with "
-                    "access (the DUO/ABF/institution forecasts also include the shift to havo/hbo), and its "
-                    "outflow to schools elsewhere is a fixed-share assumption calibrated in the base year")
+            return ("the model declines more slowly than the forecast: its participation in mbo falls with the "
+                    "national shift from vmbo to havo/vwo of 2003-2020 (model.education.havo_shift_per_year) and "
+                    "otherwise changes only with access, while a regional forecast may assume a steeper shift; and "
+                    "its outflow to schools elsewhere is a fixed-share assumption calibrated in the base year")
         return ("the model declines faster than the forecast: the base-year stock is not the stock that the "
                 "model's intake, durations and dropout sustain (issue 11), so enrolment falls in the first years")
     if m in ("enrolment_total", "enrolment_institution", "intake_total"):

@@ -226,7 +226,8 @@ class Education:
         group, _, v, ok = self.leaver_groups(leavers, available)
         su = self.sector_utility()
         prob, iv = choice.nested(v, ok, self.sector_onehot, su, ch.nest_scale)
-        p_mbo = choice.participation_from_iv(iv, self.cfg.participation_constant, ch.participation_scale)
+        p_mbo = choice.participation_from_iv(iv, self.cfg.participation_constant, ch.participation_scale) \
+            * self.participation_trend(self.model.year)
         to_mbo = self.rng_choice.random(leavers.size) < p_mbo[group]
         first_choices = (np.bincount(group, minlength=p_mbo.size) * p_mbo) @ prob
         split = prob @ self.sector_onehot
@@ -240,6 +241,14 @@ class Education:
             base = np.bincount(self.programmes.sector, weights=self.programmes.base_intake, minlength=N_SECTORS)
             split[none] = base / max(base.sum(), 1e-300)
         return to_mbo, split[group], first_choices
+
+    def participation_trend(self, year: int) -> float:
+        """School leavers' P(mbo) in ``year`` relative to the start year: (1 − h)^(year − start
+        year), h = ``havo_shift_per_year`` (the shift from vmbo to havo/vwo, ODD §7.10); 1 in the
+        base year, so the calibration is unchanged. The leavers it takes out of mbo go to other
+        education, as those who choose not to enrol do."""
+        years = max(year - self.model.cfg.start_year, 0)
+        return (1.0 - self.cfg.havo_shift_per_year) ** years
 
     def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
         pop, p = self.model.pop, self.programmes
