@@ -151,9 +151,7 @@ class RingInflow:
         v = choice.programme_utility(self.ring_asc(asc, constant), tt, gap, p.route == Route.BBL, ch)
         ok = choice.choice_set(tt, available, edu.model.cfg.model.travel.choice_set_minutes)
         prob, iv = choice.nested(v, ok, edu.sector_onehot, edu.sector_utility(), ch.nest_scale)
-        # the ring's school leavers shift to havo/vwo as the region's do (1 in the base year)
-        return prob, choice.participation_from_iv(iv, c_mbo, ch.participation_scale) \
-            * edu.participation_trend(edu.model.year)
+        return prob, edu.p_mbo(iv, c_mbo)  # with the region's shift to havo/vwo
 
     def ring_asc(self, asc: np.ndarray, constant: float) -> np.ndarray:
         """The ring leavers' programme constants: ``asc`` + κ in the region, whole-site size outside."""

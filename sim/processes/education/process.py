@@ -215,9 +215,9 @@ class Education:
 
     def decide_participation(self, leavers: np.ndarray, available: np.ndarray
                              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Which school leavers choose mbo (the top level of the nested logit, :func:`choice.participation`),
-        computed once per (home, aptitude) group with the programmes ``available`` at the start of
-        the intake. Returns a boolean per leaver; per leaver the expected sector split
+        """Which school leavers choose mbo (the top level of the nested logit, with the shift to
+        havo/vwo: :meth:`p_mbo`), computed once per (home, aptitude) group with the programmes
+        ``available`` at the start of the intake. Returns a boolean per leaver; per leaver the expected sector split
         P(sector | mbo) (leavers × sectors; for a leaver with an empty choice set the split over all
         available programmes, or over the base-year intake if none is available), which the
         ``choice_outcomes`` table uses for those who do not enrol; and the expected first choices
@@ -226,8 +226,7 @@ class Education:
         group, _, v, ok = self.leaver_groups(leavers, available)
         su = self.sector_utility()
         prob, iv = choice.nested(v, ok, self.sector_onehot, su, ch.nest_scale)
-        p_mbo = choice.participation_from_iv(iv, self.cfg.participation_constant, ch.participation_scale) \
-            * self.participation_trend(self.model.year)
+        p_mbo = self.p_mbo(iv)
         to_mbo = self.rng_choice.random(leavers.size) < p_mbo[group]
         first_choices = (np.bincount(group, minlength=p_mbo.size) * p_mbo) @ prob
         split = prob @ self.sector_onehot
@@ -242,13 +241,16 @@ class Education:
             split[none] = base / max(base.sum(), 1e-300)
         return to_mbo, split[group], first_choices
 
-    def participation_trend(self, year: int) -> float:
-        """School leavers' P(mbo) in ``year`` relative to the start year: (1 − h)^(year − start
-        year), h = ``havo_shift_per_year`` (the shift from vmbo to havo/vwo, ODD §7.10); 1 in the
-        base year, so the calibration is unchanged. The leavers it takes out of mbo go to other
-        education, as those who choose not to enrol do."""
-        years = max(year - self.model.cfg.start_year, 0)
-        return (1.0 - self.cfg.havo_shift_per_year) ** years
+    def p_mbo(self, iv_mbo: np.ndarray, c_mbo: float | None = None) -> np.ndarray:
+        """School leavers' P(mbo) this year (the region's and the ring's): the nested logit's top
+        level (:func:`choice.participation_from_iv`, c_mbo the model's unless given) times the shift
+        from vmbo to havo/vwo, (1 − h)^(year − start year) with h = ``havo_shift_per_year`` (ODD
+        §7.10). The factor is 1 in the base year, so the calibration is unchanged; the leavers it
+        takes out of mbo go to other education, as those who choose not to enrol do."""
+        c_mbo = self.cfg.participation_constant if c_mbo is None else c_mbo
+        years = max(self.model.year - self.model.cfg.start_year, 0)
+        return choice.participation_from_iv(iv_mbo, c_mbo, self.cfg.choice.participation_scale) \
+            * (1.0 - self.cfg.havo_shift_per_year) ** years
 
     def enrol(self, persons: np.ndarray, programme: np.ndarray) -> None:
         pop, p = self.model.pop, self.programmes
