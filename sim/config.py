@@ -433,12 +433,20 @@ class InstitutionConfig:
     carry_share: float = 0.25  # share of the reserve above the floor it spends a year carrying weak opleidingen
     students_per_teacher: float = 18.0
     teacher_exit_rate: float = 0.06  # teachers leaving each year (retirement, other jobs)
+    staff_cost_share: float = 0.75  # of the costs per student: staff, falls at most teacher_exit_rate a year
+    housing_cost_share: float = 0.12  # of the costs per student: housing, falls at most the next a year
+    housing_cost_fall_per_year: float = 0.025
     teacher_competition: float = 0.3  # hiring success 1 / (1 + this × ln(sector tightness ÷ base)) when it rose
     coordination: bool = True  # two institutions with the same weak qualification: the weaker stops first
 
     def validate(self) -> None:
-        for k in ("bbl_funding_weight", "reserve_floor_share", "carry_share", "teacher_exit_rate"):
+        for k in ("bbl_funding_weight", "reserve_floor_share", "carry_share", "teacher_exit_rate",
+                  "staff_cost_share", "housing_cost_share", "housing_cost_fall_per_year"):
             check_share(f"model.institutions.{k}", getattr(self, k))
+        if self.staff_cost_share + self.housing_cost_share > 1 + 1e-9:
+            raise ConfigError(f"model.institutions.staff_cost_share + housing_cost_share = "
+                              f"{self.staff_cost_share + self.housing_cost_share:g}: must be at most 1 "
+                              "(shares of the costs per student)")
         check_positive("model.institutions.reserve_initial_share", self.reserve_initial_share, allow_zero=True)
         if not -0.2 <= self.base_result_share <= 0.2:
             raise ConfigError(f"model.institutions.base_result_share = {self.base_result_share}: "

@@ -481,6 +481,10 @@ API_CASES = [
                  id="funding-lag-not-whole"),
     pytest.param(["model.education.havo_shift_per_year=-0.01"], "model.education.havo_shift_per_year",
                  id="havo-shift-negative"),
+    pytest.param(["model.institutions.housing_cost_fall_per_year=1.5"],
+                 "model.institutions.housing_cost_fall_per_year", id="housing-fall-above-1"),
+    pytest.param(["model.institutions.staff_cost_share=0.9", "model.institutions.housing_cost_share=0.2"],
+                 "model.institutions.staff_cost_share + housing_cost_share", id="sticky-shares-above-1"),
 ]
 
 

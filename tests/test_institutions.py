@@ -7,9 +7,12 @@ Every opleiding is made weak at the first review (``viability_min_intake`` far a
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 
+from sim.processes.education import finance
 from sim.processes.education.provision import judged_intake
 from sim.runner import simulate, tables_and_summary
 
@@ -163,3 +166,70 @@ def test_funding_follows_the_students_duo_counted(small_cfg):
     last = lagged.n_years - 1
     assert f[last].sum() < f[0].sum()
     assert edu.reserve_at_intake[last, own_sites].sum() > o.reserve_at_intake[last, own_sites].sum()
+
+
+def _unshed(staff_share=0.75, housing_share=0.12, exit_rate=0.06, housing_fall=0.025):
+    """An UnshedCosts of two institutions: programmes 0 and 1 of institution 0 (sectors 0 and 1),
+    programme 2 of institution 1 (sector 0)."""
+    cfg = SimpleNamespace(staff_cost_share=staff_share, housing_cost_share=housing_share,
+                          teacher_exit_rate=exit_rate, housing_cost_fall_per_year=housing_fall)
+    edu = SimpleNamespace(model=SimpleNamespace(cfg=SimpleNamespace(model=SimpleNamespace(institutions=cfg))),
+                          institution_names=["A", "B"],
+                          programmes=SimpleNamespace(institution=np.array([0, 0, 1]), sector=np.array([0, 1, 0])))
+    return finance.UnshedCosts(edu)
+
+
+def test_staff_leave_and_buildings_are_given_up_at_their_rates():
+    """Costs per student rise with the students at once and fall at most as fast as staff leave
+    (per institution and sector) and buildings are written off (per institution); the unshed cost
+    is the kept level above what the students need."""
+    u = _unshed()
+    need = np.array([100.0, 100.0, 100.0])
+    assert np.array_equal(u.year(need), [0.0, 0.0])  # the base year
+    # institution 0's sector 0 halves: staff falls 6 %, housing (over both sectors) 2.5 %
+    u.year(np.array([50.0, 100.0, 100.0]))
+    staff_kept = 0.75 * 100 * 0.94 - 0.75 * 50
+    housing_kept = 0.12 * 200 * 0.975 - 0.12 * 150
+    assert np.allclose(u.staff.reshape(2, -1)[0, :2], [0.75 * 94, 75.0])
+    out = u.year(np.array([50.0, 100.0, 100.0]))  # a second year at the lower need
+    assert np.allclose(out[1], 0.0)
+    assert np.allclose(out[0], 0.75 * 100 * 0.94**2 - 0.75 * 50 + 0.12 * 200 * 0.975**2 - 0.12 * 150)
+    assert 0 < out[0] < staff_kept + housing_kept  # shed a little more each year
+    # a sector's surplus staff do not teach another's growth: sector 1 grows, sector 0's surplus stays
+    out = u.year(np.array([50.0, 160.0, 100.0]))
+    assert out[0] == pytest.approx(0.75 * 100 * 0.94**3 - 0.75 * 50)  # housing back at its need
+    # the need rises above the kept level: nothing unshed
+    assert np.allclose(u.year(np.array([120.0, 160.0, 130.0])), 0.0)
+
+
+def test_with_no_sticky_share_the_costs_follow_the_students_at_once():
+    u = _unshed(staff_share=0.0, housing_share=0.0)
+    u.year(np.array([100.0, 100.0, 100.0]))
+    assert np.array_equal(u.year(np.array([10.0, 0.0, 50.0])), [0.0, 0.0])
+    u = _unshed(exit_rate=1.0, housing_fall=1.0)  # everyone can leave within the year
+    u.year(np.array([100.0, 100.0, 100.0]))
+    assert np.allclose(u.year(np.array([10.0, 0.0, 50.0])), 0.0)
+
+
+def test_unshed_costs_weigh_on_the_reserve_under_decline(small_cfg):
+    """Under strong decline the region's institutions keep costs their students no longer need:
+    part of cost_eur, a lower result and reserve than with costs that follow the students at
+    once. The base year is the same, and at a reduced scale the unshed share of the costs is the
+    same as at scale 1 (the accounts are kept on the students as judged)."""
+    kw = {"region": "achterhoek", "years": 10, "seed": 1, "demography": "strong_decline"}
+    at_once = {"model.institutions.staff_cost_share": 0, "model.institutions.housing_cost_share": 0}
+    shares = {}
+    for scale in (1.0, 0.25):
+        sticky = simulate(small_cfg(**kw, scale=scale))
+        frames = sticky.results.frames()["institutions"]
+        own = frames[frames["institution"].isin(["Graafschap College"])]
+        assert own["unshed_cost_eur"].iloc[0] == 0 and (own["unshed_cost_eur"] >= 0).all()
+        assert own["unshed_cost_eur"].sum() > 0
+        shares[scale] = own["unshed_cost_eur"].sum() / own["cost_eur"].sum()
+    edu = sticky.education
+    flat = simulate(small_cfg(**kw, scale=0.25, **at_once))
+    assert np.array_equal(edu.cost_eur[0], flat.education.cost_eur[0])
+    assert not flat.education.unshed_cost_eur.any()
+    own_sites, last = edu.institution_in_region, sticky.n_years - 1
+    assert edu.reserve_at_intake[last, own_sites].sum() < flat.education.reserve_at_intake[last, own_sites].sum()
+    assert shares[0.25] == pytest.approx(shares[1.0], rel=0.25), shares

@@ -14,9 +14,10 @@ student (housing, support, management) set once, in the base year, so that its r
 ``base_result_share`` of its funding (institutions about break even; never below 0: an
 institution whose programmes do not pay starts in deficit). Its result goes into its reserve,
 which starts at ``reserve_initial_share`` × its first year's costs and decides how long it can
-carry weak opleidingen (:mod:`.provision`). As students decline, the costs per student fall with
-them and the funding follows a year or two later, but the fixed cost of each open opleiding
-stays: small opleidingen turn the result negative.
+carry weak opleidingen (:mod:`.provision`). As students decline, the funding follows a year or two
+later and the fixed cost of each open opleiding stays: small opleidingen turn the result negative.
+The costs per student follow the students down only as fast as staff leave and buildings can be
+given up (:class:`UnshedCosts`): what the institution cannot shed yet is its *unshed* cost.
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.calendar import MONTHS_PER_YEAR, SEPTEMBER
-from sim.codes import Route
+from sim.codes import N_SECTORS, Route
 
 if TYPE_CHECKING:
     from sim.processes.education.process import Education
@@ -112,11 +113,52 @@ def account(edu: Education, y: int) -> None:
         expected = edu.model.training.expected_revenue_eur[y]
         edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + expected - cost - target, students,
                                                           out=np.zeros(n_inst), where=students > 0), 0.0)
-    edu.cost_eur[y] = cost + edu.other_cost_per_student * students
+    per_student = judged / scale * (cfg.cost_per_student_eur * edu.model.hooks.education.student_cost_factor
+                                    + edu.other_cost_per_student[p.institution])
+    edu.unshed_cost_eur[y] = edu.unshed.year(per_student)
+    edu.cost_eur[y] = cost + edu.other_cost_per_student * students + edu.unshed_cost_eur[y]
     if edu.reserve_eur is None:
         edu.reserve_eur = icfg.reserve_initial_share * edu.cost_eur[y].copy()
     edu.reserve_eur += edu.funding_eur[y] + revenue - edu.cost_eur[y]
     edu.reserve_at_intake[y] = edu.reserve_eur
+
+
+class UnshedCosts:
+    """The costs per student (teaching, and the other costs: housing, support, management) that an
+    institution cannot shed yet as its students decline.
+
+    What its students need is the costs per student × the students, per programme. Of it, a share
+    ``staff_cost_share`` is staff, kept per institution and sector (a sector's teachers do not teach
+    another's), and can fall at most ``teacher_exit_rate`` a year: those who leave are not replaced,
+    nobody is dismissed; a share ``housing_cost_share`` is housing, kept per institution, and can
+    fall at most ``housing_cost_fall_per_year`` a year (buildings are given up as they are written
+    off); the rest (materials) follows at once. Both rise with the students at once. The unshed
+    cost is the kept level above the need; it is 0 in the base year and while students grow."""
+
+    def __init__(self, edu: Education) -> None:
+        self.edu = edu
+        self.cfg = edu.model.cfg.model.institutions
+        n_inst = len(edu.institution_names)
+        p = edu.programmes
+        self._group = p.institution * N_SECTORS + p.sector  # staff: per institution and sector
+        self._n_inst = n_inst
+        self.staff: np.ndarray | None = None  # per institution × sector (EUR a year), from the first account
+        self.housing: np.ndarray | None = None  # per institution (EUR a year)
+
+    def year(self, per_student_cost: np.ndarray) -> np.ndarray:
+        """Advance one school year with each programme's per-student costs (EUR); return each
+        institution's unshed cost (EUR)."""
+        cfg, n_inst = self.cfg, self._n_inst
+        need = np.bincount(self._group, weights=per_student_cost, minlength=n_inst * N_SECTORS)
+        staff_need = cfg.staff_cost_share * need
+        housing_need = cfg.housing_cost_share * need.reshape(n_inst, N_SECTORS).sum(axis=1)
+        if self.staff is None:
+            self.staff, self.housing = staff_need, housing_need
+        else:
+            self.staff = np.maximum(staff_need, (1 - cfg.teacher_exit_rate) * self.staff)
+            self.housing = np.maximum(housing_need, (1 - cfg.housing_cost_fall_per_year) * self.housing)
+        unshed_staff = (self.staff - staff_need).reshape(n_inst, N_SECTORS).sum(axis=1)
+        return unshed_staff + self.housing - housing_need
 
 
 def carry_budget(edu: Education, institution: int, y: int) -> float:

@@ -79,6 +79,10 @@ class Education:
                                      doc="funding received in the school year, on DUO's count of the students of "
                                          "two Septembers (⅓) and one September (⅔) before (finance.received_funding)")
         self.cost_eur = r.declare("education", "cost_eur", si, "eur", dtype=float)
+        self.unshed_cost_eur = r.declare(
+            "education", "unshed_cost_eur", si, "eur", dtype=float,
+            doc="the part of cost_eur that the institution cannot shed yet as its students decline: staff who "
+                "have not left yet, housing not yet given up (finance.UnshedCosts)")
         self.reserve_at_intake = r.declare("education", "reserve_eur", si, "eur", dtype=float,
                                            doc="the institution's reserve after the school year's result")
         self.teacher_ratio = r.declare("education", "teacher_ratio", ("school_year", "sector"), "share",
@@ -124,6 +128,7 @@ class Education:
         self.reserve_eur: np.ndarray | None = None  # per institution, from the first account
         self.other_cost_per_student: np.ndarray | None = None  # per institution, set in the base year
         self.teachers = TeacherPool(self)
+        self.unshed = finance.UnshedCosts(self)
         self.ring = RingInflow(self)  # students from the municipalities around the region
         self.judged = provision.JudgedEnrolment(self)  # the students as the review's money test sees them
         self.intakes_recorded = 0  # school years with a simulated intake so far
