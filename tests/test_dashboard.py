@@ -96,6 +96,18 @@ def test_runs_pair_the_arms_by_seed_and_set_only_changed_parameters():
     assert cfg.policy["pps"]["organised"]["care"] == lever_defaults("pps")["organised.care"]  # pps at its defaults
 
 
+def test_the_shift_to_havo_vwo_reaches_both_arms_only_where_it_differs_from_the_model():
+    default = compose().model.education.havo_shift_per_year
+    assert default > 0
+    key = "model.education.havo_shift_per_year"
+    for s in (small(), small(havo_shift=default)):  # the model's value: not repeated
+        assert not any(o.startswith(key) for r in s.runs() for o in r.overrides)
+    s = small(havo_shift=0.0, levers={"pps": {}})
+    for run in s.runs():
+        assert f"{key}=0.0" in run.overrides
+        assert compose(list(run.overrides)).model.education.havo_shift_per_year == 0.0
+
+
 def test_every_lever_parameter_of_the_dashboard_reaches_the_config():
     """Each control of each lever, set to a value other than its default, ends up in the composed config."""
     for lever, params in limits()["levers"].items():
@@ -139,6 +151,7 @@ def test_refusals_are_the_clis(levers):
     ({"levers": {"teleport": {}}}, "policy = 'teleport': unknown policy lever"),
     ({"levers": {"minimal_coverage": {"share": 1.5}}}, "policy.minimal_coverage.share = 1.5: the dashboard allows"),
     ({"scale": 1.0, "reps": 20, "years": 20, "levers": {"pps": {}}}, "× arms = 800: at most 200"),
+    ({"havo_shift": 0.5}, "havo_shift = 0.5: must be a number in [0.0, 0.03]"),
 ])
 def test_bad_input_is_refused_naming_the_input(changes, words):
     with pytest.raises(ConfigError, match=re.escape(words)):
@@ -273,7 +286,7 @@ def test_every_control_shows_its_range_and_default_and_reaches_the_run(tmp_path,
     at = new_app(tmp_path, monkeypatch)
     assert not at.text_input and not at.text_area  # nothing typed freely: no paths, no overrides
     lim = limits()
-    for key in ("reps", "scale", "years", "seed"):
+    for key in ("reps", "scale", "years", "seed", "havo_shift"):
         w = at.number_input(key=key)
         assert (w.min, w.max) == (lim[key]["min"], lim[key]["max"])
         assert f"allowed {lim[key]['min']} to {lim[key]['max']}; default {w.value}" == w.help
@@ -286,6 +299,7 @@ def test_every_control_shows_its_range_and_default_and_reaches_the_run(tmp_path,
     at.number_input(key="scale").set_value(0.2)
     at.number_input(key="years").set_value(7)
     at.number_input(key="seed").set_value(11)
+    at.number_input(key="havo_shift").set_value(0.0)
     at.multiselect(key="levers@en").set_value(list(lim["levers"]))
     at.run()
     assert "scale × replications × years × arms = 11.2" in " ".join(c.value for c in at.caption)
@@ -305,6 +319,7 @@ def test_every_control_shows_its_range_and_default_and_reaches_the_run(tmp_path,
     s = started[-1]
     assert (s.region, s.demography, s.economy, s.reps, s.scale, s.years, s.seed) == (
         "zuid_limburg", "strong_decline", "recession", 4, 0.2, 7, 11)
+    assert s.havo_shift == 0.0
     for lever, params in chosen.items():
         for key, value in params.items():
             assert s.levers[lever][key] == pytest.approx(value), (lever, key)

@@ -86,6 +86,7 @@ def inputs(text: Text, locked: bool) -> Scenario:
         scale = _number(text("scale"), lim["scale"], d["scale"], "scale", text)
         years = _number(text("years"), lim["years"], d["years"], "years", text)
         seed = _number(text("seed"), lim["seed"], d["seed"], "seed", text)
+        havo_shift = _number(text("havo_shift"), lim["havo_shift"], d["havo_shift"], "havo_shift", text)
     with c3:
         chosen = choose(st.multiselect, text("levers"), list(lim["levers"]), "levers", text, format_func=text.lever,
                         disabled=locked)
@@ -106,7 +107,7 @@ def inputs(text: Text, locked: bool) -> Scenario:
                         params[key] = _number(text.param(key), spec, default, wkey, text)
                 levers[lever] = params
     return Scenario(region=region, demography=demography, economy=economy, reps=int(reps), scale=float(scale),
-                    years=int(years), seed=int(seed), levers=levers)
+                    years=int(years), seed=int(seed), levers=levers, havo_shift=float(havo_shift))
 
 
 # --- the run tab ---------------------------------------------------------------------------------------------

@@ -55,7 +55,8 @@ def defaults() -> dict[str, Any]:
     cfg = _default_config()
     lim = limits()
     return {"region": lim["defaults"]["region"], "demography": cfg.demography.name, "economy": cfg.economy.name,
-            "reps": lim["defaults"]["reps"], "scale": lim["defaults"]["scale"], "years": cfg.years, "seed": cfg.seed}
+            "reps": lim["defaults"]["reps"], "scale": lim["defaults"]["scale"], "years": cfg.years, "seed": cfg.seed,
+            "havo_shift": cfg.model.education.havo_shift_per_year}
 
 
 def _value(v: Any) -> str:
@@ -87,6 +88,7 @@ class Scenario:
     years: int
     seed: int
     levers: dict[str, dict[str, Any]] = field(default_factory=dict)  # lever -> {dotted key: value}
+    havo_shift: float | None = None  # model.education.havo_shift_per_year; None: the model's default
 
     @classmethod
     def default(cls) -> Scenario:
@@ -94,8 +96,12 @@ class Scenario:
 
     # --- overrides --------------------------------------------------------------------------------
     def base_overrides(self) -> list[str]:
-        return [f"region={self.region}", f"demography={self.demography}", f"economy={self.economy}",
-                f"scale={_value(float(self.scale))}", f"years={self.years}", f"seed={self.seed}"]
+        """The scenario's overrides; the shift to havo/vwo only where it differs from the model's."""
+        out = [f"region={self.region}", f"demography={self.demography}", f"economy={self.economy}",
+               f"scale={_value(float(self.scale))}", f"years={self.years}", f"seed={self.seed}"]
+        if self.havo_shift is not None and self.havo_shift != defaults()["havo_shift"]:
+            out.append(f"model.education.havo_shift_per_year={_value(float(self.havo_shift))}")
+        return out
 
     def lever_overrides(self) -> list[str]:
         """``policy=[a,b]`` and each chosen parameter that differs from the lever's default."""
@@ -152,6 +158,10 @@ class Scenario:
             if isinstance(value, bool) or not isinstance(value, int if whole else int | float) or not lo <= value <= hi:
                 kind = "a whole number" if whole else "a number"
                 raise ConfigError(f"{key} = {value!r}: must be {kind} in [{lo}, {hi}]")
+        if self.havo_shift is not None:
+            value, spec = self.havo_shift, lim["havo_shift"]
+            if isinstance(value, bool) or not isinstance(value, int | float) or not spec["min"] <= value <= spec["max"]:
+                raise ConfigError(f"havo_shift = {value!r}: must be a number in [{spec['min']}, {spec['max']}]")
         unknown = sorted(set(self.levers) - set(lim["levers"]))
         if unknown:
             raise ConfigError(f"policy = {unknown[0]!r}: unknown policy lever; allowed: {sorted(lim['levers'])}")

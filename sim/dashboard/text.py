@@ -31,6 +31,8 @@ TEXT: dict[str, tuple[str, str]] = {  # key: (English, Dutch)
     "scale": ("Scale (share of residents simulated)", "Schaal (deel van de inwoners gesimuleerd)"),
     "years": ("Years", "Jaren"),
     "seed": ("Seed", "Seed (startgetal toeval)"),
+    "havo_shift": ("Shift from vmbo to havo/vwo (fall of the chance of mbo, a year)",
+                   "Verschuiving van vmbo naar havo/vwo (daling van de kans op mbo, per jaar)"),
     "range_default": ("allowed {lo} to {hi}; default {default}", "toegestaan {lo} tot {hi}; standaard {default}"),
     "default_only": ("default {default}", "standaard {default}"),
     "cost": ("Size of this run: scale × replications × years × arms = {cost:g} (at most {budget}).",
