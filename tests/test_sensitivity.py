@@ -62,6 +62,20 @@ def test_every_range_lies_inside_what_the_key_allows(region):
                 pytest.fail(f"{p.key} at {value} ({region}) is not allowed: {exc}")
 
 
+@pytest.mark.parametrize("corner", ["low", "high"])
+def test_every_range_end_is_allowed_with_all_the_others_at_the_same_end(corner):
+    """Keys that are checked together (the staff and housing shares of the costs per student sum
+    to at most 1) stay allowed when every parameter is at its low end or at its high end at once:
+    a design samples them jointly (a Morris design once failed after 9 minutes at 1.02)."""
+    cfg = composed(["region=zeeland", ALL_LEVERS])
+    for p in PARAMS:
+        assert apply(cfg, p, getattr(p, corner))
+    try:
+        to_config(cfg)
+    except ConfigError as exc:
+        pytest.fail(f"every parameter at its {corner} end is not allowed: {exc}")
+
+
 def test_every_assumption_is_sampled_or_excluded_with_a_reason():
     names = {p.key for p in PARAMS}
     assert not names & set(EXCLUDED), "a key is both sampled and excluded"
