@@ -181,34 +181,38 @@ def _unshed(staff_share=0.75, housing_share=0.12, exit_rate=0.06, housing_fall=0
 
 def test_staff_leave_and_buildings_are_given_up_at_their_rates():
     """Costs per student rise with the students at once and fall at most as fast as staff leave
-    (per institution and sector) and buildings are written off (per institution); the unshed cost
-    is the kept level above what the students need."""
+    (teachers per institution and sector, support and management per institution) and buildings
+    are written off (per institution); the unshed cost is the kept level above what the students
+    need."""
     u = _unshed()
-    need = np.array([100.0, 100.0, 100.0])
-    assert np.array_equal(u.year(need), [0.0, 0.0])  # the base year
-    # institution 0's sector 0 halves: staff falls 6 %, housing (over both sectors) 2.5 %
-    u.year(np.array([50.0, 100.0, 100.0]))
-    staff_kept = 0.75 * 100 * 0.94 - 0.75 * 50
-    housing_kept = 0.12 * 200 * 0.975 - 0.12 * 150
-    assert np.allclose(u.staff.reshape(2, -1)[0, :2], [0.75 * 94, 75.0])
-    out = u.year(np.array([50.0, 100.0, 100.0]))  # a second year at the lower need
+    teaching, other = np.array([100.0, 100.0, 100.0]), np.array([20.0, 20.0, 20.0])
+    assert np.array_equal(u.year(teaching, other), [0.0, 0.0])  # the base year
+    # institution 0's sector 0 halves its teaching: its teachers fall 6 %, housing (the whole
+    # institution's costs) 2.5 %
+    u.year(np.array([50.0, 100.0, 100.0]), other)
+    assert np.allclose(u.staff[0, :2], [0.75 * 94, 75.0])
+    out = u.year(np.array([50.0, 100.0, 100.0]), other)  # a second year at the lower need
     assert np.allclose(out[1], 0.0)
-    assert np.allclose(out[0], 0.75 * 100 * 0.94**2 - 0.75 * 50 + 0.12 * 200 * 0.975**2 - 0.12 * 150)
-    assert 0 < out[0] < staff_kept + housing_kept  # shed a little more each year
-    # a sector's surplus staff do not teach another's growth: sector 1 grows, sector 0's surplus stays
-    out = u.year(np.array([50.0, 160.0, 100.0]))
+    teachers = 0.75 * 100 * 0.94**2 - 0.75 * 50
+    assert np.allclose(out[0], teachers + 0.12 * 240 * 0.975**2 - 0.12 * 190)
+    # a sector's surplus teachers do not teach another's growth: sector 1 grows, sector 0's stay
+    out = u.year(np.array([50.0, 160.0, 100.0]), other)
     assert out[0] == pytest.approx(0.75 * 100 * 0.94**3 - 0.75 * 50)  # housing back at its need
+    # support and management serve the whole institution: one programme's fall is another's rise
+    assert np.allclose(u.year(np.array([60.0, 170.0, 100.0]), np.array([5.0, 35.0, 20.0]))[0],
+                       0.75 * 100 * 0.94**4 - 0.75 * 60)
     # the need rises above the kept level: nothing unshed
-    assert np.allclose(u.year(np.array([120.0, 160.0, 130.0])), 0.0)
+    assert np.allclose(u.year(np.array([120.0, 160.0, 130.0]), np.array([30.0, 30.0, 30.0])), 0.0)
 
 
 def test_with_no_sticky_share_the_costs_follow_the_students_at_once():
+    base, fall = np.array([100.0, 100.0, 100.0]), np.array([10.0, 0.0, 50.0])
     u = _unshed(staff_share=0.0, housing_share=0.0)
-    u.year(np.array([100.0, 100.0, 100.0]))
-    assert np.array_equal(u.year(np.array([10.0, 0.0, 50.0])), [0.0, 0.0])
+    u.year(base, base)
+    assert np.array_equal(u.year(fall, fall), [0.0, 0.0])
     u = _unshed(exit_rate=1.0, housing_fall=1.0)  # everyone can leave within the year
-    u.year(np.array([100.0, 100.0, 100.0]))
-    assert np.allclose(u.year(np.array([10.0, 0.0, 50.0])), 0.0)
+    u.year(base, base)
+    assert np.allclose(u.year(fall, fall), 0.0)
 
 
 def test_unshed_costs_weigh_on_the_reserve_under_decline(small_cfg):

@@ -113,9 +113,10 @@ def account(edu: Education, y: int) -> None:
         expected = edu.model.training.expected_revenue_eur[y]
         edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + expected - cost - target, students,
                                                           out=np.zeros(n_inst), where=students > 0), 0.0)
-    per_student = judged / scale * (cfg.cost_per_student_eur * edu.model.hooks.education.student_cost_factor
-                                    + edu.other_cost_per_student[p.institution])
-    edu.unshed_cost_eur[y] = edu.unshed.year(per_student)
+    real = judged / scale
+    edu.unshed_cost_eur[y] = edu.unshed.year(
+        real * cfg.cost_per_student_eur * edu.model.hooks.education.student_cost_factor,
+        real * edu.other_cost_per_student[p.institution])
     edu.cost_eur[y] = cost + edu.other_cost_per_student * students + edu.unshed_cost_eur[y]
     if edu.reserve_eur is None:
         edu.reserve_eur = icfg.reserve_initial_share * edu.cost_eur[y].copy()
@@ -128,37 +129,41 @@ class UnshedCosts:
     institution cannot shed yet as its students decline.
 
     What its students need is the costs per student × the students, per programme. Of it, a share
-    ``staff_cost_share`` is staff, kept per institution and sector (a sector's teachers do not teach
-    another's), and can fall at most ``teacher_exit_rate`` a year: those who leave are not replaced,
-    nobody is dismissed; a share ``housing_cost_share`` is housing, kept per institution, and can
-    fall at most ``housing_cost_fall_per_year`` a year (buildings are given up as they are written
-    off); the rest (materials) follows at once. Both rise with the students at once. The unshed
-    cost is the kept level above the need; it is 0 in the base year and while students grow."""
+    ``staff_cost_share`` is staff, who can fall at most ``teacher_exit_rate`` a year: those who
+    leave are not replaced, nobody is dismissed. The staff of the teaching costs are kept per
+    institution and sector (a sector's vocational teachers do not teach another's students); the
+    staff of the other costs (support, management) per institution. A share ``housing_cost_share``
+    is housing, kept per institution, and can fall at most ``housing_cost_fall_per_year`` a year
+    (buildings are given up as they are written off); the rest (materials) follows at once. All of
+    it rises with the students at once. The unshed cost is the kept level above the need; it is 0
+    in the base year and while students grow."""
 
     def __init__(self, edu: Education) -> None:
-        self.edu = edu
         self.cfg = edu.model.cfg.model.institutions
-        n_inst = len(edu.institution_names)
         p = edu.programmes
-        self._group = p.institution * N_SECTORS + p.sector  # staff: per institution and sector
-        self._n_inst = n_inst
-        self.staff: np.ndarray | None = None  # per institution × sector (EUR a year), from the first account
+        self._n_inst = len(edu.institution_names)
+        self._institution = p.institution
+        self._group = p.institution * N_SECTORS + p.sector  # teaching staff: per institution and sector
+        # per institution: its sectors' teaching staff, then (last column) its support and management
+        self.staff: np.ndarray | None = None  # EUR a year, from the first account
         self.housing: np.ndarray | None = None  # per institution (EUR a year)
 
-    def year(self, per_student_cost: np.ndarray) -> np.ndarray:
-        """Advance one school year with each programme's per-student costs (EUR); return each
-        institution's unshed cost (EUR)."""
+    def year(self, teaching: np.ndarray, other: np.ndarray) -> np.ndarray:
+        """Advance one school year with each programme's teaching and other costs per student × its
+        students (EUR); return each institution's unshed cost (EUR)."""
         cfg, n_inst = self.cfg, self._n_inst
-        need = np.bincount(self._group, weights=per_student_cost, minlength=n_inst * N_SECTORS)
+        need = np.empty((n_inst, N_SECTORS + 1))
+        need[:, :N_SECTORS] = np.bincount(self._group, weights=teaching,
+                                          minlength=n_inst * N_SECTORS).reshape(n_inst, N_SECTORS)
+        need[:, N_SECTORS] = np.bincount(self._institution, weights=other, minlength=n_inst)
         staff_need = cfg.staff_cost_share * need
-        housing_need = cfg.housing_cost_share * need.reshape(n_inst, N_SECTORS).sum(axis=1)
+        housing_need = cfg.housing_cost_share * need.sum(axis=1)
         if self.staff is None:
             self.staff, self.housing = staff_need, housing_need
         else:
             self.staff = np.maximum(staff_need, (1 - cfg.teacher_exit_rate) * self.staff)
             self.housing = np.maximum(housing_need, (1 - cfg.housing_cost_fall_per_year) * self.housing)
-        unshed_staff = (self.staff - staff_need).reshape(n_inst, N_SECTORS).sum(axis=1)
-        return unshed_staff + self.housing - housing_need
+        return (self.staff - staff_need).sum(axis=1) + self.housing - housing_need
 
 
 def carry_budget(edu: Education, institution: int, y: int) -> float:
