@@ -433,9 +433,9 @@ class InstitutionConfig:
     carry_share: float = 0.25  # share of the reserve above the floor it spends a year carrying weak opleidingen
     students_per_teacher: float = 18.0
     teacher_exit_rate: float = 0.06  # teachers leaving each year (retirement, other jobs)
-    staff_cost_share: float = 0.75  # of the costs per student: staff, falls at most teacher_exit_rate a year
-    housing_cost_share: float = 0.12  # of the costs per student: housing, falls at most the next a year
-    housing_cost_fall_per_year: float = 0.025
+    staff_cost_share: float = 0.75  # of the costs per student: staff, who fall at most teacher_exit_rate a year
+    housing_cost_share: float = 0.12  # of the costs per student: housing, given up at most as fast as the next
+    housing_cost_fall_per_year: float = 0.025  # the yearly fall of housing at most (written off over 40 years)
     teacher_competition: float = 0.3  # hiring success 1 / (1 + this × ln(sector tightness ÷ base)) when it rose
     coordination: bool = True  # two institutions with the same weak qualification: the weaker stops first
 
