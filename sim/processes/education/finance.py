@@ -97,7 +97,8 @@ def account(edu: Education, y: int) -> None:
         return np.bincount(p.institution, weights=x, minlength=n_inst)
 
     edu.funding_eur[y] = per_institution(received_funding(edu, y))  # with DUO's lag
-    students = per_institution(judged / scale)
+    real = judged / scale  # real persons per programme, as judged
+    students = per_institution(real)
     revenue = edu.model.training.institution_revenue_eur[y]  # as judged (TrainingPurchases)
     cost = per_institution(edu.programme_cost_eur[y]) + overhead
     if edu.other_cost_per_student is None:
@@ -113,7 +114,6 @@ def account(edu: Education, y: int) -> None:
         expected = edu.model.training.expected_revenue_eur[y]
         edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + expected - cost - target, students,
                                                           out=np.zeros(n_inst), where=students > 0), 0.0)
-    real = judged / scale
     edu.unshed_cost_eur[y] = edu.unshed.year(
         real * cfg.cost_per_student_eur * edu.model.hooks.education.student_cost_factor,
         real * edu.other_cost_per_student[p.institution])
