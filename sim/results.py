@@ -218,7 +218,7 @@ TABLES: dict[str, Table] = {
     "municipalities": Table(("year", "municipality"), ("year", "municipality", "centre", "clients", "budget_eur",
                                                        "trajectories", "mbo_revenue_eur")),
     "institutions": Table(("school_year", "institution"),
-                          ("school_year", "institution", "programmes_open", "intake", "enrolled", "funding_eur",
+                          ("school_year", "institution", "in_region", "programmes_open", "intake", "enrolled", "funding_eur",
                            "municipal_revenue_eur", "cost_eur", "unshed_cost_eur", "result_eur", "reserve_eur"),
                           _institutions),
     "teachers": Table(("school_year", "sector"), ("school_year", "sector", "teacher_ratio")),

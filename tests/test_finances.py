@@ -1,5 +1,6 @@
 """The institutions' assumed finances against the sector's annual accounts (sim.analysis.finances)."""
 
+import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -107,6 +108,7 @@ def test_model_results_of_the_regions_own_institutions(experiment, capsys):
     parts = [pd.read_parquet(experiment / "runs" / f"r{rep}" / "institutions.parquet") for rep in range(2)]
     inst = pd.concat(parts)
     assert set(inst["institution"]) > own  # the outside sites' institutions are in the table, not in the results
+    assert (inst["in_region"] == inst["institution"].isin(own)).all()  # the table's column agrees with the data
     inst = inst[inst["institution"].isin(own)]
     share = inst["result_eur"] / (inst["funding_eur"] + inst["municipal_revenue_eur"])
     row = res[res["region"] == "achterhoek"].iloc[0]
@@ -121,3 +123,13 @@ def test_model_results_of_the_regions_own_institutions(experiment, capsys):
     assert "## Yearly results" in md and "sector (DUO 2012-2016)" in md
     assert (experiment / "finances" / "results.csv").exists()
     assert "## Yearly results" in capsys.readouterr().out
+
+
+def test_model_results_of_results_without_the_in_region_column(experiment, tmp_path):
+    """Results written before ``institutions.parquet`` had ``in_region``: the data file says which
+    institutions are the region's own, with the same answer."""
+    old = tmp_path / "exp"
+    shutil.copytree(experiment / "runs", old / "runs")
+    for f in (old / "runs").glob("*/institutions.parquet"):
+        pd.read_parquet(f).drop(columns="in_region").to_parquet(f)
+    pd.testing.assert_frame_equal(finances.model_results(old), finances.model_results(experiment))

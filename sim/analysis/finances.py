@@ -125,15 +125,19 @@ def model_results(exp_dir: Path, runs: pd.DataFrame | None = None, data_dir: Pat
     """The region's own institutions' yearly results (result ÷ income) in an experiment, by
     region, arm and period: 10th / 50th / 90th percentile over institution-years and replicates,
     and the share of loss-making years; the sector's row (all periods: its 2012-2016 years) first.
-    ``runs``: the experiment's runs if already loaded; ``data_dir``: where ``institutions.csv``
-    says which institutions have a site in the region (default the package's data)."""
+    ``runs``: the experiment's runs if already loaded; ``data_dir``: for results without
+    ``institutions.parquet``'s ``in_region`` column, where ``institutions.csv`` says which
+    institutions have a site in the region (default the package's data)."""
     from sim.analysis.load import load_runs, read_table
 
     runs = load_runs(exp_dir) if runs is None else runs
     inst = read_table(exp_dir, runs, "institutions")
-    own = in_region_institutions(PACKAGE_DATA_DIR / "institutions.csv" if data_dir is None
-                                 else Path(data_dir) / "institutions.csv")
-    keep = [(str(r), str(i)) in own for r, i in zip(inst["region"], inst["institution"], strict=True)]
+    if "in_region" in inst.columns:
+        keep = inst["in_region"].to_numpy(dtype=bool)
+    else:  # results written before institutions.parquet had the column: the data say
+        own = in_region_institutions(PACKAGE_DATA_DIR / "institutions.csv" if data_dir is None
+                                     else Path(data_dir) / "institutions.csv")
+        keep = [(str(r), str(i)) in own for r, i in zip(inst["region"], inst["institution"], strict=True)]
     inst = inst[np.asarray(keep) & (inst["funding_eur"] > 0)].copy()
     inst["result_share"] = inst["result_eur"] / (inst["funding_eur"] + inst["municipal_revenue_eur"])
     rent = bands("rentabiliteit")

@@ -34,7 +34,8 @@ class Education:
         r = model.results
         r.add_dim("programme", p.n, p.labels(self.institution_names))
         r.add_dim("institution", len(self.institution_names),
-                  {"institution": np.asarray(self.institution_names, dtype=object)})
+                  {"institution": np.asarray(self.institution_names, dtype=object),
+                   "in_region": self.institution_in_region})
         # (municipality, programme) minutes from home to the programme's site: school leavers and
         # students by model.travel.mode, adults (BBL, LLO) by model.travel.adult_mode
         travel, homes, sites = model.cfg.model.travel, model.data.municipality_names, list(p.site)
