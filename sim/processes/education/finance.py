@@ -62,15 +62,20 @@ def received_funding(edu: Education, y: int) -> np.ndarray:
     return first * f[max(y - lag, 0)] + (1 - first) * f[max(y + 1 - lag, 0)]
 
 
+def student_costs(edu: Education, enrolled: np.ndarray) -> np.ndarray:
+    """Yearly teaching cost of each programme's students (EUR): the cost per student × the real
+    persons of ``enrolled`` (at model scale)."""
+    hooks = edu.model.hooks.education
+    return enrolled / edu.model.cfg.scale * edu.cfg.cost_per_student_eur * hooks.student_cost_factor
+
+
 def programme_costs(edu: Education, enrolled: np.ndarray, running: np.ndarray) -> np.ndarray:
     """Yearly cost of each programme (EUR): its share of its opleiding's fixed cost while
-    ``running`` (open or teaching out), plus a cost per student."""
+    ``running`` (open or teaching out), plus its students' (:func:`student_costs`)."""
     cfg, p, hooks = edu.cfg, edu.programmes, edu.model.hooks.education
     routes_running = np.bincount(p.unit, weights=running, minlength=p.unit.max() + 1)[p.unit]
     fixed_share = np.divide(running, routes_running, out=np.zeros(p.n), where=routes_running > 0)
-    scale = edu.model.cfg.scale
-    return (fixed_share * cfg.programme_fixed_cost_eur * hooks.fixed_cost_factor
-            + enrolled / scale * cfg.cost_per_student_eur * hooks.student_cost_factor)
+    return fixed_share * cfg.programme_fixed_cost_eur * hooks.fixed_cost_factor + student_costs(edu, enrolled)
 
 
 def account(edu: Education, y: int) -> None:
@@ -114,9 +119,8 @@ def account(edu: Education, y: int) -> None:
         expected = edu.model.training.expected_revenue_eur[y]
         edu.other_cost_per_student = np.maximum(np.divide(edu.funding_eur[y] + expected - cost - target, students,
                                                           out=np.zeros(n_inst), where=students > 0), 0.0)
-    edu.unshed_cost_eur[y] = edu.unshed.year(
-        real * cfg.cost_per_student_eur * edu.model.hooks.education.student_cost_factor,
-        real * edu.other_cost_per_student[p.institution])
+    other = real * edu.other_cost_per_student[p.institution]
+    edu.unshed_cost_eur[y] = edu.unshed.year(student_costs(edu, judged), other)
     edu.cost_eur[y] = cost + edu.other_cost_per_student * students + edu.unshed_cost_eur[y]
     if edu.reserve_eur is None:
         edu.reserve_eur = icfg.reserve_initial_share * edu.cost_eur[y].copy()
